@@ -1,0 +1,141 @@
+/**
+ * Actors: a named handler bound to a queue and a broker. The same object sends
+ * messages (producers) and runs them (workers), so `send()` is typed from the
+ * handler's parameters.
+ *
+ * @module
+ */
+import { type Broker, getBroker } from "./broker.js";
+import { ActorDefinitionError } from "./errors.js";
+import { Message, type WireOptions } from "./message.js";
+import { type MessageOptions, type MiddlewareOptions, toWireOptions } from "./options.js";
+import { DEFAULT_QUEUE, isValidName, qName } from "./queue-names.js";
+
+/** An actor's handler: positional arguments in, a result (or a promise of one) out. */
+export type Handler<A extends unknown[], R> = (...args: A) => R | PromiseLike<R>;
+
+/** Options of {@link defineActor}: where the actor lives, plus middleware options. */
+export interface ActorOptions extends MiddlewareOptions {
+  /** The queue its messages go to. @default "default" */
+  queue?: string;
+  /** The broker to register on. @default getBroker() */
+  broker?: Broker;
+}
+
+/** Options of {@link Actor.sendWithOptions}: arguments, a delay and per-message options. */
+export type SendOptions<A extends unknown[]> = MessageOptions & {
+  /** Keyword arguments; the handler receives them as one extra trailing argument (see README). */
+  kwargs?: Record<string, unknown>;
+  /** Deliver no earlier than this many ms from now (through the `.DQ`). */
+  delayMs?: number;
+  /** Raw wire options, merged last (for options only Python middleware read). */
+  wireOptions?: WireOptions;
+} & ([] extends A ? { args?: A } : { args: A });
+
+const CORE_OPTIONS = new Set(["queue", "broker"]);
+
+/**
+ * A named, typed unit of work.
+ *
+ * @typeParam A - positional argument types of the handler
+ * @typeParam R - the handler's (awaited) result type
+ */
+export class Actor<A extends unknown[] = unknown[], R = unknown> {
+  /** Name messages are routed by; unique per broker. */
+  readonly name: string;
+  /** Canonical queue of its messages. */
+  readonly queueName: string;
+  /** The broker it is registered on. */
+  readonly broker: Broker;
+  /** Middleware options given at definition (camelCase). */
+  readonly options: Readonly<MiddlewareOptions>;
+  /** The handler. */
+  readonly fn: Handler<A, R>;
+
+  /** Use {@link defineActor}. */
+  constructor(name: string, fn: Handler<A, R>, options: ActorOptions = {}) {
+    const { queue = DEFAULT_QUEUE, broker = getBroker(), ...middlewareOptions } = options;
+    if (!isValidName(name)) {
+      throw new ActorDefinitionError(
+        `invalid actor name "${name}": use letters, digits, "_", "." or "-", not starting with a digit, "." or "-"`,
+      );
+    }
+    if (!isValidName(queue) || qName(queue) !== queue) {
+      throw new ActorDefinitionError(
+        `actor "${name}": invalid queue name "${queue}": use letters, digits, "_", "." or "-", not ending in .DQ or .XQ`,
+      );
+    }
+    const accepted = broker.actorOptions;
+    for (const key of Object.keys(middlewareOptions)) {
+      if (!accepted.has(key) && !CORE_OPTIONS.has(key)) {
+        throw new ActorDefinitionError(
+          `actor "${name}": unknown option "${key}". Options accepted by this broker's middleware: ${[...accepted].sort().join(", ")}. Did you forget to add a middleware to the broker?`,
+        );
+      }
+    }
+    this.name = name;
+    this.queueName = queue;
+    this.broker = broker;
+    this.options = middlewareOptions;
+    this.fn = fn;
+    broker.declareActor(this as unknown as Actor);
+  }
+
+  /** Builds a message for this actor without sending it (for pipelines and groups). */
+  message(...args: A): Message<A, R> {
+    return new Message<A, R>({ queueName: this.queueName, actorName: this.name, args });
+  }
+
+  /** Builds a message with options without sending it. */
+  messageWithOptions(options: SendOptions<A>): Message<A, R> {
+    const { args, kwargs, delayMs: _delayMs, wireOptions, ...messageOptions } = options;
+    let wire = toWireOptions(messageOptions);
+    if (wireOptions !== undefined) {
+      wire = { ...wire, ...wireOptions };
+    }
+    return new Message<A, R>({
+      queueName: this.queueName,
+      actorName: this.name,
+      args: (args ?? []) as A,
+      kwargs: kwargs ?? {},
+      options: wire,
+    });
+  }
+
+  /** Sends a message; resolves once the broker accepted it. */
+  send(...args: A): Promise<Message<A, R>> {
+    return this.broker.enqueue(this.message(...args));
+  }
+
+  /** Sends a message with a delay or per-message options. */
+  sendWithOptions(options: SendOptions<A>): Promise<Message<A, R>> {
+    return this.broker.enqueue(this.messageWithOptions(options), { delayMs: options.delayMs ?? 0 });
+  }
+
+  /** Calls the handler directly, in this process (for tests). */
+  async call(...args: A): Promise<R> {
+    return await this.fn(...args);
+  }
+}
+
+/**
+ * Defines an actor and registers it on its broker.
+ *
+ * @param name unique name on the broker, sent on the wire as `actor_name`
+ * @param fn the handler; its parameter types type `send()`
+ * @param options queue, broker and middleware options (e.g. `maxRetries`, `timeLimitMs`)
+ * @throws ActorDefinitionError on a bad name, a duplicate or an unknown option
+ * @example
+ * ```ts
+ * export const add = defineActor("add", (x: number, y: number) => x + y, { queue: "math", maxRetries: 3 });
+ * await add.send(1, 2);
+ * await add.sendWithOptions({ args: [1, 2], delayMs: 30_000 });
+ * ```
+ */
+export function defineActor<A extends unknown[], R>(
+  name: string,
+  fn: Handler<A, R>,
+  options: ActorOptions = {},
+): Actor<A, Awaited<R>> {
+  return new Actor<A, Awaited<R>>(name, fn as Handler<A, Awaited<R>>, options);
+}

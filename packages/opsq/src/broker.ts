@@ -1,0 +1,312 @@
+/**
+ * The broker: an actor registry, a middleware stack and the transport contract
+ * that backends (RabbitMQ, the in-memory stub) implement.
+ *
+ * @module
+ */
+import type { Actor } from "./actor.js";
+import { ActorDefinitionError, ActorNotFoundError, MiddlewareError, OpsqError } from "./errors.js";
+import { getLogger, type Logger } from "./logger.js";
+import type { Message } from "./message.js";
+import { defaultMiddleware } from "./middleware/defaults.js";
+import type { AfterHook, BeforeHook, HookArgs, Middleware } from "./middleware/middleware.js";
+import { dqName, qName } from "./queue-names.js";
+
+/** A message handed to a consumer; settle it exactly once. */
+export interface Delivery {
+  /** The queue it came from (`q` or `q.DQ`). */
+  readonly queueName: string;
+  /** The raw body. */
+  readonly body: Uint8Array;
+  /** True when the broker delivered it before. */
+  readonly redelivered: boolean;
+  /** Removes it from the queue. */
+  ack(): void;
+  /** Dead-letters it to `q.XQ`; `reason` is kept by backends that can (the stub), logged by the worker. */
+  nack(reason?: Error): void;
+  /** Hands it back to the queue for another consumer. */
+  requeue(): void;
+}
+
+/** A running subscription to a queue. */
+export interface Consumer {
+  /** Stops new deliveries; deliveries already handed out stay to be settled. */
+  cancel(): Promise<void>;
+}
+
+/** Options of {@link Broker.consume}. */
+export interface ConsumeOptions {
+  /** How many unsettled deliveries the broker may hand out at once. */
+  prefetch: number;
+}
+
+/** Options of {@link Broker.enqueue}. */
+export interface EnqueueOptions {
+  /** Publish to the delay queue, due this many ms from now. */
+  delayMs?: number;
+}
+
+/** Options of {@link Broker.join}. */
+export interface JoinOptions {
+  /** Give up after this long. @default no limit */
+  timeoutMs?: number;
+  /** Reject as soon as a message of the queue is dead-lettered (where the backend can tell). */
+  failFast?: boolean;
+}
+
+/** Counts of messages in a queue family. */
+export interface QueueCounts {
+  /** Ready in `q`. */
+  ready: number;
+  /** In `q.DQ`. */
+  delayed: number;
+  /** In `q.XQ`. */
+  deadLettered: number;
+}
+
+/** Options common to every broker. */
+export interface BrokerOptions {
+  /** The middleware stack. @default {@link defaultMiddleware}() */
+  middleware?: Middleware[];
+  /** Logger for the broker and the workers using it. @default the root logger */
+  logger?: Logger;
+}
+
+/**
+ * Base class of every broker. Subclasses implement the transport:
+ * `publish`, `consume`, `join`, `flush`, `getQueueCounts` and `close`.
+ */
+export abstract class Broker {
+  /** The middleware stack, in registration order. */
+  readonly middleware: Middleware[];
+  /** The broker's logger. */
+  readonly logger: Logger;
+  readonly #actors = new Map<string, Actor>();
+  readonly #queues = new Set<string>();
+  #hookCache = new Map<string, Middleware[]>();
+
+  /** @param options middleware and logger */
+  constructor(options: BrokerOptions = {}) {
+    this.middleware = options.middleware ?? defaultMiddleware();
+    this.logger = options.logger ?? getLogger();
+  }
+
+  /** Adds a middleware at the end of the stack (or before the first instance of `before`). */
+  addMiddleware(
+    middleware: Middleware,
+    options: { before?: new (...args: never[]) => Middleware } = {},
+  ): void {
+    const index = options.before ? this.middleware.findIndex((m) => m instanceof options.before!) : -1;
+    if (index >= 0) {
+      this.middleware.splice(index, 0, middleware);
+    } else {
+      this.middleware.push(middleware);
+    }
+    this.#hookCache = new Map();
+  }
+
+  /** Every actor option name the middleware stack understands. */
+  get actorOptions(): ReadonlySet<string> {
+    return new Set(this.middleware.flatMap((m) => m.actorOptions ?? []));
+  }
+
+  /** Registered actors by name. */
+  get actors(): ReadonlyMap<string, Actor> {
+    return this.#actors;
+  }
+
+  /** Declared canonical queues. */
+  get queues(): ReadonlySet<string> {
+    return this.#queues;
+  }
+
+  /** Registers an actor and declares its queue. Throws when the name is taken. */
+  declareActor(actor: Actor): void {
+    if (this.#actors.has(actor.name)) {
+      throw new ActorDefinitionError(
+        `actor "${actor.name}" is already declared on this broker: actor names must be unique (rename one, or define it on another broker)`,
+      );
+    }
+    this.#emitSync("beforeDeclareActor", this, actor);
+    this.declareQueue(actor.queueName);
+    this.#actors.set(actor.name, actor);
+    this.#emitSync("afterDeclareActor", this, actor);
+  }
+
+  /** The actor registered under `name`. @throws ActorNotFoundError */
+  getActor(name: string): Actor {
+    const actor = this.#actors.get(name);
+    if (actor === undefined) {
+      throw new ActorNotFoundError(name);
+    }
+    return actor;
+  }
+
+  /** Declares a canonical queue (and so its `.DQ` and `.XQ`). Idempotent. */
+  declareQueue(queueName: string): void {
+    const name = qName(queueName);
+    if (this.#queues.has(name)) {
+      return;
+    }
+    this.#emitSync("beforeDeclareQueue", this, name);
+    this.#queues.add(name);
+    this.#emitSync("afterDeclareQueue", this, name);
+  }
+
+  /**
+   * Publishes a message, to `q.DQ` with an `eta` when `delayMs` > 0. Resolves
+   * once the backend has accepted it (RabbitMQ: confirmed) with the message as published.
+   */
+  async enqueue<M extends Message>(message: M, options: EnqueueOptions = {}): Promise<M> {
+    const delayMs = options.delayMs ?? 0;
+    const queueName = qName(message.queueName);
+    this.declareQueue(queueName);
+    let published = message;
+    if (delayMs > 0) {
+      published = message.copy({
+        queueName: dqName(queueName),
+        options: { ...message.options, eta: Date.now() + delayMs },
+      }) as M;
+    } else if (queueName !== message.queueName || message.options.eta !== undefined) {
+      published = message.withOptions({ eta: undefined }).copy({ queueName }) as M;
+    }
+    await this.emitBefore("beforeEnqueue", this, published, delayMs);
+    await this.publish(published);
+    await this.emitAfter("afterEnqueue", this, published, delayMs);
+    return published;
+  }
+
+  /** Runs a `before*` hook on every middleware, in registration order. */
+  emitBefore<K extends BeforeHook>(hook: K, ...args: HookArgs<K>): Promise<void> | undefined {
+    return this.#emit(hook, this.#hooked(hook), args);
+  }
+
+  /** Runs an `after*` hook on every middleware, in reverse registration order. */
+  emitAfter<K extends AfterHook>(hook: K, ...args: HookArgs<K>): Promise<void> | undefined {
+    return this.#emit(hook, this.#hooked(hook, true), args);
+  }
+
+  /**
+   * Connects to the transport, so that start-up fails early when it is unreachable.
+   * Backends that connect lazily override it; the default does nothing.
+   */
+  async connect(): Promise<void> {}
+
+  /** Publishes one message as it is (to `message.queueName`). */
+  protected abstract publish(message: Message): Promise<void>;
+
+  /** Subscribes to a queue (`q` or `q.DQ`); `onDelivery` is called for each delivery. */
+  abstract consume(
+    queueName: string,
+    options: ConsumeOptions,
+    onDelivery: (delivery: Delivery) => void,
+  ): Promise<Consumer>;
+
+  /** Waits until `q` and `q.DQ` hold no message, ready or unacked. */
+  abstract join(queueName: string, options?: JoinOptions): Promise<void>;
+
+  /** Drops every message of `q`, `q.DQ` and `q.XQ`. */
+  abstract flush(queueName: string): Promise<void>;
+
+  /** Drops every message of every declared queue. */
+  async flushAll(): Promise<void> {
+    for (const queue of this.#queues) {
+      await this.flush(queue);
+    }
+  }
+
+  /** Message counts of a queue family. */
+  abstract getQueueCounts(queueName: string): Promise<QueueCounts>;
+
+  /** Closes connections; pending publishes fail. */
+  abstract close(): Promise<void>;
+
+  #hooked(hook: string, reverse = false): Middleware[] {
+    let list = this.#hookCache.get(hook);
+    if (list === undefined) {
+      list = this.middleware.filter((m) => typeof m[hook as keyof Middleware] === "function");
+      if (reverse) {
+        list.reverse();
+      }
+      this.#hookCache.set(hook, list);
+    }
+    return list;
+  }
+
+  // Returns undefined when every hook ran synchronously, so the hot path awaits nothing.
+  #emit(hook: string, list: Middleware[], args: unknown[], from = 0): Promise<void> | undefined {
+    for (let i = from; i < list.length; i++) {
+      const middleware = list[i]!;
+      let pending: unknown;
+      try {
+        pending = (middleware[hook as keyof Middleware] as (...a: unknown[]) => unknown).apply(
+          middleware,
+          args,
+        );
+      } catch (error) {
+        this.#hookFailed(hook, middleware, error);
+        continue;
+      }
+      if (pending instanceof Promise) {
+        return pending.then(
+          () => this.#emit(hook, list, args, i + 1),
+          (error: unknown) => {
+            this.#hookFailed(hook, middleware, error);
+            return this.#emit(hook, list, args, i + 1);
+          },
+        );
+      }
+    }
+    return undefined;
+  }
+
+  #emitSync<K extends BeforeHook | AfterHook>(hook: K, ...args: HookArgs<K>): void {
+    const list = this.#hooked(hook, hook.startsWith("after"));
+    const pending = this.#emit(hook, list, args);
+    pending?.catch((error: unknown) => this.logger.error({ err: error, hook }, "middleware hook failed"));
+  }
+
+  #hookFailed(hook: string, middleware: Middleware, error: unknown): void {
+    if (error instanceof MiddlewareError) {
+      throw error;
+    }
+    this.logger.error(
+      { err: error, hook, middleware: middleware.name ?? middleware.constructor.name },
+      "middleware hook failed; going on",
+    );
+  }
+}
+
+let globalBroker: Broker | undefined;
+let brokerFactory: (() => Broker) | undefined;
+
+/**
+ * The global broker that `defineActor` uses when no `broker` option is given.
+ * When none was set, the default factory builds one (RabbitMQ from `RABBITMQ_URL`).
+ */
+export function getBroker(): Broker {
+  if (globalBroker === undefined) {
+    if (brokerFactory === undefined) {
+      throw new OpsqError(
+        "no global broker: call setBroker(broker) before defining actors without a broker option",
+      );
+    }
+    globalBroker = brokerFactory();
+  }
+  return globalBroker;
+}
+
+/** Sets the global broker. */
+export function setBroker(broker: Broker): void {
+  globalBroker = broker;
+}
+
+/** True when a global broker was set or built. */
+export function hasBroker(): boolean {
+  return globalBroker !== undefined;
+}
+
+/** Registers how the global broker is built when none was set (used by the RabbitMQ backend). */
+export function setDefaultBrokerFactory(factory: () => Broker): void {
+  brokerFactory = factory;
+}

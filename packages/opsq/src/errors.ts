@@ -1,0 +1,170 @@
+/**
+ * Every error opsq raises, in one module (as Dramatiq's `errors.py`).
+ *
+ * ```text
+ * OpsqError
+ * ├── BrokerError
+ * │   ├── ActorNotFoundError
+ * │   ├── QueueNotFoundError
+ * │   ├── QueueJoinTimeoutError
+ * │   ├── PublishError
+ * │   ├── InequivalentQueueError
+ * │   └── ConnectionError
+ * │       ├── ConnectionFailedError
+ * │       └── ConnectionClosedError
+ * ├── DecodeError
+ * ├── ActorDefinitionError
+ * ├── MiddlewareError
+ * │   └── SkipMessage
+ * ├── Retry                 (control flow: retry with an optional delay)
+ * ├── TimeLimitExceeded     (control flow: the attempt ran out of time)
+ * ├── Shutdown              (control flow: the worker is shutting down)
+ * └── UnrecoverableError    (fail at once, no retry)
+ * ```
+ *
+ * @module
+ */
+
+/** Base class of every error raised by opsq. */
+export class OpsqError extends Error {
+  override name = "OpsqError";
+}
+
+/** A problem talking to, or reported by, the message broker. */
+export class BrokerError extends OpsqError {
+  override name = "BrokerError";
+}
+
+/** A message names an actor that is not declared on this broker. */
+export class ActorNotFoundError extends BrokerError {
+  override name = "ActorNotFoundError";
+  /** @param actorName the name that was looked up */
+  constructor(readonly actorName: string) {
+    super(`actor "${actorName}" is not declared on this broker (is the module that defines it loaded?)`);
+  }
+}
+
+/** A queue was used that the broker does not know about. */
+export class QueueNotFoundError extends BrokerError {
+  override name = "QueueNotFoundError";
+  /** @param queueName the name that was looked up */
+  constructor(readonly queueName: string) {
+    super(`queue "${queueName}" is not declared on this broker`);
+  }
+}
+
+/** `join()` gave up before the queue drained. */
+export class QueueJoinTimeoutError extends BrokerError {
+  override name = "QueueJoinTimeoutError";
+  /** @param queueName the queue being joined @param timeoutMs how long it waited */
+  constructor(
+    readonly queueName: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`queue "${queueName}" did not drain within ${timeoutMs} ms`);
+  }
+}
+
+/** The broker refused, returned or did not confirm a published message. */
+export class PublishError extends BrokerError {
+  override name = "PublishError";
+}
+
+/**
+ * A queue exists with arguments different from the ones this broker declares
+ * (RabbitMQ's `406 PRECONDITION_FAILED - inequivalent arg`).
+ */
+export class InequivalentQueueError extends BrokerError {
+  override name = "InequivalentQueueError";
+}
+
+/** The connection to the broker could not be made or was lost. */
+export class ConnectionError extends BrokerError {
+  override name = "ConnectionError";
+}
+
+/** The broker could not be reached. */
+export class ConnectionFailedError extends ConnectionError {
+  override name = "ConnectionFailedError";
+}
+
+/** The connection to the broker closed while it was in use. */
+export class ConnectionClosedError extends ConnectionError {
+  override name = "ConnectionClosedError";
+}
+
+/** A message body could not be decoded. Keeps the raw bytes and the reason. */
+export class DecodeError extends OpsqError {
+  override name = "DecodeError";
+  /**
+   * @param reason what is wrong with the body, in a few words
+   * @param data the raw body as received
+   */
+  constructor(
+    readonly reason: string,
+    readonly data: Uint8Array,
+    options?: ErrorOptions,
+  ) {
+    super(`cannot decode message: ${reason}`, options);
+  }
+}
+
+/** An actor definition is invalid (bad name, duplicate, unknown option…). */
+export class ActorDefinitionError extends OpsqError {
+  override name = "ActorDefinitionError";
+}
+
+/** Base class of errors that middleware raise on purpose; they are not swallowed by the broker. */
+export class MiddlewareError extends OpsqError {
+  override name = "MiddlewareError";
+}
+
+/**
+ * Raised by a `beforeProcessMessage` hook to skip a message without running its actor.
+ * The message is acked unless the middleware also failed it.
+ */
+export class SkipMessage extends MiddlewareError {
+  override name = "SkipMessage";
+}
+
+/** Thrown by an actor to ask for a retry, optionally after a given delay. */
+export class Retry extends OpsqError {
+  override name = "Retry";
+  /** Delay before the retry, in milliseconds; the Retries backoff is used when unset. */
+  readonly delayMs: number | undefined;
+  /** @param options `delayMs` overrides the computed backoff */
+  constructor(options: { delayMs?: number; message?: string } = {}) {
+    super(options.message ?? "retry requested");
+    this.delayMs = options.delayMs;
+  }
+}
+
+/** The attempt exceeded its time limit; Retries treats it like any other failure. */
+export class TimeLimitExceeded extends OpsqError {
+  override name = "TimeLimitExceeded";
+  /** @param timeLimitMs the limit that was exceeded */
+  constructor(readonly timeLimitMs: number) {
+    super(`time limit of ${timeLimitMs} ms exceeded`);
+  }
+}
+
+/** The worker is shutting down; given to actors declared with `notifyShutdown`. */
+export class Shutdown extends OpsqError {
+  override name = "Shutdown";
+  constructor() {
+    super("the worker is shutting down");
+  }
+}
+
+/** Thrown by an actor to fail the message at once, without retries. */
+export class UnrecoverableError extends OpsqError {
+  override name = "UnrecoverableError";
+}
+
+/** Turns anything thrown into an Error (a thrown string or object keeps its text). */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) {
+    return thrown;
+  }
+  return new Error(typeof thrown === "string" ? thrown : JSON.stringify(thrown));
+}

@@ -1,0 +1,70 @@
+/**
+ * opsq: RabbitMQ-native actors for TypeScript, wire-compatible with Python Dramatiq.
+ *
+ * Glossary:
+ * - **broker**: connects to the message transport; holds the actor registry and the middleware stack.
+ * - **actor**: a named handler bound to a queue; the same object sends and runs messages.
+ * - **message**: Dramatiq's seven-key JSON body (`queue_name`, `actor_name`, `args`, `kwargs`,
+ *   `options`, `message_id`, `message_timestamp`).
+ * - **queue** `q`, **delay queue** `q.DQ` (messages waiting for their `eta`), **dead-letter queue** `q.XQ`.
+ * - **middleware**: hooks around enqueueing and processing; retries, time limits… are middleware.
+ * - **worker**: consumes queues and runs actors, with bounded concurrency.
+ *
+ * @packageDocumentation
+ */
+
+// Actors
+export { Actor, type ActorOptions, defineActor, type Handler, type SendOptions } from "./actor.js";
+// Backoff
+export { type BackoffOptions, computeBackoff } from "./backoff.js";
+// Brokers
+export {
+  Broker,
+  type BrokerOptions,
+  type ConsumeOptions,
+  type Consumer,
+  type Delivery,
+  type EnqueueOptions,
+  getBroker,
+  hasBroker,
+  type JoinOptions,
+  type QueueCounts,
+  setBroker,
+  setDefaultBrokerFactory,
+} from "./broker.js";
+// Composition
+export { type Pipeline, pipeline } from "./composition.js";
+// Context
+export { currentMessage, getContext } from "./context.js";
+// Errors
+export * from "./errors.js";
+// Logging
+export { createLogger, getLogger, type Logger, type LoggerOptions, redactUrl, setLogger } from "./logger.js";
+// Messages
+export { Message, type MessageDict, type MessageFields, type WireOptions } from "./message.js";
+export { type ActorContext, MessageProxy } from "./message-proxy.js";
+// Middleware
+export { AgeLimit, type AgeLimitOptions } from "./middleware/age-limit.js";
+export { Callbacks } from "./middleware/callbacks.js";
+export { defaultMiddleware } from "./middleware/defaults.js";
+export type { AfterHook, BeforeHook, Middleware, Outcome } from "./middleware/middleware.js";
+export { Pipelines } from "./middleware/pipelines.js";
+export { Retries, type RetriesOptions } from "./middleware/retries.js";
+export {
+  ShutdownNotifications,
+  type ShutdownNotificationsOptions,
+} from "./middleware/shutdown-notifications.js";
+export { TimeLimit, type TimeLimitOptions } from "./middleware/time-limit.js";
+// Options
+export {
+  type ActorRef,
+  type ErrorClass,
+  getOption,
+  type MessageOptions,
+  type MiddlewareOptions,
+  toWireKey,
+} from "./options.js";
+// Queue names
+export { DEFAULT_QUEUE, dqName, isValidName, qName, xqName } from "./queue-names.js";
+// Workers
+export { Worker, type WorkerOptions, type WorkerStats } from "./worker.js";

@@ -1,0 +1,50 @@
+/**
+ * Logging with pino: one root logger, children per component and per message,
+ * and URL redaction so that credentials never reach a log line or an error.
+ *
+ * @module
+ */
+import { pino } from "pino";
+
+/** The logger type used throughout opsq (a pino logger). */
+export type Logger = pino.Logger;
+
+/** Options for {@link createLogger}. */
+export interface LoggerOptions {
+  /** pino level. @default process.env.OPSQ_LOG_LEVEL ?? "info" */
+  level?: string;
+  /** Logger name shown in every line. @default "opsq" */
+  name?: string;
+}
+
+let root: Logger | undefined;
+
+/** Creates a pino logger writing JSON lines to stdout, with secret-looking fields censored. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  return pino({
+    name: options.name ?? "opsq",
+    level: options.level ?? process.env.OPSQ_LOG_LEVEL ?? "info",
+    redact: { paths: ["password", "*.password", "apiKey", "*.apiKey"], censor: "***" },
+  });
+}
+
+/** The shared root logger, created on first use. */
+export function getLogger(): Logger {
+  root ??= createLogger();
+  return root;
+}
+
+/** Replaces the shared root logger (e.g. to change the level from the CLI). */
+export function setLogger(logger: Logger): void {
+  root = logger;
+}
+
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:/@\s]*):([^@/\s]*)@/gi;
+
+/**
+ * Replaces the password of every URL in `text` with `***`:
+ * `amqp://guest:secret@host` → `amqp://guest:***@host`.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(URL_CREDENTIALS, (_match, scheme: string, user: string) => `${scheme}${user}:***@`);
+}

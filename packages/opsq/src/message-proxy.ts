@@ -1,0 +1,97 @@
+/**
+ * A message being processed by a worker, with its delivery state: what
+ * middleware see in their process hooks and what an actor reaches through
+ * `getContext()`.
+ *
+ * @module
+ */
+import type { Logger } from "./logger.js";
+import type { Message } from "./message.js";
+
+/** What an actor can reach while it runs (see `getContext()`). */
+export interface ActorContext {
+  /** The message being processed. */
+  readonly message: Message;
+  /** Shortcut for `message.messageId`. */
+  readonly messageId: string;
+  /** Keyword arguments of the message (from Python producers or `sendWithOptions({ kwargs })`). */
+  readonly kwargs: Record<string, unknown>;
+  /** Retries so far (0 on the first attempt). */
+  readonly retries: number;
+  /** True when RabbitMQ delivered this message before (a previous worker died or shut down). */
+  readonly redelivered: boolean;
+  /** Aborted when the attempt must stop: time limit, worker shutdown, cancellation. */
+  readonly signal: AbortSignal;
+  /** A child logger with `message_id` and `actor`. */
+  readonly logger: Logger;
+}
+
+/** A message in a worker's hands. */
+export class MessageProxy implements ActorContext {
+  /** Set by `fail()`: the delivery will be nacked (dead-lettered). */
+  failed = false;
+  /** Why the message failed, when it did. */
+  failReason: Error | undefined;
+  /** Set by `markHandled()`: a middleware took care of the failure; the delivery will be acked. */
+  handled = false;
+  readonly #controller = new AbortController();
+  readonly #parentLogger: Logger;
+  #logger: Logger | undefined;
+
+  /**
+   * @param message the decoded message
+   * @param redelivered the delivery's redelivered flag
+   * @param logger the worker's logger; a child is made on first use
+   */
+  constructor(
+    readonly message: Message,
+    readonly redelivered: boolean,
+    logger: Logger,
+  ) {
+    this.#parentLogger = logger;
+  }
+
+  get messageId(): string {
+    return this.message.messageId;
+  }
+
+  get kwargs(): Record<string, unknown> {
+    return this.message.kwargs;
+  }
+
+  get retries(): number {
+    const retries = this.message.options.retries;
+    return typeof retries === "number" ? retries : 0;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get logger(): Logger {
+    this.#logger ??= this.#parentLogger.child({
+      message_id: this.message.messageId,
+      actor: this.message.actorName,
+    });
+    return this.#logger;
+  }
+
+  /** Marks the message failed: it will be dead-lettered instead of acked. */
+  fail(reason?: Error): void {
+    this.failed = true;
+    this.failReason ??= reason;
+  }
+
+  /** Tells the worker a middleware dealt with the failure (e.g. re-enqueued a retry), so it acks. */
+  markHandled(): void {
+    this.handled = true;
+  }
+
+  /**
+   * Aborts the attempt: the signal fires with `reason`, and the worker settles the
+   * attempt with that error at once, even if the handler ignores the signal.
+   */
+  abort(reason: Error): void {
+    this.#controller.abort(reason);
+  }
+}

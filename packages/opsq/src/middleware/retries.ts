@@ -1,0 +1,122 @@
+/**
+ * Retries: re-enqueues failed messages with exponential backoff, and
+ * dead-letters them once their retries run out.
+ *
+ * @module
+ */
+import { computeBackoff } from "../backoff.js";
+import type { Broker } from "../broker.js";
+import { Retry, UnrecoverableError } from "../errors.js";
+import type { MessageProxy } from "../message-proxy.js";
+import { actorNameOf, getOption } from "../options.js";
+import type { Middleware, Outcome } from "./middleware.js";
+
+/** Options of {@link Retries}: the defaults for actors and messages that set none. */
+export interface RetriesOptions {
+  /** Retries after the first attempt. @default 20 */
+  maxRetries?: number;
+  /** Smallest backoff. @default 15000 */
+  minBackoffMs?: number;
+  /** Largest backoff. @default 604800000 (7 days) */
+  maxBackoffMs?: number;
+  /** Uniform random source for the jitter. @default Math.random */
+  random?: () => number;
+}
+
+/** Longest traceback kept in a retried message's options. */
+const MAX_TRACEBACK_CHARS = 4_000;
+
+/**
+ * On failure: increments `options.retries`; while retries remain (or
+ * `retryWhen(retries, error)` says so) re-enqueues a copy to the delay queue
+ * with a backoff (or the delay of a thrown {@link Retry}) and lets the original
+ * be acked; otherwise fails the message so it is dead-lettered, and sends
+ * `(messageDict, { retries, max_retries })` to `onRetryExhausted` if set.
+ * Errors listed in `throws`, and {@link UnrecoverableError}, fail at once.
+ */
+export class Retries implements Middleware {
+  readonly name = "Retries";
+  readonly actorOptions = [
+    "maxRetries",
+    "minBackoffMs",
+    "maxBackoffMs",
+    "retryWhen",
+    "throws",
+    "onRetryExhausted",
+  ] as const;
+  readonly #defaults: Required<RetriesOptions>;
+
+  /** @param options defaults and the random source */
+  constructor(options: RetriesOptions = {}) {
+    this.#defaults = {
+      maxRetries: options.maxRetries ?? 20,
+      minBackoffMs: options.minBackoffMs ?? 15_000,
+      maxBackoffMs: options.maxBackoffMs ?? 604_800_000,
+      random: options.random ?? Math.random,
+    };
+  }
+
+  async afterProcessMessage(broker: Broker, proxy: MessageProxy, { error }: Outcome): Promise<void> {
+    if (error === undefined || proxy.failed) {
+      return;
+    }
+    const { message } = proxy;
+    const actorOptions = broker.actors.get(message.actorName)?.options;
+    const throws = actorOptions?.throws ?? [];
+    if (error instanceof UnrecoverableError || throws.some((kind) => error instanceof kind)) {
+      proxy.logger.warn({ err: error }, "actor failed with an error that is not retried; dead-lettering");
+      proxy.fail(error);
+      return;
+    }
+    const retries = proxy.retries + 1;
+    const maxRetries = getOption(message, actorOptions, "maxRetries", this.#defaults.maxRetries) as number;
+    const retryWhen = actorOptions?.retryWhen;
+    const exhausted = retryWhen ? !retryWhen(retries, error) : retries > maxRetries;
+    if (exhausted) {
+      proxy.logger.warn(
+        { err: error, retries: retries - 1, maxRetries },
+        "retries exhausted; dead-lettering",
+      );
+      proxy.fail(error);
+      const target = actorNameOf(getOption(message, actorOptions, "onRetryExhausted"));
+      if (target !== undefined) {
+        await broker
+          .getActor(target)
+          .send(message.asDict(), { retries: retries - 1, max_retries: maxRetries });
+      }
+      return;
+    }
+    const delayMs =
+      error instanceof Retry && error.delayMs !== undefined
+        ? error.delayMs
+        : computeBackoff(retries - 1, {
+            minBackoffMs: getOption(
+              message,
+              actorOptions,
+              "minBackoffMs",
+              this.#defaults.minBackoffMs,
+            ) as number,
+            maxBackoffMs: getOption(
+              message,
+              actorOptions,
+              "maxBackoffMs",
+              this.#defaults.maxBackoffMs,
+            ) as number,
+            random: this.#defaults.random,
+          });
+    const retry = message.withOptions({
+      retries,
+      traceback: (error.stack ?? `${error.name}: ${error.message}`).slice(0, MAX_TRACEBACK_CHARS),
+      requeue_timestamp: Date.now(),
+    });
+    try {
+      await broker.enqueue(retry, { delayMs });
+    } catch (enqueueError) {
+      proxy.logger.error({ err: enqueueError }, "could not enqueue the retry; dead-lettering instead");
+      proxy.fail(error);
+      return;
+    }
+    proxy.logger.info({ err: error, retries, delayMs }, "attempt failed; retry scheduled");
+    proxy.markHandled();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * TimeLimit: aborts an attempt that runs longer than `timeLimitMs`.
+ *
+ * @module
+ */
+import type { Broker } from "../broker.js";
+import { TimeLimitExceeded } from "../errors.js";
+import type { MessageProxy } from "../message-proxy.js";
+import { getOption } from "../options.js";
+import type { Middleware } from "./middleware.js";
+
+/** Options of {@link TimeLimit}. */
+export interface TimeLimitOptions {
+  /** Default time limit of an attempt. @default 600000 (10 min) */
+  timeLimitMs?: number;
+}
+
+/**
+ * At the limit, aborts the attempt's signal with {@link TimeLimitExceeded}; the
+ * worker settles the attempt with that error at once (freeing its slot even if
+ * the handler ignores the signal), and Retries decides what happens next.
+ * A handler that ignores its signal keeps running in the background: use the
+ * signal in every I/O call.
+ */
+export class TimeLimit implements Middleware {
+  readonly name = "TimeLimit";
+  readonly actorOptions = ["timeLimitMs"] as const;
+  readonly #timeLimitMs: number;
+  readonly #timers = new Map<MessageProxy, NodeJS.Timeout>();
+
+  /** @param options the default limit */
+  constructor(options: TimeLimitOptions = {}) {
+    this.#timeLimitMs = options.timeLimitMs ?? 600_000;
+  }
+
+  beforeProcessMessage(broker: Broker, proxy: MessageProxy): void {
+    const actor = broker.actors.get(proxy.message.actorName);
+    const limit = getOption(proxy.message, actor?.options, "timeLimitMs", this.#timeLimitMs) as number;
+    const timer = setTimeout(() => {
+      this.#timers.delete(proxy);
+      proxy.logger.warn({ timeLimitMs: limit }, "time limit exceeded; aborting the attempt");
+      proxy.abort(new TimeLimitExceeded(limit));
+    }, limit);
+    timer.unref();
+    this.#timers.set(proxy, timer);
+  }
+
+  afterProcessMessage(_broker: Broker, proxy: MessageProxy): void {
+    this.#clear(proxy);
+  }
+
+  afterSkipMessage(_broker: Broker, proxy: MessageProxy): void {
+    this.#clear(proxy);
+  }
+
+  #clear(proxy: MessageProxy): void {
+    const timer = this.#timers.get(proxy);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.#timers.delete(proxy);
+    }
+  }
+}

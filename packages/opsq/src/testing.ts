@@ -1,0 +1,6 @@
+/**
+ * Test helpers: the in-memory {@link StubBroker}.
+ *
+ * @packageDocumentation
+ */
+export { type DeadLetter, StubBroker } from "./brokers/stub.js";

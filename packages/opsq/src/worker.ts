@@ -1,0 +1,384 @@
+/**
+ * The worker: consumes queues and their delay queues, runs actors with bounded
+ * concurrency, and acks or nacks each delivery once its attempt has settled.
+ * It knows nothing of retries, time limits or pipelines: middleware do.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import type { Actor } from "./actor.js";
+import type { Broker, Consumer, Delivery } from "./broker.js";
+import { runWithContext } from "./context.js";
+import { ActorNotFoundError, DecodeError, QueueNotFoundError, SkipMessage, toError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import { Message } from "./message.js";
+import { MessageProxy } from "./message-proxy.js";
+import type { Outcome } from "./middleware/middleware.js";
+import { dqName, isDelayQueue } from "./queue-names.js";
+
+/** Options of {@link Worker}. */
+export interface WorkerOptions {
+  /** Canonical queues to consume (their `.DQ` too). @default every queue of the broker's actors */
+  queues?: readonly string[];
+  /** Most attempts running at once in this process. @default 8 */
+  concurrency?: number;
+  /** Unsettled deliveries each queue may hand out. @default 2 × concurrency */
+  prefetch?: number;
+  /** Unsettled deliveries each delay queue may hand out. @default min(1000 × concurrency, 65535) */
+  delayPrefetch?: number;
+  /** How long `stop()` waits for in-flight attempts before handing them back. @default 30000 */
+  shutdownTimeoutMs?: number;
+  /**
+   * Longest a delayed message is held unacked; a message due later is
+   * re-published to the delay queue and acked after this long, so holding it
+   * never trips RabbitMQ's `consumer_timeout` (30 min by default).
+   * @default 900000 (15 min)
+   */
+  maxHoldMs?: number;
+  /** @default the broker's logger */
+  logger?: Logger;
+}
+
+/** Counters of a worker, since it started. */
+export interface WorkerStats {
+  /** Attempts that ended with an ack. */
+  acked: number;
+  /** Deliveries dead-lettered (failed attempts, bad bodies, unknown actors). */
+  nacked: number;
+  /** Attempts running now. */
+  running: number;
+  /** Decoded deliveries waiting for a free slot. */
+  buffered: number;
+  /** Delayed deliveries held until their eta. */
+  delayed: number;
+}
+
+interface Task {
+  readonly delivery: Delivery;
+  readonly proxy: MessageProxy;
+  abandoned: boolean;
+}
+
+const noop = (): void => {};
+
+/** Consumes queues and runs their actors. */
+export class Worker {
+  /** The broker it consumes from. */
+  readonly broker: Broker;
+  /** A unique id for logs and for middleware that need one. */
+  readonly id = randomUUID();
+  readonly #logger: Logger;
+  readonly #queues: readonly string[];
+  readonly #concurrency: number;
+  readonly #prefetch: number;
+  readonly #delayPrefetch: number;
+  readonly #shutdownTimeoutMs: number;
+  readonly #maxHoldMs: number;
+  readonly #consumers: Consumer[] = [];
+  readonly #buffer: { delivery: Delivery; message: Message }[] = [];
+  #bufferHead = 0;
+  readonly #inFlight = new Set<Task>();
+  readonly #delayed = new Map<Delivery, NodeJS.Timeout>();
+  readonly #idleWaiters: (() => void)[] = [];
+  #acked = 0;
+  #nacked = 0;
+  #state: "new" | "running" | "stopping" | "stopped" = "new";
+  #stopped: Promise<void> | undefined;
+
+  /** @param broker where to consume @param options queues, concurrency and timeouts */
+  constructor(broker: Broker, options: WorkerOptions = {}) {
+    this.broker = broker;
+    this.#logger = (options.logger ?? broker.logger).child({ worker: this.id.slice(0, 8) });
+    this.#queues = options.queues ?? [...broker.queues];
+    this.#concurrency = options.concurrency ?? 8;
+    this.#prefetch = options.prefetch ?? 2 * this.#concurrency;
+    this.#delayPrefetch = options.delayPrefetch ?? Math.min(1000 * this.#concurrency, 65_535);
+    this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
+    this.#maxHoldMs = options.maxHoldMs ?? 900_000;
+    if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) {
+      throw new RangeError(`concurrency must be a whole number ≥ 1, got ${options.concurrency}`);
+    }
+  }
+
+  /** The canonical queues this worker consumes. */
+  get queues(): readonly string[] {
+    return this.#queues;
+  }
+
+  /** Current counters. */
+  get stats(): WorkerStats {
+    return {
+      acked: this.#acked,
+      nacked: this.#nacked,
+      running: this.#inFlight.size,
+      buffered: this.#buffer.length - this.#bufferHead,
+      delayed: this.#delayed.size,
+    };
+  }
+
+  /** Starts consuming every queue and its delay queue. */
+  async start(): Promise<void> {
+    if (this.#state !== "new") {
+      throw new Error("a worker can only be started once");
+    }
+    for (const queue of this.#queues) {
+      if (!this.broker.queues.has(queue)) {
+        throw new QueueNotFoundError(queue);
+      }
+    }
+    this.#state = "running";
+    await this.broker.emitBefore("beforeWorkerBoot", this.broker, this);
+    const onDelivery = (delivery: Delivery) => this.#onDelivery(delivery);
+    for (const queue of this.#queues) {
+      this.#consumers.push(await this.broker.consume(queue, { prefetch: this.#prefetch }, onDelivery));
+      this.#consumers.push(
+        await this.broker.consume(dqName(queue), { prefetch: this.#delayPrefetch }, onDelivery),
+      );
+    }
+    await this.broker.emitAfter("afterWorkerBoot", this.broker, this);
+  }
+
+  /**
+   * Stops consuming, lets in-flight attempts finish within `timeoutMs`, and hands
+   * everything else back to the broker (buffered, delayed and overdue deliveries).
+   */
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#stopped ??= this.#shutdown(options.timeoutMs ?? this.#shutdownTimeoutMs);
+    return this.#stopped;
+  }
+
+  /** Resolves when no attempt is running and none is waiting for a slot. */
+  join(): Promise<void> {
+    if (this.#isIdle()) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async #shutdown(timeoutMs: number): Promise<void> {
+    if (this.#state === "new") {
+      this.#state = "stopped";
+      return;
+    }
+    this.#state = "stopping";
+    this.#logger.info({ inFlight: this.#inFlight.size, timeoutMs }, "worker stopping");
+    // Cancel before the first await, so no delivery arrives while hooks run.
+    const cancelled = Promise.allSettled(this.#consumers.map((consumer) => consumer.cancel()));
+    await this.broker.emitBefore("beforeWorkerShutdown", this.broker, this);
+    await cancelled;
+    for (let i = this.#bufferHead; i < this.#buffer.length; i++) {
+      this.#handBack(this.#buffer[i]!.delivery);
+    }
+    this.#buffer.length = 0;
+    this.#bufferHead = 0;
+    for (const [delivery, timer] of this.#delayed) {
+      clearTimeout(timer);
+      this.#handBack(delivery);
+    }
+    this.#delayed.clear();
+    if (this.#inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      });
+      const finished = await Promise.race([this.join().then(() => false), timedOut]);
+      clearTimeout(timer);
+      if (finished) {
+        for (const task of this.#inFlight) {
+          task.abandoned = true;
+          this.#handBack(task.delivery);
+        }
+        this.#logger.warn(
+          { handedBack: this.#inFlight.size },
+          "shutdown timeout reached; in-flight messages handed back",
+        );
+      }
+    }
+    this.#state = "stopped";
+    await this.broker.emitAfter("afterWorkerShutdown", this.broker, this);
+    this.#logger.info(this.stats, "worker stopped");
+  }
+
+  #onDelivery(delivery: Delivery): void {
+    if (this.#state !== "running") {
+      this.#handBack(delivery);
+      return;
+    }
+    let message: Message;
+    try {
+      message = Message.decode(delivery.body);
+    } catch (error) {
+      const reason = error instanceof DecodeError ? error.reason : String(error);
+      this.#logger.error({ queue: delivery.queueName, reason }, "undecodable message dead-lettered");
+      this.#nack(delivery, toError(error));
+      return;
+    }
+    if (isDelayQueue(delivery.queueName) || typeof message.options.eta === "number") {
+      this.#hold(delivery, message);
+      return;
+    }
+    this.#buffer.push({ delivery, message });
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#inFlight.size < this.#concurrency && this.#bufferHead < this.#buffer.length) {
+      const next = this.#buffer[this.#bufferHead]!;
+      this.#buffer[this.#bufferHead++] = undefined as never;
+      if (this.#bufferHead > 1024 && this.#bufferHead * 2 > this.#buffer.length) {
+        this.#buffer.splice(0, this.#bufferHead);
+        this.#bufferHead = 0;
+      }
+      void this.#process(next.delivery, next.message);
+    }
+  }
+
+  async #process(delivery: Delivery, message: Message): Promise<void> {
+    const proxy = new MessageProxy(message, delivery.redelivered, this.#logger);
+    const task: Task = { delivery, proxy, abandoned: false };
+    this.#inFlight.add(task);
+    try {
+      const actor = this.broker.actors.get(message.actorName);
+      if (actor === undefined) {
+        const error = new ActorNotFoundError(message.actorName);
+        proxy.logger.error({ err: error }, "message for an unknown actor dead-lettered");
+        proxy.fail(error);
+        return;
+      }
+      try {
+        await this.broker.emitBefore("beforeProcessMessage", this.broker, proxy);
+      } catch (error) {
+        if (error instanceof SkipMessage) {
+          await this.broker.emitAfter("afterSkipMessage", this.broker, proxy);
+          return;
+        }
+        throw error;
+      }
+      const outcome = await this.#invoke(actor, proxy);
+      await this.broker.emitAfter("afterProcessMessage", this.broker, proxy, outcome);
+      if (outcome.error !== undefined && !proxy.handled) {
+        proxy.fail(outcome.error);
+      }
+    } catch (error) {
+      proxy.logger.error({ err: error }, "middleware failed while processing the message");
+      proxy.fail(toError(error));
+    } finally {
+      this.#inFlight.delete(task);
+      if (!task.abandoned) {
+        await this.#settle(delivery, proxy);
+      }
+      this.#pump();
+      this.#notifyIfIdle();
+    }
+  }
+
+  async #invoke(actor: Actor, proxy: MessageProxy): Promise<Outcome> {
+    const { message } = proxy;
+    const args = Object.keys(message.kwargs).length > 0 ? [...message.args, message.kwargs] : message.args;
+    let pending: unknown;
+    try {
+      pending = runWithContext(proxy, () => actor.fn(...args));
+    } catch (error) {
+      return { error: toError(error) };
+    }
+    if (!(pending instanceof Promise)) {
+      return { result: pending };
+    }
+    const { signal } = proxy;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+      }
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    try {
+      return { result: await Promise.race([pending, aborted]) };
+    } catch (error) {
+      return { error: toError(error) };
+    } finally {
+      pending.catch(noop);
+      aborted.catch(noop);
+    }
+  }
+
+  async #settle(delivery: Delivery, proxy: MessageProxy): Promise<void> {
+    try {
+      if (proxy.failed) {
+        await this.broker.emitBefore("beforeNack", this.broker, proxy);
+        proxy.logger.error({ err: proxy.failReason }, "message failed; dead-lettered");
+        this.#nack(delivery, proxy.failReason);
+        await this.broker.emitAfter("afterNack", this.broker, proxy);
+      } else {
+        await this.broker.emitBefore("beforeAck", this.broker, proxy);
+        delivery.ack();
+        this.#acked++;
+        await this.broker.emitAfter("afterAck", this.broker, proxy);
+      }
+    } catch (error) {
+      this.#logger.warn({ err: error }, "could not settle the delivery; the broker will redeliver it");
+    }
+  }
+
+  #hold(delivery: Delivery, message: Message): void {
+    const eta = message.options.eta;
+    const waitMs = typeof eta === "number" ? eta - Date.now() : 0;
+    if (waitMs <= 0) {
+      void this.#release(delivery, message, true);
+      return;
+    }
+    const proxy = new MessageProxy(message, delivery.redelivered, this.#logger);
+    void this.broker.emitBefore("beforeDelayMessage", this.broker, proxy)?.catch(noop);
+    const due = waitMs <= this.#maxHoldMs;
+    const timer = setTimeout(
+      () => {
+        this.#delayed.delete(delivery);
+        void this.#release(delivery, message, due);
+      },
+      Math.min(waitMs, this.#maxHoldMs),
+    );
+    this.#delayed.set(delivery, timer);
+  }
+
+  // Publishes a due delayed message to its queue (or re-parks a far one in the .DQ), then acks the held delivery.
+  async #release(delivery: Delivery, message: Message, due: boolean): Promise<void> {
+    try {
+      if (due) {
+        await this.broker.enqueue(message);
+      } else {
+        await this.broker.enqueue(message, { delayMs: (message.options.eta as number) - Date.now() });
+      }
+      delivery.ack();
+    } catch (error) {
+      this.#logger.warn(
+        { err: error, message_id: message.messageId },
+        "could not move a delayed message; handing it back",
+      );
+      this.#handBack(delivery);
+    }
+  }
+
+  #nack(delivery: Delivery, reason: Error | undefined): void {
+    this.#nacked++;
+    delivery.nack(reason);
+  }
+
+  #handBack(delivery: Delivery): void {
+    try {
+      delivery.requeue();
+    } catch (error) {
+      this.#logger.debug({ err: error }, "could not hand a delivery back; the broker will redeliver it");
+    }
+  }
+
+  #isIdle(): boolean {
+    return this.#inFlight.size === 0 && this.#bufferHead >= this.#buffer.length;
+  }
+
+  #notifyIfIdle(): void {
+    if (this.#isIdle()) {
+      for (const resolve of this.#idleWaiters.splice(0)) {
+        resolve();
+      }
+    }
+  }
+}
