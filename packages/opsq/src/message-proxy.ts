@@ -34,7 +34,10 @@ export class MessageProxy implements ActorContext {
   failReason: Error | undefined;
   /** Set by `markHandled()`: a middleware took care of the failure; the delivery will be acked. */
   handled = false;
-  readonly #controller = new AbortController();
+  // Created on first use: most attempts never look at their signal.
+  #controller: AbortController | undefined;
+  #abortReason: Error | undefined;
+  #onAbort: ((reason: Error) => void) | undefined;
   readonly #parentLogger: Logger;
   #logger: Logger | undefined;
 
@@ -65,7 +68,18 @@ export class MessageProxy implements ActorContext {
   }
 
   get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#abortReason !== undefined) {
+        this.#controller.abort(this.#abortReason);
+      }
+    }
     return this.#controller.signal;
+  }
+
+  /** Why the attempt was aborted, if it was. */
+  get abortReason(): Error | undefined {
+    return this.#abortReason;
   }
 
   get logger(): Logger {
@@ -92,6 +106,19 @@ export class MessageProxy implements ActorContext {
    * attempt with that error at once, even if the handler ignores the signal.
    */
   abort(reason: Error): void {
-    this.#controller.abort(reason);
+    if (this.#abortReason !== undefined) {
+      return;
+    }
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+    this.#onAbort?.(reason);
+  }
+
+  /** Registers the worker's callback for `abort()` (one per attempt). */
+  onAbort(callback: (reason: Error) => void): void {
+    this.#onAbort = callback;
+    if (this.#abortReason !== undefined) {
+      callback(this.#abortReason);
+    }
   }
 }

@@ -65,8 +65,16 @@ export type MessageOptions = Omit<MiddlewareOptions, "retryWhen" | "throws">;
  * (`minBackoffMs` → `min_backoff`, `onRetryExhausted` → `on_retry_exhausted`).
  */
 export function toWireKey(name: string): string {
-  return name.replace(/Ms$/, "").replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+  let key = wireKeys.get(name);
+  if (key === undefined) {
+    key = name.replace(/Ms$/, "").replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+    wireKeys.set(name, key);
+  }
+  return key;
 }
+
+// Option names are few and looked up for every message: convert each once.
+const wireKeys = new Map<string, string>();
 
 /** Converts message options to wire options: wire keys, actor references as names. */
 export function toWireOptions(options: Record<string, unknown>): WireOptions {

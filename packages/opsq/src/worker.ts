@@ -284,13 +284,7 @@ export class Worker {
     if (!(pending instanceof Promise)) {
       return { result: pending };
     }
-    const { signal } = proxy;
-    const aborted = new Promise<never>((_resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-      }
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-    });
+    const aborted = new Promise<never>((_resolve, reject) => proxy.onAbort(reject));
     try {
       return { result: await Promise.race([pending, aborted]) };
     } catch (error) {
