@@ -22,7 +22,8 @@ export default defineConfig({
           include: ["packages/*/test/integration/**/*.test.ts"],
           testTimeout: 90_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
+          // One file at a time: the files share RabbitMQ and PostgreSQL, and some restart connections.
+          poolOptions: { forks: { singleFork: true } },
         },
       },
       {

@@ -32,6 +32,7 @@ export {
   setBroker,
   setDefaultBrokerFactory,
 } from "./broker.js";
+export { RabbitmqBroker, type RabbitmqBrokerOptions, type ReconnectOptions } from "./brokers/rabbitmq.js";
 // Composition
 export { type Pipeline, pipeline } from "./composition.js";
 // Context

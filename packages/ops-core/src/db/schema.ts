@@ -1,0 +1,51 @@
+/**
+ * The drizzle table definitions. drizzle-kit reads this file (see `drizzle.config.ts`) to
+ * generate the SQL migrations in `drizzle/`. Tables are declared without a PostgreSQL schema,
+ * so they follow the connection's `search_path` (each test can use its own schema).
+ *
+ * Only the store and the migrator import this module; the actors module must not import it
+ * statically, because it loads drizzle-orm.
+ *
+ * @module
+ */
+import { sql } from "drizzle-orm";
+import { check, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import type { JsonObject, JsonValue, TaskStatus } from "../task.js";
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+/** The `task` table: one row per agent task. */
+export const task = pgTable(
+  "task",
+  {
+    taskId: text("task_id").primaryKey(),
+    taskType: text("task_type").notNull(),
+    name: text("name"),
+    status: text("status").$type<TaskStatus>().notNull().default("pending"),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+    startedAt: timestamptz("started_at"),
+    completedAt: timestamptz("completed_at"),
+    inputData: jsonb("input_data").$type<JsonObject>().notNull().default({}),
+    result: jsonb("result").$type<JsonValue>(),
+    errorMessage: text("error_message"),
+    attempts: integer("attempts").notNull().default(0),
+    workerId: text("worker_id"),
+    heartbeatAt: timestamptz("heartbeat_at"),
+  },
+  (table) => [
+    index("task_task_type_idx").on(table.taskType),
+    index("task_status_idx").on(table.status),
+    index("task_created_at_idx").on(table.createdAt),
+    check(
+      "task_status_check",
+      sql`${table.status} in ('pending', 'running', 'completed', 'failed', 'cancelled')`,
+    ),
+  ],
+);
+
+/** A row of the `task` table as drizzle returns it (timestamps as `Date`). */
+export type TaskRow = typeof task.$inferSelect;
+
+/** Every table, for `drizzle(client, { schema })`. */
+export const schema = { task };

@@ -1,0 +1,238 @@
+/**
+ * `TaskStore`: every read and write of the `task` table. Status transitions are single
+ * guarded `UPDATE … WHERE status IN (…) RETURNING *` statements, so they are atomic without an
+ * explicit transaction, two workers cannot both finish a task, and a terminal task is never
+ * reopened. A guard that does not match returns `null` instead of throwing.
+ *
+ * Loads drizzle-orm: import it lazily (`await import(…)`) from start-up-sensitive code.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import { and, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { TaskAlreadyExistsError, TaskNotFoundError } from "../errors.js";
+import type { FinalTaskStatus, JsonValue, NewTask, Task, TaskStatus } from "../task.js";
+import type { Database } from "./client.js";
+import { type TaskRow, task } from "./schema.js";
+
+/** Options of {@link TaskStore.listTasks}. */
+export interface ListTasksOptions {
+  /** Page size, 1–1000. @default 100 */
+  limit?: number;
+  /** Rows to skip. @default 0 */
+  offset?: number;
+  /** Only tasks with this status. */
+  status?: TaskStatus;
+}
+
+/** Outcome written by {@link TaskStore.completeTask}. */
+export interface TaskCompletion {
+  /** `completed` or `failed`. */
+  status: FinalTaskStatus;
+  /** The outcome to store (JSON). @default null */
+  result?: JsonValue | null;
+  /** Why it failed. @default null */
+  errorMessage?: string | null;
+}
+
+/** Largest page {@link TaskStore.listTasks} returns. */
+export const MAX_LIST_LIMIT = 1000;
+
+const now = sql`now()`;
+
+/** Reads and writes agent tasks; see the module comment for the transition rules. */
+export class TaskStore {
+  /** @param db an open drizzle database (see `openDatabase` / `openEmbeddedDatabase`) */
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Inserts a `pending` task and returns it.
+   *
+   * @throws {TaskAlreadyExistsError} when `input.taskId` is already used
+   */
+  async addTask(input: NewTask): Promise<Task> {
+    const taskId = input.taskId ?? `task_${randomUUID()}`;
+    try {
+      const [row] = await this.db
+        .insert(task)
+        .values({
+          taskId,
+          taskType: input.taskType,
+          name: input.name ?? null,
+          inputData: input.inputData ?? {},
+        })
+        .returning();
+      return toTask(row!);
+    } catch (error) {
+      if (hasCode(error, "23505")) throw new TaskAlreadyExistsError(taskId, { cause: error });
+      throw error;
+    }
+  }
+
+  /** Returns the task, or `null` when there is none with this id. */
+  async findTask(taskId: string): Promise<Task | null> {
+    const [row] = await this.db.select().from(task).where(eq(task.taskId, taskId)).limit(1);
+    return row ? toTask(row) : null;
+  }
+
+  /**
+   * Returns the task.
+   *
+   * @throws {TaskNotFoundError} when there is none with this id
+   */
+  async getTask(taskId: string): Promise<Task> {
+    const found = await this.findTask(taskId);
+    if (!found) throw new TaskNotFoundError(taskId);
+    return found;
+  }
+
+  /**
+   * Lists tasks newest first (`created_at desc`, then `task_id desc` to break ties).
+   *
+   * @throws {RangeError} when `limit` or `offset` is out of range
+   */
+  async listTasks(options: ListTasksOptions = {}): Promise<Task[]> {
+    const limit = options.limit ?? 100;
+    const offset = options.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new RangeError(`listTasks limit must be an integer from 1 to ${MAX_LIST_LIMIT} (got ${limit})`);
+    }
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new RangeError(`listTasks offset must be an integer of at least 0 (got ${offset})`);
+    }
+    const rows = await this.db
+      .select()
+      .from(task)
+      .where(options.status ? eq(task.status, options.status) : undefined)
+      .orderBy(desc(task.createdAt), desc(task.taskId))
+      .limit(limit)
+      .offset(offset);
+    return rows.map(toTask);
+  }
+
+  /** Counts tasks, optionally only those with `status` (for paginated listings). */
+  async countTasks(options: { status?: TaskStatus } = {}): Promise<number> {
+    const [row] = await this.db
+      .select({ total: count() })
+      .from(task)
+      .where(options.status ? eq(task.status, options.status) : undefined);
+    return row?.total ?? 0;
+  }
+
+  /**
+   * Claims the task for `workerId`: `pending|running → running`, `attempts + 1`, `started_at`
+   * set on the first claim only. `running` is accepted so a message redelivered after a worker
+   * crash can take the task over.
+   *
+   * @returns the claimed task, or `null` when it is missing or already terminal
+   */
+  async claimTask(taskId: string, workerId: string): Promise<Task | null> {
+    return this.transition(taskId, ["pending", "running"], {
+      status: "running",
+      startedAt: sql`coalesce(${task.startedAt}, now())`,
+      attempts: sql`${task.attempts} + 1`,
+      workerId,
+      heartbeatAt: now,
+    });
+  }
+
+  /**
+   * Records that `workerId` is still working on the task.
+   *
+   * @returns false when the task is no longer running under this worker
+   */
+  async heartbeat(taskId: string, workerId: string): Promise<boolean> {
+    const rows = await this.db
+      .update(task)
+      .set({ heartbeatAt: now })
+      .where(and(eq(task.taskId, taskId), eq(task.status, "running"), eq(task.workerId, workerId)))
+      .returning({ taskId: task.taskId });
+    return rows.length > 0;
+  }
+
+  /**
+   * Finishes a running task: the final status, result and error message land in one statement.
+   *
+   * @returns the finished task, or `null` (and nothing written) unless it was `running`
+   */
+  async completeTask(taskId: string, completion: TaskCompletion): Promise<Task | null> {
+    return this.transition(taskId, ["running"], {
+      status: completion.status,
+      result: completion.result ?? null,
+      errorMessage: completion.errorMessage ?? null,
+      completedAt: now,
+    });
+  }
+
+  /**
+   * Marks a `pending` or `running` task `failed` with `reason` — for failures outside an agent
+   * run (enqueue failed, retries exhausted). `result` is kept unless one is given.
+   *
+   * @returns the failed task, or `null` when it is missing or already terminal
+   */
+  async failTask(taskId: string, reason: string, result?: JsonValue): Promise<Task | null> {
+    return this.transition(taskId, ["pending", "running"], {
+      status: "failed",
+      errorMessage: reason,
+      completedAt: now,
+      ...(result === undefined ? {} : { result }),
+    });
+  }
+
+  /**
+   * Cancels a `pending` or `running` task (a worker that is running it will find, when it
+   * tries to complete, that it is no longer `running`, and its result is dropped).
+   *
+   * @returns the cancelled task, or `null` when it is missing or already terminal
+   */
+  async cancelTask(taskId: string, reason?: string): Promise<Task | null> {
+    return this.transition(taskId, ["pending", "running"], {
+      status: "cancelled",
+      completedAt: now,
+      ...(reason === undefined ? {} : { errorMessage: reason }),
+    });
+  }
+
+  /** One guarded `UPDATE … WHERE task_id = $1 AND status IN (…) RETURNING *`. */
+  private async transition(
+    taskId: string,
+    from: TaskStatus[],
+    changes: { [K in keyof TaskRow]?: TaskRow[K] | SQL },
+  ): Promise<Task | null> {
+    const [row] = await this.db
+      .update(task)
+      .set({ ...changes, updatedAt: now })
+      .where(and(eq(task.taskId, taskId), inArray(task.status, from)))
+      .returning();
+    return row ? toTask(row) : null;
+  }
+}
+
+/** Converts a drizzle row to the plain, JSON-ready {@link Task}. */
+function toTask(row: TaskRow): Task {
+  return {
+    taskId: row.taskId,
+    taskType: row.taskType,
+    name: row.name,
+    status: row.status,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    completedAt: row.completedAt?.toISOString() ?? null,
+    inputData: row.inputData,
+    result: row.result ?? null,
+    errorMessage: row.errorMessage,
+    attempts: row.attempts,
+    workerId: row.workerId,
+    heartbeatAt: row.heartbeatAt?.toISOString() ?? null,
+  };
+}
+
+/** True when `error` or one of its causes carries the SQLSTATE `code`. */
+function hasCode(error: unknown, code: string): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if ((current as { code?: unknown }).code === code) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

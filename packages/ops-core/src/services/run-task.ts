@@ -1,0 +1,203 @@
+/**
+ * `runTask`: everything a worker does for one "execute agent task" message, with every
+ * dependency injected (the actor only builds the deps and calls this).
+ *
+ * 1. Load the task. Missing → log and return. Terminal → return (a redelivered message is a no-op).
+ * 2. Claim it (`pending|running → running`, `attempts + 1`).
+ * 3. Run the agent under a deadline (`timeoutMs`) combined with the caller's signal; the
+ *    signal reaches the LLM client, so the HTTP request is really cancelled.
+ * 4. Write the result and the final status in one statement (`completeTask`).
+ * 5. On error: permanent (bad input, LLM 4xx, timeout, …) → `failed` with the reason;
+ *    transient (database outage, LLM 5xx after the SDK's retries, caller abort) → rethrown,
+ *    the task stays `running`, and the queue redelivers the message to claim it again.
+ *
+ * Imports types only (plus small helpers), so the actors module can import it cheaply.
+ *
+ * @module
+ */
+import { abortable } from "../abortable.js";
+import type { LlmClient } from "../agent/llm-client.js";
+import { type AgentRunResult, runAgent } from "../agent/run-agent.js";
+import type { SecurityManager } from "../agent/security.js";
+import { ShortTermMemory } from "../agent/short-term-memory.js";
+import type { Tool } from "../agent/tool.js";
+import type { ToolRegistry } from "../agent/tool-registry.js";
+import { parseAgentTaskInput } from "../agent-task-input.js";
+import { classifyError } from "../classify-error.js";
+import type { TaskCompletion } from "../db/task-store.js";
+import { AgentTimeoutError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { redactUrl } from "../redact.js";
+import { isTerminalStatus, type JsonValue, type Task, type TaskStatus } from "../task.js";
+
+/** The store operations `runTask` needs (a `TaskStore` fits). */
+export interface RunTaskStore {
+  /** Returns the task or `null`. */
+  findTask(taskId: string): Promise<Task | null>;
+  /** Guarded `pending|running → running`; `null` when terminal or missing. */
+  claimTask(taskId: string, workerId: string): Promise<Task | null>;
+  /** Guarded `running → completed|failed`; `null` when not running. */
+  completeTask(taskId: string, completion: TaskCompletion): Promise<Task | null>;
+}
+
+/** Everything {@link runTask} uses. */
+export interface RunTaskDeps {
+  /** Where tasks live. */
+  store: RunTaskStore;
+  /** The model. */
+  llm: LlmClient;
+  /** Tools offered to the model. */
+  tools: ToolRegistry | readonly Tool[];
+  /** Checks each tool call. */
+  security: SecurityManager;
+  /** Deadline of the agent run (`AGENT_EXECUTION_TIMEOUT` × 1000). */
+  timeoutMs: number;
+  /** The caller's cancellation (worker shutdown, queue time limit); treated as transient. */
+  signal?: AbortSignal;
+  /** Where progress is logged. */
+  logger: Logger;
+  /** Recorded on the task when it is claimed. */
+  workerId: string;
+  /** Mark the task `failed` when any tool call failed or was denied. @default true */
+  failOnToolError?: boolean;
+}
+
+/** What happened, for the caller's logs and tests. */
+export type RunTaskOutcome =
+  | { kind: "missing" }
+  | { kind: "skipped"; taskStatus: TaskStatus | "unknown" }
+  | { kind: "completed"; task: Task }
+  | { kind: "failed"; task: Task; reason: string }
+  | { kind: "superseded"; reason: string | null };
+
+/**
+ * Runs one agent task to a terminal status.
+ *
+ * @throws only transient errors (and errors writing the outcome), so the queue retries them
+ */
+export async function runTask(taskId: string, deps: RunTaskDeps): Promise<RunTaskOutcome> {
+  const { store, logger } = deps;
+  const log = { taskId, workerId: deps.workerId };
+  const found = await store.findTask(taskId);
+  if (!found) {
+    logger.warn(log, "task not found; nothing to run");
+    return { kind: "missing" };
+  }
+  if (isTerminalStatus(found.status)) {
+    logger.info({ ...log, status: found.status }, "task already finished; nothing to run");
+    return { kind: "skipped", taskStatus: found.status };
+  }
+  const claimed = await store.claimTask(taskId, deps.workerId);
+  if (!claimed) {
+    logger.info(log, "task finished before it could be claimed; nothing to run");
+    return { kind: "skipped", taskStatus: "unknown" };
+  }
+  logger.info({ ...log, attempts: claimed.attempts }, "task claimed");
+
+  const memory = new ShortTermMemory();
+  let completion: TaskCompletion;
+  try {
+    const input = parseAgentTaskInput(claimed.inputData);
+    const run = await runWithDeadline(deps, (signal) =>
+      runAgent({
+        goal: input.goal,
+        llm: deps.llm,
+        tools: deps.tools,
+        security: deps.security,
+        signal,
+        memory,
+        ...(input.model ? { model: input.model } : {}),
+        ...(input.maxSteps ? { maxSteps: input.maxSteps } : {}),
+      }),
+    );
+    completion = completionOf(run, deps.failOnToolError ?? true);
+  } catch (error) {
+    if (deps.signal?.aborted || classifyError(error) === "transient") {
+      logger.warn(
+        { ...log, error: describe(error) },
+        "task interrupted by a transient error; it will be retried",
+      );
+      throw error;
+    }
+    const reason = describe(error);
+    completion = {
+      status: "failed",
+      errorMessage: reason,
+      result: toJson({ error: reason, history: memory.messages() }),
+    };
+  }
+
+  const written = await store.completeTask(taskId, completion);
+  if (!written) {
+    logger.warn(log, "task is no longer running (cancelled or taken over); result dropped");
+    return { kind: "superseded", reason: completion.errorMessage ?? null };
+  }
+  if (written.status === "completed") {
+    logger.info(log, "task completed");
+    return { kind: "completed", task: written };
+  }
+  const reason = written.errorMessage ?? "failed";
+  logger.warn({ ...log, reason }, "task failed");
+  return { kind: "failed", task: written, reason };
+}
+
+/**
+ * Runs `work` with a signal that aborts at the deadline or when the caller's signal does, and
+ * stops waiting at that moment even if `work` ignores the signal.
+ */
+async function runWithDeadline<T>(deps: RunTaskDeps, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new AgentTimeoutError(deps.timeoutMs)), deps.timeoutMs);
+  const signal = deps.signal ? AbortSignal.any([deadline.signal, deps.signal]) : deadline.signal;
+  try {
+    return await abortable(work(signal), signal);
+  } catch (error) {
+    // Whatever the agent threw (the SDK's abort error, say), a fired deadline is the reason.
+    if (deadline.signal.aborted && !deps.signal?.aborted) throw deadline.signal.reason;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Turns a finished run into the final status, result and reason. */
+function completionOf(run: AgentRunResult, failOnToolError: boolean): TaskCompletion {
+  const result = toJson({
+    answer: run.answer,
+    outcome: run.outcome,
+    steps: run.steps,
+    model: run.model,
+    usage: run.usage,
+    toolCalls: run.toolCalls,
+    history: run.messages,
+  });
+  if (run.outcome === "step_limit") {
+    return {
+      status: "failed",
+      result,
+      errorMessage: `Agent stopped after ${run.steps} steps without a final answer.`,
+    };
+  }
+  const failedCall = run.toolCalls.find((call) => !call.ok);
+  if (failOnToolError && failedCall) {
+    return {
+      status: "failed",
+      result,
+      errorMessage: `Tool "${failedCall.name}" failed: ${failedCall.error}`,
+    };
+  }
+  return { status: "completed", result, errorMessage: null };
+}
+
+/** The error's message on one line, without URL credentials, at most 1000 characters. */
+function describe(error: unknown): string {
+  const text = redactUrl(error instanceof Error ? error.message : String(error))
+    .replace(/\s+/g, " ")
+    .trim();
+  return text.length > 1000 ? `${text.slice(0, 997)}...` : text || "unknown error";
+}
+
+/** Plain data → JSON value (drops `undefined` fields, as storing it as jsonb would). */
+function toJson(value: unknown): JsonValue {
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
+}

@@ -1,0 +1,223 @@
+/**
+ * The behaviour every TaskStore backend must show, as a reusable set of tests: the unit suite
+ * runs it on embedded PGlite, the integration suite on the live PostgreSQL. Call it inside a
+ * `describe` whose hooks give each test an empty `task` table.
+ */
+import { eq, sql } from "drizzle-orm";
+import { expect, it } from "vitest";
+import type { DatabaseHandle } from "../../src/db/client.js";
+import { task as taskTable } from "../../src/db/schema.js";
+import type { TaskStore } from "../../src/db/task-store.js";
+import { TaskAlreadyExistsError, TaskNotFoundError } from "../../src/errors.js";
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Registers the contract tests; `get()` returns the store and handle of the current test. */
+export function taskStoreContract(get: () => { store: TaskStore; handle: DatabaseHandle }): void {
+  it("adds a pending task with a generated id, ISO-8601 UTC timestamps and default input", async () => {
+    const { store } = get();
+    const task = await store.addTask({ taskType: "agent_task" });
+    expect(task.taskId).toMatch(/^task_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(task).toMatchObject({ status: "pending", name: null, inputData: {}, result: null, attempts: 0 });
+    expect(task.createdAt).toMatch(ISO_UTC);
+    expect(task.updatedAt).toMatch(ISO_UTC);
+    expect([task.startedAt, task.completedAt, task.workerId, task.heartbeatAt]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
+    expect(await store.getTask(task.taskId)).toEqual(task);
+  });
+
+  it("stores input_data and result as JSON objects, not JSON strings", async () => {
+    const { store, handle } = get();
+    const { taskId } = await store.addTask({
+      taskType: "agent_task",
+      inputData: { goal: "g", n: [1, { a: true }] },
+    });
+    await store.claimTask(taskId, "w1");
+    await store.completeTask(taskId, { status: "completed", result: { answer: "42" } });
+    const rows = await handle.db
+      .select({
+        input: sql<string>`jsonb_typeof(${taskTable.inputData})`,
+        result: sql<string>`jsonb_typeof(${taskTable.result})`,
+      })
+      .from(taskTable)
+      .where(eq(taskTable.taskId, taskId));
+    expect(rows).toEqual([{ input: "object", result: "object" }]);
+    expect((await store.getTask(taskId)).inputData).toEqual({ goal: "g", n: [1, { a: true }] });
+  });
+
+  it("rejects a duplicate id with TaskAlreadyExistsError", async () => {
+    const { store } = get();
+    await store.addTask({ taskType: "agent_task", taskId: "task_dup" });
+    await expect(store.addTask({ taskType: "agent_task", taskId: "task_dup" })).rejects.toThrow(
+      new TaskAlreadyExistsError("task_dup"),
+    );
+  });
+
+  it("throws TaskNotFoundError for an unknown id, and findTask returns null", async () => {
+    const { store } = get();
+    await expect(store.getTask("task_missing")).rejects.toThrow(TaskNotFoundError);
+    await expect(store.getTask("task_missing")).rejects.toThrow('task "task_missing" does not exist');
+    expect(await store.findTask("task_missing")).toBeNull();
+  });
+
+  it("refuses a status outside the five known ones (CHECK constraint)", async () => {
+    const { handle } = get();
+    await expect(
+      handle.db.execute(sql`insert into task (task_id, task_type, status) values ('task_bad', 'x', 'bogus')`),
+    ).rejects.toThrow();
+  });
+
+  it("claims pending → running, counts attempts, keeps the first started_at, and moves updated_at", async () => {
+    const { store } = get();
+    const added = await store.addTask({ taskType: "agent_task" });
+    await pause(5);
+    const first = await store.claimTask(added.taskId, "worker-a");
+    expect(first).toMatchObject({ status: "running", attempts: 1, workerId: "worker-a" });
+    expect(first!.startedAt).toMatch(ISO_UTC);
+    expect(first!.heartbeatAt).toMatch(ISO_UTC);
+    expect(first!.updatedAt > added.updatedAt).toBe(true);
+    // Given a redelivery after a crash, When another worker claims the running task, Then it takes over.
+    await pause(5);
+    const second = await store.claimTask(added.taskId, "worker-b");
+    expect(second).toMatchObject({ status: "running", attempts: 2, workerId: "worker-b" });
+    expect(second!.startedAt).toBe(first!.startedAt);
+  });
+
+  it("never claims a terminal or missing task", async () => {
+    const { store } = get();
+    const { taskId } = await store.addTask({ taskType: "agent_task" });
+    await store.claimTask(taskId, "w1");
+    const done = await store.completeTask(taskId, { status: "completed", result: "ok" });
+    expect(await store.claimTask(taskId, "w2")).toBeNull();
+    expect(await store.getTask(taskId)).toEqual(done);
+    expect(await store.claimTask("task_missing", "w1")).toBeNull();
+  });
+
+  it("completes a running task with result, status and completed_at in one write", async () => {
+    const { store } = get();
+    const { taskId, createdAt } = await store.addTask({ taskType: "agent_task" });
+    await store.claimTask(taskId, "w1");
+    const done = await store.completeTask(taskId, { status: "completed", result: { answer: "yes" } });
+    expect(done).toMatchObject({ status: "completed", result: { answer: "yes" }, errorMessage: null });
+    expect(done!.completedAt! >= done!.startedAt!).toBe(true);
+    expect(done!.startedAt! >= createdAt).toBe(true);
+  });
+
+  it("records a failure with its reason", async () => {
+    const { store } = get();
+    const { taskId } = await store.addTask({ taskType: "agent_task" });
+    await store.claimTask(taskId, "w1");
+    const failed = await store.completeTask(taskId, {
+      status: "failed",
+      result: { error: "boom" },
+      errorMessage: "boom",
+    });
+    expect(failed).toMatchObject({ status: "failed", errorMessage: "boom", result: { error: "boom" } });
+    expect(failed!.completedAt).toMatch(ISO_UTC);
+  });
+
+  it("does nothing when completing a task that is not running", async () => {
+    const { store } = get();
+    const pending = await store.addTask({ taskType: "agent_task" });
+    expect(await store.completeTask(pending.taskId, { status: "completed", result: 1 })).toBeNull();
+    expect(await store.getTask(pending.taskId)).toEqual(pending);
+
+    await store.claimTask(pending.taskId, "w1");
+    const done = await store.completeTask(pending.taskId, { status: "completed", result: "first" });
+    // Given a completed task, When a late duplicate completes it again, Then the first outcome stays.
+    expect(await store.completeTask(pending.taskId, { status: "failed", errorMessage: "late" })).toBeNull();
+    expect(await store.getTask(pending.taskId)).toEqual(done);
+  });
+
+  it("fails a pending or running task, but not a terminal one", async () => {
+    const { store } = get();
+    const pending = await store.addTask({ taskType: "agent_task" });
+    expect(await store.failTask(pending.taskId, "enqueue failed")).toMatchObject({
+      status: "failed",
+      errorMessage: "enqueue failed",
+      result: null,
+    });
+    const running = await store.addTask({ taskType: "agent_task" });
+    await store.claimTask(running.taskId, "w1");
+    const failed = await store.failTask(running.taskId, "retries exhausted", { error: "retries exhausted" });
+    expect(failed).toMatchObject({ status: "failed", result: { error: "retries exhausted" } });
+    expect(await store.failTask(running.taskId, "again")).toBeNull();
+    expect((await store.getTask(running.taskId)).errorMessage).toBe("retries exhausted");
+  });
+
+  it("cancels a pending or running task; a cancelled task is never reopened", async () => {
+    const { store } = get();
+    const pending = await store.addTask({ taskType: "agent_task" });
+    expect(await store.cancelTask(pending.taskId)).toMatchObject({ status: "cancelled", errorMessage: null });
+    expect(await store.claimTask(pending.taskId, "w1")).toBeNull();
+    const running = await store.addTask({ taskType: "agent_task" });
+    await store.claimTask(running.taskId, "w1");
+    const cancelled = await store.cancelTask(running.taskId, "user asked");
+    expect(cancelled).toMatchObject({ status: "cancelled", errorMessage: "user asked" });
+    expect(await store.completeTask(running.taskId, { status: "completed", result: "late" })).toBeNull();
+    expect(await store.failTask(running.taskId, "late")).toBeNull();
+    expect(await store.cancelTask(running.taskId)).toBeNull();
+    expect(await store.getTask(running.taskId)).toEqual(cancelled);
+  });
+
+  it("accepts heartbeats only from the worker running the task", async () => {
+    const { store } = get();
+    const { taskId } = await store.addTask({ taskType: "agent_task" });
+    expect(await store.heartbeat(taskId, "w1")).toBe(false);
+    await store.claimTask(taskId, "w1");
+    expect(await store.heartbeat(taskId, "w1")).toBe(true);
+    expect(await store.heartbeat(taskId, "w2")).toBe(false);
+    await store.completeTask(taskId, { status: "completed" });
+    expect(await store.heartbeat(taskId, "w1")).toBe(false);
+  });
+
+  it("lists newest first, with limit, offset, status filter and count", async () => {
+    const { store } = get();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await store.addTask({ taskType: "agent_task", name: `t${i}` })).taskId);
+      await pause(3);
+    }
+    await store.claimTask(ids[1]!, "w1");
+    await store.claimTask(ids[3]!, "w1");
+    const newestFirst = [...ids].reverse();
+    expect((await store.listTasks()).map((t) => t.taskId)).toEqual(newestFirst);
+    expect((await store.listTasks({ limit: 2, offset: 1 })).map((t) => t.taskId)).toEqual(
+      newestFirst.slice(1, 3),
+    );
+    expect((await store.listTasks({ status: "running" })).map((t) => t.taskId)).toEqual([ids[3], ids[1]]);
+    expect((await store.listTasks({ status: "pending", offset: 1, limit: 1 })).map((t) => t.taskId)).toEqual([
+      ids[2],
+    ]);
+    expect(await store.listTasks({ status: "failed" })).toEqual([]);
+    expect(await store.countTasks()).toBe(5);
+    expect(await store.countTasks({ status: "pending" })).toBe(3);
+  });
+
+  it("rejects an out-of-range page", async () => {
+    const { store } = get();
+    await expect(store.listTasks({ limit: 0 })).rejects.toThrow(
+      "listTasks limit must be an integer from 1 to 1000 (got 0)",
+    );
+    await expect(store.listTasks({ offset: -1 })).rejects.toThrow(RangeError);
+  });
+
+  it("lets exactly one of several racing completions win", async () => {
+    const { store } = get();
+    const { taskId } = await store.addTask({ taskType: "agent_task" });
+    await store.claimTask(taskId, "w1");
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        store.completeTask(taskId, { status: i % 2 ? "failed" : "completed", result: { writer: i } }),
+      ),
+    );
+    const winners = outcomes.filter((task) => task !== null);
+    expect(winners).toHaveLength(1);
+    expect(await store.getTask(taskId)).toEqual(winners[0]);
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * Start-up cost guard: the modules a worker loads at boot (the future actors module imports
+ * these) must not statically import the heavy packages — drizzle, the database drivers and the
+ * openai SDK are loaded with dynamic `import()` when first used. This walks the static import
+ * graph of the source files and fails on any heavy import reachable from an entry point.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
+const HEAVY = [/^openai(\/|$)/, /^postgres$/, /^@electric-sql\/pglite/, /^drizzle-orm(\/|$)/, /^drizzle-kit/];
+const ENTRY_POINTS = [
+  "index.ts",
+  "services/run-task.ts",
+  "config.ts",
+  "errors.ts",
+  "classify-error.ts",
+  "agent/create-llm-client.ts",
+  "agent/tools/index.ts",
+  "db/open-task-store.ts",
+  "db/client.ts",
+  "db/migrate.ts",
+];
+
+/**
+ * Specifiers a file loads at evaluation time: every `import … from`, `export … from` and bare
+ * `import "…"`, except `import type` / `export type` (erased). Inline `{ type X }` specifiers
+ * still count: under verbatimModuleSyntax the import statement is kept.
+ */
+function staticImports(source: string): string[] {
+  const statements = /^\s*(?:import|export)\s+(?!type\s)(?:[^;]*?\sfrom\s+)?["']([^"']+)["']/gm;
+  return [...source.matchAll(statements)].map((match) => match[1]!);
+}
+
+/** Heavy packages reachable from `entry`, with the chain of files that leads to each. */
+function heavyImports(entry: string): string[] {
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const visit = (file: string, chain: string[]) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const specifier of staticImports(readFileSync(file, "utf8"))) {
+      if (specifier.startsWith(".")) {
+        visit(resolve(dirname(file), specifier.replace(/\.js$/, ".ts")), [...chain, specifier]);
+      } else if (HEAVY.some((pattern) => pattern.test(specifier))) {
+        found.push([...chain, specifier].join(" → "));
+      }
+    }
+  };
+  visit(resolve(SRC, entry), [entry]);
+  return found;
+}
+
+describe("static import graph", () => {
+  it("finds the imports it is looking for (self-check)", () => {
+    expect(
+      staticImports(
+        'import { x } from "a";\nimport type { Y } from "b";\nexport * from "./c.js";\nimport "d";',
+      ),
+    ).toEqual(["a", "./c.js", "d"]);
+    expect(heavyImports("db/task-store.ts")).toContain("db/task-store.ts → drizzle-orm");
+  });
+
+  it.each(ENTRY_POINTS)("%s loads no heavy package at import time", (entry) => {
+    expect(heavyImports(entry)).toEqual([]);
+  });
+});

@@ -1,0 +1,247 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import type { LlmClient } from "../../../src/agent/llm-client.js";
+import { OfflineLlmClient } from "../../../src/agent/offline-llm-client.js";
+import { OpenAiCompatibleClient } from "../../../src/agent/openai-compatible-client.js";
+import { AllowAllSecurityManager, AllowListSecurityManager } from "../../../src/agent/security.js";
+import { defineTool } from "../../../src/agent/tool.js";
+import { builtinTools, echoTool } from "../../../src/agent/tools/index.js";
+import { LlmRequestError } from "../../../src/errors.js";
+import { type RunTaskDeps, runTask } from "../../../src/services/run-task.js";
+import type { JsonObject } from "../../../src/task.js";
+import { createEmbeddedStore, type EmbeddedStore } from "../../helpers/embedded-store.js";
+import { type FakeLlm, startFakeLlm } from "../../helpers/fake-llm.js";
+import { createRecordingLogger, type RecordingLogger } from "../../helpers/recording-logger.js";
+
+const API_KEY = "sk-run-task-secret";
+
+describe("runTask", () => {
+  let embedded: EmbeddedStore;
+  let fake: FakeLlm;
+  let logger: RecordingLogger;
+
+  beforeAll(async () => {
+    [embedded, fake] = await Promise.all([createEmbeddedStore(), startFakeLlm()]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([embedded?.close(), fake?.close()]);
+  });
+  beforeEach(async () => {
+    await embedded.reset();
+    logger = createRecordingLogger();
+  });
+  afterEach(() => fake.reset());
+
+  const fakeClient = (maxRetries = 2) =>
+    new OpenAiCompatibleClient({ baseUrl: fake.baseUrl, apiKey: API_KEY, model: "fake-model", maxRetries });
+  const deps = (overrides: Partial<RunTaskDeps> = {}): RunTaskDeps => ({
+    store: embedded.store,
+    llm: new OfflineLlmClient(),
+    tools: builtinTools(),
+    security: new AllowAllSecurityManager(),
+    timeoutMs: 10_000,
+    logger,
+    workerId: "worker-1",
+    ...overrides,
+  });
+  const addTask = async (inputData: JsonObject) =>
+    (await embedded.store.addTask({ taskType: "agent_task", inputData })).taskId;
+
+  it("logs and returns when the task does not exist", async () => {
+    expect(await runTask("task_missing", deps())).toEqual({ kind: "missing" });
+    expect(logger.lines).toEqual([
+      {
+        level: "warn",
+        details: { taskId: "task_missing", workerId: "worker-1" },
+        message: "task not found; nothing to run",
+      },
+    ]);
+  });
+
+  it("leaves a finished task alone without calling the model", async () => {
+    const taskId = await addTask({ goal: "[[tool:echo]] hi" });
+    await embedded.store.claimTask(taskId, "w0");
+    const done = await embedded.store.completeTask(taskId, { status: "completed", result: "first" });
+    expect(await runTask(taskId, deps({ llm: fakeClient() }))).toEqual({
+      kind: "skipped",
+      taskStatus: "completed",
+    });
+    expect(fake.chatRequests()).toHaveLength(0);
+    expect(await embedded.store.getTask(taskId)).toEqual(done);
+  });
+
+  it("runs the offline agent with a tool and stores result and status together", async () => {
+    const taskId = await addTask({ goal: "What is 6 * 7?" });
+    const outcome = await runTask(taskId, deps());
+    expect(outcome.kind).toBe("completed");
+    const task = await embedded.store.getTask(taskId);
+    expect(task).toMatchObject({
+      status: "completed",
+      attempts: 1,
+      workerId: "worker-1",
+      errorMessage: null,
+    });
+    expect(task.completedAt! >= task.startedAt!).toBe(true);
+    expect(task.result).toMatchObject({
+      outcome: "answered",
+      steps: 2,
+      model: "opsq-offline-demo",
+      answer: expect.stringContaining('"result":42'),
+      toolCalls: [{ name: "calculator", ok: true, output: { expression: "6 * 7", result: 42 } }],
+    });
+    expect((task.result as { history: unknown[] }).history).toHaveLength(5);
+  });
+
+  it("accepts `prompt` as the goal and the task's model override", async () => {
+    const taskId = await addTask({ prompt: "say hello", model: "override-model" });
+    await runTask(taskId, deps({ llm: fakeClient() }));
+    expect(fake.chatRequests()[0]).toMatchObject({
+      model: "override-model",
+      messages: [{ role: "system" }, { role: "user", content: "say hello" }],
+    });
+    expect((await embedded.store.getTask(taskId)).result).toMatchObject({
+      answer: "Fake answer to: say hello",
+    });
+  });
+
+  it("completes a tool round-trip through the real HTTP client", async () => {
+    const taskId = await addTask({ goal: "[[tool:echo]] ping" });
+    const outcome = await runTask(taskId, deps({ llm: fakeClient(), tools: [echoTool] }));
+    expect(outcome).toMatchObject({ kind: "completed", task: { status: "completed" } });
+    expect((await embedded.store.getTask(taskId)).result).toMatchObject({
+      answer: 'Tool echo returned: {"text":"ping"}',
+    });
+    expect(fake.chatRequests()).toHaveLength(2);
+    expect(fake.chatRequests()[0]!.authorization).toBe(`Bearer ${API_KEY}`);
+  });
+
+  it("fails on the deadline, aborts the HTTP request, and keeps the history", async () => {
+    const taskId = await addTask({ goal: "[[delay:30000]] slow" });
+    const started = Date.now();
+    const outcome = await runTask(taskId, deps({ llm: fakeClient(), timeoutMs: 300 }));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(outcome).toMatchObject({ kind: "failed", reason: "Agent execution timed out after 0.3 s." });
+    await fake.waitFor((requests) => requests[0]?.aborted === true);
+    const task = await embedded.store.getTask(taskId);
+    expect(task).toMatchObject({ status: "failed", errorMessage: "Agent execution timed out after 0.3 s." });
+    expect(task.result).toMatchObject({
+      error: "Agent execution timed out after 0.3 s.",
+      history: [{ role: "system" }, { role: "user", content: "[[delay:30000]] slow" }],
+    });
+  });
+
+  it("fails on the deadline even when a tool ignores the signal", async () => {
+    const stuck = defineTool({
+      name: "echo",
+      description: "Never returns.",
+      input: z.object({ text: z.string() }),
+      execute: () => new Promise<never>(() => {}),
+    });
+    const taskId = await addTask({ goal: "echo this" });
+    const outcome = await runTask(taskId, deps({ tools: [stuck], timeoutMs: 200 }));
+    expect(outcome).toMatchObject({ kind: "failed", reason: "Agent execution timed out after 0.2 s." });
+  });
+
+  it("fails permanently on HTTP 401 after one request, without the key in the reason", async () => {
+    const taskId = await addTask({ goal: "[[status:401]] hi" });
+    const outcome = await runTask(taskId, deps({ llm: fakeClient(2) }));
+    expect(outcome.kind).toBe("failed");
+    const task = await embedded.store.getTask(taskId);
+    expect(task.errorMessage).toBe(
+      `LLM request to ${fake.baseUrl} (model "fake-model") failed with HTTP 401: fake error 401`,
+    );
+    expect(JSON.stringify(task)).not.toContain(API_KEY);
+    expect(fake.chatRequests()).toHaveLength(1);
+  });
+
+  it("completes after two 500s absorbed by the SDK's retries", async () => {
+    const taskId = await addTask({ goal: "[[status:500x2]] flaky" });
+    expect((await runTask(taskId, deps({ llm: fakeClient(2) }))).kind).toBe("completed");
+    expect(fake.chatRequests().map((request) => request.status)).toEqual([500, 500, 200]);
+  });
+
+  it("rethrows a transient failure, leaving the task running for the redelivery to claim", async () => {
+    // Given an LLM that fails twice and a client without retries of its own,
+    const taskId = await addTask({ goal: "[[status:502x2]] wobbly" });
+    const attempt = () => runTask(taskId, deps({ llm: fakeClient(0) }));
+    // When the queue delivers the message three times, Then the first two attempts throw,
+    await expect(attempt()).rejects.toBeInstanceOf(LlmRequestError);
+    expect(await embedded.store.getTask(taskId)).toMatchObject({ status: "running", attempts: 1 });
+    await expect(attempt()).rejects.toMatchObject({ status: 502 });
+    // and the third completes the same task.
+    expect((await attempt()).kind).toBe("completed");
+    expect(await embedded.store.getTask(taskId)).toMatchObject({ status: "completed", attempts: 3 });
+    expect(logger.lines.filter((line) => line.message.includes("transient"))).toHaveLength(2);
+  });
+
+  it("rethrows when the caller's signal aborts (e.g. worker shutdown)", async () => {
+    const taskId = await addTask({ goal: "[[delay:30000]] long" });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("worker shutting down")), 100);
+    await expect(runTask(taskId, deps({ llm: fakeClient(), signal: controller.signal }))).rejects.toThrow(
+      "worker shutting down",
+    );
+    expect((await embedded.store.getTask(taskId)).status).toBe("running");
+  });
+
+  it("fails a task whose input has no goal, without calling the model", async () => {
+    const taskId = await addTask({ question: "where is the goal?" });
+    const outcome = await runTask(taskId, deps({ llm: fakeClient() }));
+    expect(outcome).toMatchObject({
+      kind: "failed",
+      reason: "input_data.goal: a non-empty goal (or prompt) string is required",
+    });
+    expect(fake.chatRequests()).toHaveLength(0);
+  });
+
+  it("fails when the agent hits its step limit", async () => {
+    for (let i = 0; i < 3; i++) fake.enqueue({ toolCalls: [{ name: "echo", arguments: { text: "again" } }] });
+    const taskId = await addTask({ goal: "loop forever", maxSteps: 2 });
+    const outcome = await runTask(taskId, deps({ llm: fakeClient(), tools: [echoTool] }));
+    expect(outcome).toMatchObject({
+      kind: "failed",
+      reason: "Agent stopped after 2 steps without a final answer.",
+    });
+    expect((await embedded.store.getTask(taskId)).result).toMatchObject({ outcome: "step_limit", steps: 2 });
+  });
+
+  it("fails on a tool error (recorded in the result), unless told not to", async () => {
+    const failing = await addTask({ goal: "What is 1 / 0?" });
+    expect(await runTask(failing, deps())).toMatchObject({
+      kind: "failed",
+      reason: 'Tool "calculator" failed: division by zero',
+    });
+    expect((await embedded.store.getTask(failing)).result).toMatchObject({
+      toolCalls: [{ name: "calculator", ok: false, error: "division by zero" }],
+    });
+    const tolerant = await addTask({ goal: "What is 1 / 0?" });
+    expect((await runTask(tolerant, deps({ failOnToolError: false }))).kind).toBe("completed");
+  });
+
+  it("fails with the reason when the security manager denies a tool", async () => {
+    const taskId = await addTask({ goal: "What is 2 + 2?" });
+    const outcome = await runTask(taskId, deps({ security: new AllowListSecurityManager([]) }));
+    expect(outcome).toMatchObject({
+      kind: "failed",
+      reason: 'Tool "calculator" failed: permission denied: tool "calculator" is not on the allow-list',
+    });
+  });
+
+  it("drops the result when the task was cancelled while the agent ran", async () => {
+    const taskId = await addTask({ goal: "anything" });
+    const offline = new OfflineLlmClient();
+    const cancelling: LlmClient = {
+      model: offline.model,
+      chat: async (messages, options) => {
+        await embedded.store.cancelTask(taskId, "cancelled by user");
+        return offline.chat(messages, options);
+      },
+    };
+    expect(await runTask(taskId, deps({ llm: cancelling }))).toEqual({ kind: "superseded", reason: null });
+    expect(await embedded.store.getTask(taskId)).toMatchObject({
+      status: "cancelled",
+      errorMessage: "cancelled by user",
+      result: null,
+    });
+  });
+});
