@@ -1,0 +1,228 @@
+/**
+ * The RabbitMQ broker, wire- and topology-compatible with Python Dramatiq:
+ * lazy connection (amqplib is imported on first use), queues declared on first
+ * use, confirmed and pipelined publishing, one channel per consumer, and
+ * automatic recovery of the connection, its consumers and its topology.
+ * Importing this module makes `RabbitmqBroker` the default global broker.
+ *
+ * @module
+ */
+import type { SocketOptions } from "amqplib";
+import {
+  Broker,
+  type BrokerOptions,
+  type ConsumeOptions,
+  type Consumer,
+  type Delivery,
+  type JoinOptions,
+  type QueueCounts,
+  setDefaultBrokerFactory,
+} from "../broker.js";
+import { BrokerError, PublishError, QueueJoinTimeoutError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { Message } from "../message.js";
+import { dqName, qName, xqName } from "../queue-names.js";
+import { RabbitmqConnection, type ReconnectOptions, sleep } from "./rabbitmq/connection.js";
+import { RabbitmqConsumer } from "./rabbitmq/consumer.js";
+import { Publisher } from "./rabbitmq/publisher.js";
+import { Topology } from "./rabbitmq/topology.js";
+
+export type { ReconnectOptions } from "./rabbitmq/connection.js";
+
+/** Options of {@link RabbitmqBroker}. */
+export interface RabbitmqBrokerOptions extends BrokerOptions {
+  /** AMQP URL (`amqp://` or `amqps://`). @default process.env.RABBITMQ_URL ?? "amqp://guest:guest@localhost:5672" */
+  url?: string;
+  /**
+   * Declares `q` and `q.DQ` with `x-max-priority` and enables `brokerPriority`.
+   * Must match every other declarer of the queues (Python workers included).
+   */
+  maxPriority?: number;
+  /** AMQP heartbeat period, unless the URL sets `heartbeat`. @default 30 */
+  heartbeatSeconds?: number;
+  /** Longest wait, from `send()`, for RabbitMQ to confirm a message (including an outage). @default 30000 */
+  confirmTimeoutMs?: number;
+  /** Socket and TLS options for amqplib (`ca`, `cert`, `key`, `servername`, `timeout`…). */
+  socketOptions?: SocketOptions;
+  /** Connection name shown by RabbitMQ (`rabbitmqctl list_connections client_properties`). @default "opsq" */
+  connectionName?: string;
+  /** Backoff between reconnection attempts once connected. */
+  reconnect?: ReconnectOptions;
+}
+
+/** How often `join()` looks at the queues. */
+const JOIN_POLL_MS = 50;
+
+/**
+ * A broker on RabbitMQ. The constructor does no I/O; the connection opens on
+ * {@link RabbitmqBroker.connect} or first use, and comes back by itself after
+ * a server restart or a dropped connection.
+ *
+ * @example
+ * ```ts
+ * const broker = new RabbitmqBroker({ url: "amqp://guest:guest@localhost:5672", maxPriority: 10 });
+ * setBroker(broker);
+ * await broker.connect(); // fails fast with ConnectionFailedError when unreachable
+ * ```
+ */
+export class RabbitmqBroker extends Broker {
+  /** The AMQP URL with its password replaced by `***`. */
+  readonly url: string;
+  /** The `x-max-priority` of the queues, when set. */
+  readonly maxPriority: number | undefined;
+  readonly #connection: RabbitmqConnection;
+  readonly #topology: Topology;
+  readonly #publisher: Publisher;
+  readonly #consumers = new Set<RabbitmqConsumer>();
+  readonly #reconnect: Required<ReconnectOptions>;
+  readonly #log: Logger;
+
+  /** @param options URL, priorities, timeouts, TLS, middleware and logger */
+  constructor(options: RabbitmqBrokerOptions = {}) {
+    super(options);
+    if (
+      options.maxPriority !== undefined &&
+      (!Number.isInteger(options.maxPriority) || options.maxPriority < 1 || options.maxPriority > 255)
+    ) {
+      throw new RangeError(`maxPriority must be a whole number from 1 to 255, got ${options.maxPriority}`);
+    }
+    this.maxPriority = options.maxPriority;
+    this.#log = this.logger.child({ component: "rabbitmq" });
+    this.#reconnect = {
+      initialDelayMs: options.reconnect?.initialDelayMs ?? 100,
+      maxDelayMs: options.reconnect?.maxDelayMs ?? 10_000,
+    };
+    this.#connection = new RabbitmqConnection({
+      url: options.url ?? process.env.RABBITMQ_URL ?? "amqp://guest:guest@localhost:5672",
+      heartbeatSeconds: options.heartbeatSeconds ?? 30,
+      socketOptions: options.socketOptions ?? {},
+      connectionName: options.connectionName ?? "opsq",
+      reconnect: this.#reconnect,
+      logger: this.#log,
+    });
+    this.url = this.#connection.redactedUrl;
+    this.#topology = new Topology(this.#connection, this.maxPriority);
+    // A returned message means its queue was deleted: declare it again on the next send.
+    this.#publisher = new Publisher(
+      this.#connection,
+      options.confirmTimeoutMs ?? 30_000,
+      this.#log,
+      (queue) => this.#topology.forget(queue),
+    );
+  }
+
+  /**
+   * Opens the connection now, so that start-up fails early.
+   * @throws ConnectionFailedError with the URL (password redacted) when RabbitMQ is unreachable
+   */
+  override async connect(): Promise<void> {
+    await this.#connection.ready();
+  }
+
+  /** Declares the queue family (`q`, `q.DQ`, `q.XQ`) on RabbitMQ now rather than on first use. */
+  async declareQueueOnServer(queueName: string): Promise<void> {
+    await this.#topology.ensure(queueName);
+  }
+
+  protected publish(message: Message): Promise<void> {
+    const wirePriority = message.options.broker_priority;
+    const priority = typeof wirePriority === "number" ? wirePriority : undefined;
+    if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 255)) {
+      return Promise.reject(
+        new PublishError(`broker_priority must be a whole number from 0 to 255, got ${priority}`),
+      );
+    }
+    const body = message.encode();
+    const send = () => this.#publisher.publish(message.queueName, body, priority);
+    if (this.#topology.isDeclared(message.queueName)) {
+      return send();
+    }
+    return this.#topology.ensure(message.queueName).then(send);
+  }
+
+  async consume(
+    queueName: string,
+    options: ConsumeOptions,
+    onDelivery: (delivery: Delivery) => void,
+  ): Promise<Consumer> {
+    const consumer = new RabbitmqConsumer(queueName, options.prefetch, onDelivery, {
+      connection: this.#connection,
+      topology: this.#topology,
+      logger: this.#log,
+      reconnect: this.#reconnect,
+      onDone: (done) => this.#consumers.delete(done),
+    });
+    await consumer.start();
+    this.#consumers.add(consumer);
+    return consumer;
+  }
+
+  /**
+   * Waits until `q` and `q.DQ` hold no ready message and this broker's consumers
+   * hold no unsettled delivery of them (seen twice in a row). Deliveries held
+   * by consumers in other processes are not visible without the management API.
+   */
+  async join(queueName: string, options: JoinOptions = {}): Promise<void> {
+    const q = qName(queueName);
+    const deadline =
+      options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+    await this.#topology.ensure(q);
+    const deadBefore = options.failFast ? await this.#topology.messageCount(xqName(q)) : 0;
+    let idleChecks = 0;
+    for (;;) {
+      const [ready, delayed] = await Promise.all([
+        this.#topology.messageCount(q),
+        this.#topology.messageCount(dqName(q)),
+      ]);
+      if (options.failFast && (await this.#topology.messageCount(xqName(q))) > deadBefore) {
+        throw new BrokerError(`a message of queue "${q}" was dead-lettered while joining it`);
+      }
+      const idle = ready + delayed + this.#unsettled(q) + this.#unsettled(dqName(q)) === 0;
+      idleChecks = idle ? idleChecks + 1 : 0;
+      if (idleChecks >= 2) {
+        return;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new QueueJoinTimeoutError(q, options.timeoutMs!);
+      }
+      await sleep(Math.min(JOIN_POLL_MS, left));
+    }
+  }
+
+  async flush(queueName: string): Promise<void> {
+    const q = qName(queueName);
+    await this.#topology.ensure(q);
+    await Promise.all([q, dqName(q), xqName(q)].map((name) => this.#topology.purge(name)));
+  }
+
+  /** `ready` in `q`; `delayed` in `q.DQ` plus those this broker's workers hold; `deadLettered` in `q.XQ`. */
+  async getQueueCounts(queueName: string): Promise<QueueCounts> {
+    const q = qName(queueName);
+    await this.#topology.ensure(q);
+    const [ready, delayed, deadLettered] = await Promise.all(
+      [q, dqName(q), xqName(q)].map((name) => this.#topology.messageCount(name)),
+    );
+    return { ready: ready!, delayed: delayed! + this.#unsettled(dqName(q)), deadLettered: deadLettered! };
+  }
+
+  /** Stops reconnecting, rejects unconfirmed publishes and closes every channel and the connection. */
+  async close(): Promise<void> {
+    this.#publisher.close();
+    await Promise.all([...this.#consumers].map((consumer) => consumer.close()));
+    this.#consumers.clear();
+    await this.#connection.close();
+  }
+
+  #unsettled(queueName: string): number {
+    let count = 0;
+    for (const consumer of this.#consumers) {
+      if (consumer.queueName === queueName) {
+        count += consumer.unsettled;
+      }
+    }
+    return count;
+  }
+}
+
+setDefaultBrokerFactory(() => new RabbitmqBroker());

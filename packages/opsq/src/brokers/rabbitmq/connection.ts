@@ -1,0 +1,256 @@
+/**
+ * The RabbitMQ connection of a broker: opened lazily (amqplib is imported on
+ * first use), with heartbeats, and recovered with capped, jittered exponential
+ * backoff when it drops. One warn line per outage, one info line per recovery.
+ *
+ * @module
+ */
+import type { ChannelModel, SocketOptions } from "amqplib";
+import { ConnectionClosedError, ConnectionFailedError } from "../../errors.js";
+import { type Logger, redactUrl } from "../../logger.js";
+
+/** Backoff between reconnection attempts after a connection was lost. */
+export interface ReconnectOptions {
+  /** Delay before the first attempt. @default 100 */
+  initialDelayMs?: number;
+  /** Longest delay between two attempts. @default 10000 */
+  maxDelayMs?: number;
+}
+
+/** What {@link RabbitmqConnection} needs to connect. */
+export interface ConnectionSettings {
+  /** AMQP URL, with credentials. */
+  readonly url: string;
+  /** Heartbeat period, unless the URL sets `heartbeat`. */
+  readonly heartbeatSeconds: number;
+  /** Socket and TLS options handed to amqplib. */
+  readonly socketOptions: SocketOptions;
+  /** Shown in the RabbitMQ management UI and `rabbitmqctl list_connections`. */
+  readonly connectionName: string;
+  /** Backoff between reconnection attempts. */
+  readonly reconnect: Required<ReconnectOptions>;
+  /** Gets one warn line per outage and one info line per recovery. */
+  readonly logger: Logger;
+}
+
+type Amqplib = typeof import("amqplib");
+
+let amqplib: Promise<Amqplib> | undefined;
+
+// Loaded on first connection only, so importing opsq (and starting a worker's CLI) stays fast.
+function loadAmqplib(): Promise<Amqplib> {
+  amqplib ??= import("amqplib").then((module) => (module.default ?? module) as Amqplib);
+  return amqplib;
+}
+
+/** Default socket connect timeout, so an unreachable host fails start-up instead of hanging. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Promise-returning pause. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Exponential backoff for `attempt` (from 1), capped at `maxDelayMs`, with ±20 % jitter. */
+export function reconnectDelay(attempt: number, options: Required<ReconnectOptions>): number {
+  const base = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.min(options.maxDelayMs, Math.round(base * (0.8 + 0.4 * Math.random())));
+}
+
+interface Waiter {
+  resolve: (model: ChannelModel) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * One AMQP connection that comes back by itself. The first connection fails
+ * fast with {@link ConnectionFailedError}; once connected, a dropped connection
+ * is re-opened until {@link RabbitmqConnection.close} is called, and
+ * {@link RabbitmqConnection.ready} waits through the outage.
+ */
+export class RabbitmqConnection {
+  /** The URL with its password replaced by `***`, for logs and errors. */
+  readonly redactedUrl: string;
+  readonly #settings: ConnectionSettings;
+  #model: ChannelModel | undefined;
+  #opening: Promise<ChannelModel> | undefined;
+  #connectedOnce = false;
+  #closed = false;
+  #waiters: Waiter[] = [];
+  #outage: { since: number; attempts: number } | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  /** @param settings URL, heartbeat, socket options, backoff and logger */
+  constructor(settings: ConnectionSettings) {
+    this.#settings = settings;
+    this.redactedUrl = redactUrl(settings.url);
+  }
+
+  /** True while a connection is open. */
+  get isOpen(): boolean {
+    return this.#model !== undefined;
+  }
+
+  /** True once {@link RabbitmqConnection.close} was called. */
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** The open connection, or undefined while disconnected. */
+  get current(): ChannelModel | undefined {
+    return this.#model;
+  }
+
+  /**
+   * The open connection. Connects on first use (rejecting with
+   * {@link ConnectionFailedError} when RabbitMQ is unreachable), waits while a
+   * lost connection is being recovered, and rejects with
+   * {@link ConnectionClosedError} once closed.
+   */
+  ready(): Promise<ChannelModel> {
+    if (this.#closed) {
+      return Promise.reject(new ConnectionClosedError("the RabbitMQ broker is closed"));
+    }
+    if (this.#model !== undefined) {
+      return Promise.resolve(this.#model);
+    }
+    if (!this.#connectedOnce) {
+      this.#opening ??= this.#connectFirst().finally(() => {
+        this.#opening = undefined;
+      });
+      return this.#opening;
+    }
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /** Stops reconnecting and closes the connection (which closes its channels). */
+  async close(): Promise<void> {
+    if (this.#closed) {
+      return;
+    }
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    const error = new ConnectionClosedError("the RabbitMQ broker is closed");
+    for (const waiter of this.#waiters.splice(0)) {
+      waiter.reject(error);
+    }
+    const model = this.#model ?? (await this.#opening?.catch(() => undefined));
+    this.#model = undefined;
+    await model?.close().catch(() => {});
+  }
+
+  async #connectFirst(): Promise<ChannelModel> {
+    let model: ChannelModel;
+    try {
+      model = await this.#open();
+    } catch (error) {
+      throw new ConnectionFailedError(
+        `cannot connect to RabbitMQ at ${this.redactedUrl}: ${redactUrl(errorText(error))}`,
+        { cause: error },
+      );
+    }
+    if (this.#closed) {
+      await model.close().catch(() => {});
+      throw new ConnectionClosedError("the RabbitMQ broker is closed");
+    }
+    this.#model = model;
+    this.#connectedOnce = true;
+    this.#settings.logger.debug({ url: this.redactedUrl }, "connected to RabbitMQ");
+    return model;
+  }
+
+  async #open(): Promise<ChannelModel> {
+    const { connect } = await loadAmqplib();
+    const { socketOptions, connectionName } = this.#settings;
+    const model = await connect(this.#urlWithHeartbeat(), {
+      timeout: CONNECT_TIMEOUT_MS,
+      ...socketOptions,
+      clientProperties: { connection_name: connectionName, ...socketOptions.clientProperties },
+    });
+    // 'error' always precedes 'close', which carries the same reason; without a listener it would throw.
+    model.on("error", () => {});
+    model.on("close", (error?: Error) => this.#lost(model, error));
+    model.on("blocked", (reason: string) =>
+      this.#settings.logger.warn({ reason }, "RabbitMQ is blocking publishers (resource alarm)"),
+    );
+    model.on("unblocked", () => this.#settings.logger.info("RabbitMQ unblocked publishers"));
+    return model;
+  }
+
+  #urlWithHeartbeat(): string {
+    const { url, heartbeatSeconds } = this.#settings;
+    let hasHeartbeat = false;
+    try {
+      hasHeartbeat = new URL(url).searchParams.has("heartbeat");
+    } catch {
+      // amqplib reports a malformed URL itself, without echoing the credentials.
+    }
+    if (hasHeartbeat) {
+      return url;
+    }
+    return `${url}${url.includes("?") ? "&" : "?"}heartbeat=${heartbeatSeconds}`;
+  }
+
+  #lost(model: ChannelModel, error: Error | undefined): void {
+    if (this.#model !== model) {
+      return;
+    }
+    this.#model = undefined;
+    if (this.#closed) {
+      return;
+    }
+    this.#outage = { since: Date.now(), attempts: 0 };
+    this.#settings.logger.warn(
+      { url: this.redactedUrl, reason: redactUrl(errorText(error ?? "closed by the server")) },
+      "RabbitMQ connection lost; reconnecting",
+    );
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    const outage = this.#outage!;
+    outage.attempts++;
+    this.#timer = setTimeout(
+      () => void this.#reconnect(),
+      reconnectDelay(outage.attempts, this.#settings.reconnect),
+    );
+  }
+
+  async #reconnect(): Promise<void> {
+    if (this.#closed) {
+      return;
+    }
+    let model: ChannelModel;
+    try {
+      model = await this.#open();
+    } catch (error) {
+      this.#settings.logger.debug(
+        { attempt: this.#outage?.attempts, reason: redactUrl(errorText(error)) },
+        "RabbitMQ reconnection attempt failed",
+      );
+      if (!this.#closed) {
+        this.#scheduleReconnect();
+      }
+      return;
+    }
+    if (this.#closed) {
+      await model.close().catch(() => {});
+      return;
+    }
+    this.#model = model;
+    const outage = this.#outage!;
+    this.#outage = undefined;
+    this.#settings.logger.info(
+      { url: this.redactedUrl, downtimeMs: Date.now() - outage.since, attempts: outage.attempts },
+      "RabbitMQ connection recovered",
+    );
+    for (const waiter of this.#waiters.splice(0)) {
+      waiter.resolve(model);
+    }
+  }
+}
+
+/** The message of anything thrown. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,267 @@
+/**
+ * Connection recovery on the RabbitMQ broker: the server force-closes the
+ * connections of a producer and a worker in the middle of their work, and a
+ * network black hole is detected by heartbeats. Nothing confirmed is lost,
+ * failed sends say so, the worker resumes by itself, and each outage logs one
+ * warn line and one info line, without the password.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Actor, defineActor } from "../../src/actor.js";
+import { RabbitmqBroker, type RabbitmqBrokerOptions } from "../../src/brokers/rabbitmq.js";
+import { PublishError } from "../../src/errors.js";
+import { Worker } from "../../src/worker.js";
+import {
+  captureLogger,
+  closeConnectionsNamed,
+  hasRabbitmqctl,
+  LEVEL,
+  type LogLine,
+  RABBITMQ_URL,
+  RabbitAdmin,
+  requireRabbitmq,
+  startFlakyProxy,
+  testMiddleware,
+  uniqueQueue,
+  waitFor,
+} from "../helpers/rabbitmq.js";
+
+const available = await requireRabbitmq();
+const withRabbitmqctl = available && (await hasRabbitmqctl());
+
+/** The lines a broker logged itself (not its workers), at `level` or above. */
+function brokerLines(lines: LogLine[], level: number): LogLine[] {
+  return lines.filter((line) => line.component === "rabbitmq" && line.level >= level);
+}
+
+/** A producer sending numbered messages in small batches until stopped, keeping every outcome. */
+function produce(actor: Actor<[number], void>) {
+  const confirmed = new Set<number>();
+  const failed = new Map<number, unknown>();
+  let next = 0;
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const batch = Array.from({ length: 50 }, () => next++);
+      await Promise.all(
+        batch.map((n) =>
+          actor.send(n).then(
+            () => void confirmed.add(n),
+            (error: unknown) => void failed.set(n, error),
+          ),
+        ),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  })();
+  return {
+    confirmed,
+    failed,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+describe.runIf(available)("RabbitmqBroker: connection recovery", () => {
+  let admin: RabbitAdmin;
+  const closers: (() => Promise<void>)[] = [];
+
+  function makeBroker(options: RabbitmqBrokerOptions): RabbitmqBroker {
+    const broker = new RabbitmqBroker({
+      middleware: testMiddleware(),
+      reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+      ...options,
+    });
+    closers.push(() => broker.close());
+    return broker;
+  }
+
+  beforeAll(async () => {
+    admin = await RabbitAdmin.open();
+  });
+
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) {
+      await close();
+    }
+  });
+
+  afterAll(async () => {
+    await admin?.cleanup();
+  });
+
+  it.runIf(withRabbitmqctl)(
+    "survives the server closing its connections while producing and consuming",
+    async () => {
+      // Given a producer and a worker on their own brokers, under a connection name only this test uses
+      const connectionName = uniqueQueue("opsq-recovery");
+      const queue = admin.queue();
+      const producerLog = captureLogger();
+      const workerLog = captureLogger();
+      const producer = makeBroker({ url: RABBITMQ_URL, connectionName, logger: producerLog.logger });
+      const consumer = makeBroker({ url: RABBITMQ_URL, connectionName, logger: workerLog.logger });
+      const runs = new Map<number, number>();
+      const sink = defineActor("sink", (_n: number) => {}, { queue, broker: producer });
+      defineActor("sink", (n: number) => void runs.set(n, (runs.get(n) ?? 0) + 1), {
+        queue,
+        broker: consumer,
+      });
+      const worker = new Worker(consumer, { concurrency: 8 });
+      closers.push(() => worker.stop());
+      await worker.start();
+      const production = produce(sink);
+      await waitFor(() => runs.size >= 100, { message: "100 messages processed before the outage" });
+
+      // When RabbitMQ force-closes both connections
+      expect(await closeConnectionsNamed(connectionName)).toBe(2);
+      const confirmedAtOutage = production.confirmed.size;
+
+      // Then production and consumption resume by themselves
+      await waitFor(() => production.confirmed.size >= confirmedAtOutage + 200, {
+        timeoutMs: 15_000,
+        message: "200 more sends confirmed after the outage",
+      });
+      await production.stop();
+      await waitFor(() => [...production.confirmed].every((n) => runs.has(n)), {
+        timeoutMs: 15_000,
+        message: "every confirmed send processed",
+      });
+
+      // And every send that failed says why, as a PublishError
+      for (const error of production.failed.values()) {
+        expect(error, String(error)).toBeInstanceOf(PublishError);
+      }
+
+      // And each broker logged the outage once and the recovery once, without the password
+      for (const log of [producerLog, workerLog]) {
+        const warnings = brokerLines(log.lines, LEVEL.warn);
+        expect(warnings.map((line) => line.msg)).toEqual(["RabbitMQ connection lost; reconnecting"]);
+        expect(warnings[0]!.reason).toContain("CONNECTION_FORCED");
+        const recoveries = brokerLines(log.lines, LEVEL.info).filter((line) => line.level === LEVEL.info);
+        expect(recoveries.map((line) => line.msg)).toEqual(["RabbitMQ connection recovered"]);
+        expect(log.text()).not.toContain("guest:guest");
+        expect(log.text()).toContain("guest:***@");
+      }
+    },
+  );
+
+  it("subscribes again when its queue is deleted under a running worker", async () => {
+    // Given a worker consuming a queue
+    const queue = admin.queue();
+    const log = captureLogger();
+    const broker = makeBroker({ url: RABBITMQ_URL, logger: log.logger });
+    const seen: string[] = [];
+    const probe = defineActor("probe", (label: string) => void seen.push(label), { queue, broker });
+    const worker = new Worker(broker);
+    closers.push(() => worker.stop());
+    await worker.start();
+
+    // When someone deletes the queue family
+    await admin.deleteFamily(queue);
+
+    // Then RabbitMQ cancels both consumers, they declare the queues again and subscribe again
+    await waitFor(
+      () =>
+        log.lines.filter((line) => line.msg === "RabbitMQ cancelled a consumer; subscribing again").length ===
+        2,
+      { message: "both consumers cancelled by RabbitMQ" },
+    );
+    await waitFor(
+      async () => {
+        // Until they are declared again, checkQueue fails with 404.
+        const consumers = await admin
+          .withChannel(async (channel) => [
+            (await channel.checkQueue(queue)).consumerCount,
+            (await channel.checkQueue(`${queue}.DQ`)).consumerCount,
+          ])
+          .catch(() => [0, 0]);
+        return consumers.every((count) => count === 1);
+      },
+      { message: "a consumer on q and on q.DQ again" },
+    );
+
+    // And the worker processes what is sent next
+    await probe.send("after");
+    await waitFor(() => seen.includes("after"), { message: "the message sent after the deletion ran" });
+  });
+
+  it("reconnects with backoff while the server is unreachable; sends made meanwhile wait and succeed", async () => {
+    // Given a producer and a worker connected through a proxy
+    const proxy = await startFlakyProxy();
+    closers.push(() => proxy.close());
+    const queue = admin.queue();
+    const producerLog = captureLogger();
+    const producer = makeBroker({ url: proxy.url, logger: producerLog.logger });
+    const consumer = makeBroker({ url: proxy.url, logger: captureLogger().logger });
+    const seen: string[] = [];
+    const probe = defineActor("probe", (_label: string) => {}, { queue, broker: producer });
+    defineActor("probe", (label: string) => void seen.push(label), { queue, broker: consumer });
+    const worker = new Worker(consumer);
+    closers.push(() => worker.stop());
+    await worker.start();
+    await probe.send("before");
+    await waitFor(() => seen.includes("before"), { message: "the first message ran" });
+
+    // When the server goes away for a second, and a message is sent meanwhile
+    proxy.outage(1_000);
+    await waitFor(
+      () => producerLog.lines.some((line) => line.msg === "RabbitMQ connection lost; reconnecting"),
+      {
+        message: "the producer noticed",
+      },
+    );
+    const sentAt = Date.now();
+    await probe.send("during");
+
+    // Then the send resolved only once the server was back, and the worker ran it
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(500);
+    await waitFor(() => seen.includes("during"), { message: "the message sent during the outage ran" });
+    const failedAttempts = producerLog.lines.filter(
+      (line) => line.msg === "RabbitMQ reconnection attempt failed",
+    );
+    expect(failedAttempts.length).toBeGreaterThan(0);
+    expect(failedAttempts.every((line) => line.level === LEVEL.debug)).toBe(true);
+    expect(brokerLines(producerLog.lines, LEVEL.warn)).toHaveLength(1);
+    const [recovered, ...more] = brokerLines(producerLog.lines, LEVEL.info).filter(
+      (line) => line.level === LEVEL.info,
+    );
+    expect(more).toHaveLength(0);
+    expect(recovered).toMatchObject({
+      msg: "RabbitMQ connection recovered",
+      attempts: failedAttempts.length + 1,
+    });
+  });
+
+  it("detects a silent network black hole by heartbeats and resumes consuming", async () => {
+    // Given a worker whose connection goes through a proxy, with 1 s heartbeats
+    const proxy = await startFlakyProxy();
+    closers.push(() => proxy.close());
+    const queue = admin.queue();
+    const log = captureLogger();
+    const producer = makeBroker({ url: RABBITMQ_URL, logger: captureLogger().logger });
+    const consumer = makeBroker({ url: proxy.url, heartbeatSeconds: 1, logger: log.logger });
+    const seen: string[] = [];
+    const probe = defineActor("probe", (_label: string) => {}, { queue, broker: producer });
+    defineActor("probe", (label: string) => void seen.push(label), { queue, broker: consumer });
+    const worker = new Worker(consumer);
+    closers.push(() => worker.stop());
+    await worker.start();
+    await probe.send("before");
+    await waitFor(() => seen.includes("before"), { message: "the first message ran" });
+
+    // When the network silently stops carrying its packets
+    proxy.freeze();
+    await probe.send("during");
+
+    // Then heartbeats notice, the broker reconnects, and the worker gets the message
+    await waitFor(() => seen.includes("during"), {
+      timeoutMs: 10_000,
+      message: "the message sent during the outage ran",
+    });
+    const warnings = brokerLines(log.lines, LEVEL.warn);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.reason).toContain("Heartbeat timeout");
+    expect(brokerLines(log.lines, LEVEL.info).filter((line) => line.level === LEVEL.info)).toHaveLength(1);
+  });
+});
