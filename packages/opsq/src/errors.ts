@@ -166,5 +166,25 @@ export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) {
     return thrown;
   }
-  return new Error(typeof thrown === "string" ? thrown : JSON.stringify(thrown));
+  return new Error(describe(thrown), { cause: thrown });
+}
+
+// JSON where it can (objects keep their fields), else String(); never throws (circular objects, bigints).
+function describe(thrown: unknown): string {
+  if (typeof thrown === "string") {
+    return thrown;
+  }
+  try {
+    const json = JSON.stringify(thrown);
+    if (json !== undefined) {
+      return json;
+    }
+  } catch {
+    // fall through
+  }
+  try {
+    return String(thrown);
+  } catch {
+    return Object.prototype.toString.call(thrown);
+  }
 }

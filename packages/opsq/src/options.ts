@@ -34,7 +34,7 @@ export interface MiddlewareOptions {
   minBackoffMs?: number;
   /** Retries: largest backoff. @default 604800000 (7 days) */
   maxBackoffMs?: number;
-  /** Retries: decides from the retry count and the error whether to retry; overrides `maxRetries`. */
+  /** Retries: decides from the retries so far (0 after the first attempt) and the error whether to retry; overrides `maxRetries`. */
   retryWhen?: (retries: number, error: Error) => boolean;
   /** Retries: error classes that fail the message at once, without retries. */
   throws?: readonly ErrorClass[];
@@ -73,6 +73,9 @@ export function toWireKey(name: string): string {
   return key;
 }
 
+// The options typed `string | ActorRef`: any `{ name }` is sent as the name.
+const ACTOR_OPTIONS = new Set(["onSuccess", "onFailure", "onRetryExhausted"]);
+
 // Option names are few and looked up for every message: convert each once.
 const wireKeys = new Map<string, string>();
 
@@ -86,7 +89,8 @@ export function toWireOptions(options: Record<string, unknown>): WireOptions {
     if (typeof value === "function") {
       throw new TypeError(`option "${name}" cannot be set per message: it is not JSON (set it on the actor)`);
     }
-    wire[toWireKey(name)] = isActorRef(value) ? value.name : value;
+    wire[toWireKey(name)] =
+      isActorRef(value) || (ACTOR_OPTIONS.has(name) && hasName(value)) ? value.name : value;
   }
   return wire;
 }
@@ -118,12 +122,10 @@ export function actorNameOf(value: string | ActorRef | undefined): string | unde
   return typeof value === "object" ? value.name : value;
 }
 
+function hasName(value: unknown): value is ActorRef {
+  return typeof value === "object" && value !== null && "name" in value && typeof value.name === "string";
+}
+
 function isActorRef(value: unknown): value is ActorRef {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    "name" in value &&
-    typeof value.name === "string" &&
-    "send" in value
-  );
+  return hasName(value) && "send" in value;
 }

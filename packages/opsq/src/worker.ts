@@ -9,7 +9,15 @@ import { randomUUID } from "node:crypto";
 import type { Actor } from "./actor.js";
 import type { Broker, Consumer, Delivery } from "./broker.js";
 import { runWithContext } from "./context.js";
-import { ActorNotFoundError, DecodeError, QueueNotFoundError, SkipMessage, toError } from "./errors.js";
+import {
+  ActorNotFoundError,
+  DecodeError,
+  OpsqError,
+  QueueNotFoundError,
+  Shutdown,
+  SkipMessage,
+  toError,
+} from "./errors.js";
 import type { Logger } from "./logger.js";
 import { Message } from "./message.js";
 import { MessageProxy } from "./message-proxy.js";
@@ -171,6 +179,7 @@ export class Worker {
     }
     this.#buffer.length = 0;
     this.#bufferHead = 0;
+    this.#notifyIfIdle();
     for (const [delivery, timer] of this.#delayed) {
       clearTimeout(timer);
       this.#handBack(delivery);
@@ -181,12 +190,14 @@ export class Worker {
       const timedOut = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), timeoutMs);
       });
-      const finished = await Promise.race([this.join().then(() => false), timedOut]);
+      const timeoutFirst = await Promise.race([this.join().then(() => false), timedOut]);
       clearTimeout(timer);
-      if (finished) {
+      if (timeoutFirst) {
         for (const task of this.#inFlight) {
           task.abandoned = true;
           this.#handBack(task.delivery);
+          // The delivery is someone else's now: tell the handler to stop.
+          task.proxy.abort(new Shutdown());
         }
         this.#logger.warn(
           { handedBack: this.#inFlight.size },
@@ -222,7 +233,12 @@ export class Worker {
   }
 
   #pump(): void {
-    while (this.#inFlight.size < this.#concurrency && this.#bufferHead < this.#buffer.length) {
+    // Once stopping, buffered deliveries are handed back, never started.
+    while (
+      this.#state === "running" &&
+      this.#inFlight.size < this.#concurrency &&
+      this.#bufferHead < this.#buffer.length
+    ) {
       const next = this.#buffer[this.#bufferHead]!;
       this.#buffer[this.#bufferHead++] = undefined as never;
       if (this.#bufferHead > 1024 && this.#bufferHead * 2 > this.#buffer.length) {
@@ -245,6 +261,7 @@ export class Worker {
         proxy.fail(error);
         return;
       }
+      let outcome: Outcome | undefined;
       try {
         await this.broker.emitBefore("beforeProcessMessage", this.broker, proxy);
       } catch (error) {
@@ -252,9 +269,19 @@ export class Worker {
           await this.broker.emitAfter("afterSkipMessage", this.broker, proxy);
           return;
         }
-        throw error;
+        // As in Dramatiq: a MiddlewareError fails the attempt, and the after hooks
+        // (TimeLimit's clean-up, Retries' decision) still run.
+        outcome = { error: toError(error) };
       }
-      const outcome = await this.#invoke(actor, proxy);
+      // A before hook may have failed the message without throwing: do not run it then.
+      outcome ??= proxy.failed
+        ? { error: proxy.failReason ?? new OpsqError("failed by a middleware") }
+        : await this.#invoke(actor, proxy);
+      if (task.abandoned) {
+        // Handed back at the shutdown timeout: another delivery will run it, so no
+        // retry, callback or pipeline step may come from this attempt.
+        return;
+      }
       await this.broker.emitAfter("afterProcessMessage", this.broker, proxy, outcome);
       if (outcome.error !== undefined && !proxy.handled) {
         proxy.fail(outcome.error);
@@ -281,16 +308,18 @@ export class Worker {
     } catch (error) {
       return { error: toError(error) };
     }
-    if (!(pending instanceof Promise)) {
+    if (!isThenable(pending)) {
       return { result: pending };
     }
+    // Adopt any PromiseLike (Handler allows them), so it is awaited and its rejection handled.
+    const settled = Promise.resolve(pending);
     const aborted = new Promise<never>((_resolve, reject) => proxy.onAbort(reject));
     try {
-      return { result: await Promise.race([pending, aborted]) };
+      return { result: await Promise.race([settled, aborted]) };
     } catch (error) {
       return { error: toError(error) };
     } finally {
-      pending.catch(noop);
+      settled.catch(noop);
       aborted.catch(noop);
     }
   }
@@ -375,4 +404,12 @@ export class Worker {
       }
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }

@@ -124,7 +124,11 @@ export class StubBroker extends Broker {
     return {
       cancel: async () => {
         consumer.active = false;
-        queue.consumers.splice(queue.consumers.indexOf(consumer), 1);
+        const index = queue.consumers.indexOf(consumer);
+        // Already removed (a second cancel, or close()): splice(-1) would drop another consumer.
+        if (index >= 0) {
+          queue.consumers.splice(index, 1);
+        }
       },
     };
   }

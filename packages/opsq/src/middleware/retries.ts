@@ -71,7 +71,8 @@ export class Retries implements Middleware {
     const retries = proxy.retries + 1;
     const maxRetries = getOption(message, actorOptions, "maxRetries", this.#defaults.maxRetries) as number;
     const retryWhen = actorOptions?.retryWhen;
-    const exhausted = retryWhen ? !retryWhen(retries, error) : retries > maxRetries;
+    // As Dramatiq's retry_when(retries, exception): the retries so far, before this failure.
+    const exhausted = retryWhen ? !retryWhen(retries - 1, error) : retries > maxRetries;
     if (exhausted) {
       proxy.logger.warn(
         { err: error, retries: retries - 1, maxRetries },

@@ -1,0 +1,142 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { defineActor } from "../../../src/actor.js";
+import { StubBroker } from "../../../src/brokers/stub.js";
+import { pipeline } from "../../../src/composition.js";
+import { Pipelines } from "../../../src/middleware/pipelines.js";
+import { Retries } from "../../../src/middleware/retries.js";
+import { loadMessageFixtures, quietLogger, workerPool } from "../helpers.js";
+
+const pool = workerPool();
+afterEach(() => pool.stopAll());
+
+function pipelineBroker(): StubBroker {
+  return new StubBroker({
+    middleware: [new Pipelines(), new Retries({ maxRetries: 0 })],
+    logger: quietLogger(),
+  });
+}
+
+/**
+ * The actors of Dramatiq's pipeline fixture, on queue "fixtures", recording their calls.
+ * `add` is variadic so that `add.message(3)` type-checks as a pipeline step (see actor.test-d.ts).
+ */
+function fixtureActors(broker: StubBroker) {
+  const calls: [string, unknown[], number][] = [];
+  const add = defineActor(
+    "add",
+    (...xs: number[]) => {
+      calls.push(["add", xs, Date.now()]);
+      return xs.reduce((a, b) => a + b, 0);
+    },
+    { broker, queue: "fixtures" },
+  );
+  const report = defineActor(
+    "report",
+    (...args: unknown[]) => {
+      calls.push(["report", args, Date.now()]);
+    },
+    { broker, queue: "fixtures" },
+  );
+  return { add, report, calls };
+}
+
+describe("Pipelines", () => {
+  it("passes each step's result to the next, and respects pipeIgnore", async () => {
+    // Given add → add → report(pipeIgnore)
+    const broker = pipelineBroker();
+    const { add, report, calls } = fixtureActors(broker);
+    const worker = await pool.start(broker);
+
+    // When the pipeline runs
+    await pipeline(
+      [add.message(1, 2), add.message(3), report.messageWithOptions({ pipeIgnore: true })],
+      broker,
+    ).run();
+    await broker.join("fixtures");
+    await worker.join();
+
+    // Then I expect 1 + 2, then 3 + 3, then report without the result
+    expect(calls.map(([name, args]) => [name, args])).toEqual([
+      ["add", [1, 2]],
+      ["add", [3, 3]],
+      ["report", []],
+    ]);
+  });
+
+  it("runs Python's pipeline message, nested pipe_target and all", async () => {
+    // Given the actors of the fixture
+    const broker = pipelineBroker();
+    const { calls } = fixtureActors(broker);
+    const worker = await pool.start(broker);
+
+    // When Python's first pipeline message arrives
+    broker.publishRaw("fixtures", loadMessageFixtures().pipeline_first_message!.body_raw);
+    await broker.join("fixtures");
+    await worker.join();
+
+    // Then I expect the three steps in order
+    expect(calls.map(([name, args]) => [name, args])).toEqual([
+      ["add", [1, 2]],
+      ["add", [3, 3]],
+      ["report", []],
+    ]);
+  });
+
+  it("respects pipeIgnore set on the target actor", async () => {
+    const broker = pipelineBroker();
+    const seen: unknown[][] = [];
+    const first = defineActor("first", () => 1, { broker });
+    const second = defineActor("second", (...args: unknown[]) => void seen.push(args), {
+      broker,
+      pipeIgnore: true,
+    });
+    const worker = await pool.start(broker);
+    await pipeline([first.message(), second.message()], broker).run();
+    await broker.join("default");
+    await worker.join();
+    expect(seen).toEqual([[]]);
+  });
+
+  it("delays a target by its options.delay", async () => {
+    // Given a pipeline whose second step carries delay 60 ms
+    const broker = pipelineBroker();
+    const { add, calls } = fixtureActors(broker);
+    const worker = await pool.start(broker);
+
+    // When it runs
+    await pipeline(
+      [add.message(1, 1), add.messageWithOptions({ args: [1], wireOptions: { delay: 60 } })],
+      broker,
+    ).run();
+    await broker.join("fixtures");
+    await worker.join();
+
+    // Then I expect the second step at least 60 ms after the first
+    expect(calls).toHaveLength(2);
+    expect(calls[1]![1]).toEqual([1, 2]);
+    expect(calls[1]![2] - calls[0]![2]).toBeGreaterThanOrEqual(55);
+  });
+
+  it("stops at a failing step", async () => {
+    // Given a pipeline whose first step fails
+    const broker = pipelineBroker();
+    const { report, calls } = fixtureActors(broker);
+    const boom = defineActor(
+      "boom",
+      () => {
+        throw new Error("no");
+      },
+      { broker, queue: "fixtures" },
+    );
+    const worker = await pool.start(broker);
+
+    // When it runs
+    await pipeline([boom.message(), report.message()], broker).run();
+    await broker.join("fixtures");
+    await worker.join();
+
+    // Then I expect the next step not enqueued
+    expect(calls).toEqual([]);
+    expect(broker.deadLetters("fixtures")).toHaveLength(1);
+  });
+});
