@@ -20,6 +20,11 @@ export interface Delivery {
   readonly body: Uint8Array;
   /** True when the broker delivered it before. */
   readonly redelivered: boolean;
+  /**
+   * True once the delivery can no longer be settled (its channel closed): the
+   * broker has already put it back in the queue, so it must not run here.
+   */
+  readonly stale: boolean;
   /** Removes it from the queue. */
   ack(): void;
   /** Dead-letters it to `q.XQ`; `reason` is kept by backends that can (the stub), logged by the worker. */

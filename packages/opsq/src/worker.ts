@@ -245,7 +245,10 @@ export class Worker {
         this.#buffer.splice(0, this.#bufferHead);
         this.#bufferHead = 0;
       }
-      void this.#process(next.delivery, next.message);
+      // A delivery whose channel closed while it waited is back in the queue: running it would run it twice.
+      if (!next.delivery.stale) {
+        void this.#process(next.delivery, next.message);
+      }
     }
   }
 
@@ -364,6 +367,9 @@ export class Worker {
 
   // Publishes a due delayed message to its queue (or re-parks a far one in the .DQ), then acks the held delivery.
   async #release(delivery: Delivery, message: Message, due: boolean): Promise<void> {
+    if (delivery.stale) {
+      return; // RabbitMQ put it back in the .DQ when its channel closed; another hold will release it
+    }
     try {
       if (due) {
         await this.broker.enqueue(message);

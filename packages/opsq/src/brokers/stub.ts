@@ -272,6 +272,7 @@ export class StubBroker extends Broker {
       queueName,
       body: entry.body,
       redelivered: entry.redelivered,
+      stale: false,
       ack: () => settle(() => {}),
       nack: (reason) =>
         settle(() => this.#queue(xqName(queueName)).deadLetters.push({ body: entry.body, reason })),

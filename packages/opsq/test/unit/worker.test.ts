@@ -306,6 +306,48 @@ describe("Worker: failures", () => {
   });
 });
 
+describe("Worker: stale deliveries", () => {
+  it("does not run a buffered delivery whose channel closed while it waited", async () => {
+    // Given a broker whose deliveries turn stale (as RabbitMQ's do when their channel closes)
+    class StaleningBroker extends StubBroker {
+      readonly handedOut: { stale: boolean }[] = [];
+      override consume(...[queue, options, onDelivery]: Parameters<StubBroker["consume"]>) {
+        return super.consume(queue, options, (delivery) => {
+          const wrapped = { ...delivery, stale: false };
+          Object.defineProperties(wrapped, { ack: { value: () => delivery.ack() } });
+          this.handedOut.push(wrapped);
+          onDelivery(wrapped);
+        });
+      }
+    }
+    const broker = new StaleningBroker({ middleware: [], logger: quietLogger() });
+    const release = deferred();
+    const runs: number[] = [];
+    const work = defineActor(
+      "work",
+      async (n: number) => {
+        runs.push(n);
+        await release.promise;
+      },
+      { broker },
+    );
+    const worker = await pool.start(broker, { concurrency: 1 });
+
+    // When two messages arrive, the first runs, and the second's channel closes while it is buffered
+    await work.send(1);
+    await work.send(2);
+    while (broker.handedOut.length < 2) {
+      await sleep(1);
+    }
+    broker.handedOut[1]!.stale = true;
+    release.resolve();
+    await worker.join();
+
+    // Then I expect only the first to have run: the stale one is the broker's to redeliver
+    expect(runs).toEqual([1]);
+  });
+});
+
 describe("Worker: delayed messages", () => {
   it("runs a delayed message after its eta, not before", async () => {
     // Given an actor that records when it runs

@@ -192,6 +192,9 @@ export class RabbitmqConsumer implements Consumer {
       queueName: this.queueName,
       body: message.content,
       redelivered: message.fields.redelivered,
+      get stale() {
+        return !subscription.open;
+      },
       ack: () => settle((channel) => channel.ack(message)),
       nack: () => settle((channel) => channel.nack(message, false, false)),
       requeue: () => settle((channel) => channel.nack(message, false, true)),
