@@ -115,19 +115,22 @@ async function startupAndShutdown(queue: string): Promise<{ startupMs: number; s
   return { startupMs, shutdownMs: performance.now() - stopping };
 }
 
-async function main(): Promise<void> {
-  const run = randomUUID().slice(0, 8);
-  const rawQueue = `bench-raw-${run}`;
-  const opsqQueue = `bench-opsq-${run}`;
-  const connection = await amqp.connect(url);
-  const broker = new RabbitmqBroker({ url });
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** One round of the four throughput figures, each on fresh queues. */
+async function round(connection: amqp.ChannelModel, broker: RabbitmqBroker, run: string, index: number) {
+  const rawQueue = `bench-raw-${run}-${index}`;
+  const opsqQueue = `bench-opsq-${run}-${index}`;
   let processed = 0;
   let resolveDone: () => void = () => {};
   const allDone = new Promise<void>((resolve) => {
     resolveDone = resolve;
   });
   const actor = defineActor(
-    "bench_noop",
+    `bench_noop_${index}`,
     (_i: number) => {
       if (++processed === count) resolveDone();
     },
@@ -138,28 +141,65 @@ async function main(): Promise<void> {
     const opsqEnqueue = await opsqSend(actor);
     const rawDrain = await rawConsume(connection, rawQueue);
     const opsqDrained = await opsqDrain(broker, opsqQueue, () => allDone);
-    const { startupMs, shutdownMs } = await startupAndShutdown(`bench-cli-${run}`);
-    const figures: Figure[] = [
-      { name: "raw amqplib publish (confirms)", value: rawEnqueue, unit: "msg/s" },
-      { name: "opsq send()", value: opsqEnqueue, unit: "msg/s" },
-      { name: "enqueue ratio opsq/raw", value: opsqEnqueue / rawEnqueue, unit: "× (target ≥ 0.8)" },
-      { name: "raw amqplib consume+ack (prefetch 100)", value: rawDrain, unit: "msg/s" },
-      { name: "opsq worker drain", value: opsqDrained, unit: "msg/s" },
-      { name: "drain ratio opsq/raw", value: opsqDrained / rawDrain, unit: "× (target ≥ 0.8)" },
-      { name: "opsq worker start-up (spawn → ready)", value: startupMs, unit: "ms (target < 500)" },
-      { name: "opsq worker idle shutdown (SIGTERM → exit)", value: shutdownMs, unit: "ms (target < 500)" },
-    ];
-    console.log(`\nopsq benchmark: ${count} no-op messages, RabbitMQ ${url.replace(/:[^:@/]*@/, ":***@")}`);
-    for (const figure of figures) {
-      const value = figure.value < 10 ? figure.value.toFixed(2) : Math.round(figure.value).toString();
-      console.log(`${figure.name.padEnd(46)} ${value.padStart(10)} ${figure.unit}`);
-    }
+    return { rawEnqueue, opsqEnqueue, rawDrain, opsqDrained };
   } finally {
     const channel = await connection.createChannel();
     for (const queue of [rawQueue, opsqQueue]) {
       for (const name of [queue, `${queue}.DQ`, `${queue}.XQ`]) {
         await channel.deleteQueue(name).catch(() => {});
       }
+    }
+    await channel.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const run = randomUUID().slice(0, 8);
+  const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 3;
+  const connection = await amqp.connect(url);
+  const broker = new RabbitmqBroker({ url });
+  try {
+    const results = [];
+    for (let i = 0; i < rounds; i++) {
+      results.push(await round(connection, broker, run, i));
+    }
+    const pick = (key: keyof (typeof results)[number]) => median(results.map((result) => result[key]));
+    const startups: number[] = [];
+    const shutdowns: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { startupMs, shutdownMs } = await startupAndShutdown(`bench-cli-${run}`);
+      startups.push(startupMs);
+      shutdowns.push(shutdownMs);
+    }
+    const rawEnqueue = pick("rawEnqueue");
+    const opsqEnqueue = pick("opsqEnqueue");
+    const rawDrain = pick("rawDrain");
+    const opsqDrained = pick("opsqDrained");
+    const figures: Figure[] = [
+      { name: "raw amqplib publish (confirms)", value: rawEnqueue, unit: "msg/s" },
+      { name: "opsq send()", value: opsqEnqueue, unit: "msg/s" },
+      { name: "enqueue ratio opsq/raw", value: opsqEnqueue / rawEnqueue, unit: "× (target ≥ 0.8)" },
+      { name: "raw amqplib consume+ack (prefetch 100)", value: rawDrain, unit: "msg/s" },
+      { name: "opsq worker drain (concurrency 50, prefetch 100)", value: opsqDrained, unit: "msg/s" },
+      { name: "drain ratio opsq/raw", value: opsqDrained / rawDrain, unit: "× (target ≥ 0.8)" },
+      { name: "opsq worker start-up (spawn → ready)", value: median(startups), unit: "ms (target < 500)" },
+      {
+        name: "opsq worker idle shutdown (SIGTERM → exit)",
+        value: median(shutdowns),
+        unit: "ms (target < 500)",
+      },
+    ];
+    console.log(
+      `\nopsq benchmark: ${count} no-op messages, median of ${rounds} rounds (start-up: of 5), RabbitMQ ${url.replace(/:[^:@/]*@/, ":***@")}`,
+    );
+    for (const figure of figures) {
+      const value = figure.value < 10 ? figure.value.toFixed(2) : Math.round(figure.value).toString();
+      console.log(`${figure.name.padEnd(50)} ${value.padStart(10)} ${figure.unit}`);
+    }
+  } finally {
+    const channel = await connection.createChannel();
+    for (const name of [`bench-cli-${run}`, `bench-cli-${run}.DQ`, `bench-cli-${run}.XQ`]) {
+      await channel.deleteQueue(name).catch(() => {});
     }
     await connection.close();
     await broker.close();

@@ -53,6 +53,7 @@ export class RabbitmqConsumer implements Consumer {
   readonly #context: ConsumerContext;
   #current: Subscription | undefined;
   #cancelled = false;
+  #closing: Promise<void> | undefined;
   #closed = false;
   #resubscribing = false;
 
@@ -110,6 +111,7 @@ export class RabbitmqConsumer implements Consumer {
 
   /** Closes the channel at once; unsettled deliveries go back to the queue. */
   async close(): Promise<void> {
+    await this.#closing;
     this.#closed = true;
     this.#cancelled = true;
     const subscription = this.#current;
@@ -215,8 +217,12 @@ export class RabbitmqConsumer implements Consumer {
   #closeIfDone(subscription: Subscription): void {
     if (this.#cancelled && subscription.unsettled === 0 && subscription.open) {
       subscription.open = false;
-      void subscription.channel.close().catch(() => {});
-      this.#context.onDone(this);
+      // The broker must not close the connection before this channel's last acks are flushed:
+      // it drops the consumer from its list only once the channel is closed, and close() waits for it.
+      this.#closing = subscription.channel
+        .close()
+        .catch(() => {})
+        .then(() => this.#context.onDone(this));
     }
   }
 

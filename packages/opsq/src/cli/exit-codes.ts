@@ -1,0 +1,37 @@
+/**
+ * Exit codes of `opsq worker`, as Dramatiq's, and the error that carries one.
+ *
+ * @module
+ */
+
+/** Exit codes of the worker CLI. */
+export const ExitCode = {
+  /** Stopped cleanly. */
+  OK: 0,
+  /** Killed (a second signal) or crashed unexpectedly. */
+  KILLED: 1,
+  /** A module could not be imported or registered no actors, or an argument is bad. */
+  IMPORT_ERROR: 2,
+  /** The broker could not be reached at start-up. */
+  CONNECT_ERROR: 3,
+} as const;
+
+/** One of {@link ExitCode}. */
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * An expected failure of the CLI: main prints its one-line message (no stack)
+ * on stderr and exits with its code.
+ */
+export class CliError extends Error {
+  override name = "CliError";
+
+  /** @param message one line, naming what failed @param exitCode the code to exit with */
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

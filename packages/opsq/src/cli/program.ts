@@ -1,0 +1,157 @@
+/**
+ * The `opsq` command line, without the process-level parts (signals, exit),
+ * so that it can be run from tests: {@link runCli} returns the exit code.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { createLogger, redactUrl } from "../logger.js";
+import { CliError, ExitCode } from "./exit-codes.js";
+import { DEFAULT_BROKER_URL, runWorker, type WorkerCliOptions } from "./run-worker.js";
+import { supervise } from "./supervisor.js";
+
+/** What {@link runCli} needs from the process running it. */
+export interface CliContext {
+  /** Where modules are resolved from. @default process.cwd() */
+  cwd?: string;
+  /** Aborted on the first SIGTERM/SIGINT: stop gracefully. */
+  stop: AbortSignal;
+  /** Aborted on the second signal: the supervisor kills its worker processes. @default never */
+  force?: AbortSignal;
+  /** This process's index when a supervisor forked it (it then runs one worker whatever `--processes` says). */
+  workerProcess?: number;
+  /** Called once the worker consumes. */
+  onReady?: () => void;
+  /** Where help, the version and one-line errors go. @default process.stdout / process.stderr */
+  writeOut?: (text: string) => void;
+  writeErr?: (text: string) => void;
+  /** The script the supervisor forks. @default dist/cli/main.js */
+  entry?: string;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  stopped cleanly (first SIGTERM/SIGINT: finish in-flight messages, then exit)
+  1  killed (second signal) or crashed
+  2  a module could not be imported or registered no actors, or a bad argument
+  3  the broker could not be reached at start-up
+
+Examples:
+  $ opsq worker ops-core/actors
+  $ opsq worker ./dist/actors.js --queues emails reports --concurrency 16
+  $ opsq worker ./src/actors.ts --processes 4 --broker-url amqp://user:pass@rabbit:5672/vhost`;
+
+/**
+ * Parses `args` (without `node` and the script) and runs the command.
+ *
+ * @returns the exit code (see {@link ExitCode}); expected failures were printed on `writeErr` in one line
+ */
+export async function runCli(args: readonly string[], context: CliContext): Promise<number> {
+  const writeOut = context.writeOut ?? ((text: string) => void process.stdout.write(text));
+  const writeErr = context.writeErr ?? ((text: string) => void process.stderr.write(text));
+  let code: number = ExitCode.OK;
+  const program = new Command("opsq")
+    .description("RabbitMQ-native actors for TypeScript, wire-compatible with Dramatiq.")
+    .version(readVersion(), "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .helpCommand(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut,
+      writeErr,
+      outputError: (text, write) => write(redactUrl(text.replace(/^error: /, "opsq: "))),
+    });
+
+  program
+    .command("worker")
+    .description("Run a worker for the actors the modules define.")
+    .argument(
+      "<modules...>",
+      "modules defining actors: package specifiers (ops-core/actors) or paths (./actors.js, ./actors.ts)",
+    )
+    .option("-Q, --queues <names...>", "queues to consume (default: every queue of the actors)")
+    .option("-c, --concurrency <n>", "messages processed at once per process", wholeNumber(1), 8)
+    .option("-p, --processes <n>", "worker processes, under a supervisor when more than 1", wholeNumber(1), 1)
+    .option(
+      "--broker-url <url>",
+      `RabbitMQ URL, set as RABBITMQ_URL before the modules are imported (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+    )
+    .option(
+      "--shutdown-timeout <ms>",
+      "how long a stop waits for in-flight messages before handing them back",
+      wholeNumber(0),
+      30_000,
+    )
+    .addOption(
+      new Option("--log-level <level>", "log level")
+        .choices(LOG_LEVELS)
+        .default("info")
+        .env("OPSQ_LOG_LEVEL"),
+    )
+    .addHelpText("after", EXIT_CODES_HELP)
+    .action(async (modules: string[], flags: Record<string, unknown>) => {
+      const options: WorkerCliOptions = {
+        modules,
+        queues: (flags.queues as string[] | undefined)?.flatMap((q) => q.split(",")).filter(Boolean),
+        concurrency: flags.concurrency as number,
+        processes: flags.processes as number,
+        brokerUrl: flags.brokerUrl as string | undefined,
+        shutdownTimeoutMs: flags.shutdownTimeout as number,
+        logLevel: flags.logLevel as string,
+      };
+      code = await worker(options, args, context);
+    });
+
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.IMPORT_ERROR;
+    }
+    if (error instanceof CliError) {
+      writeErr(`opsq: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}
+
+function worker(options: WorkerCliOptions, args: readonly string[], context: CliContext): Promise<number> {
+  const { cwd = process.cwd(), stop, workerProcess } = context;
+  if (options.processes > 1 && workerProcess === undefined) {
+    return supervise({
+      processes: options.processes,
+      entry: context.entry ?? fileURLToPath(new URL("./main.js", import.meta.url)),
+      args,
+      stop,
+      force: context.force ?? new AbortController().signal,
+      logger: createLogger({ level: options.logLevel }).child({ supervisor: true }),
+    });
+  }
+  return runWorker(options, {
+    cwd,
+    stop,
+    onReady: context.onReady,
+    logBindings: workerProcess === undefined ? undefined : { process: workerProcess },
+  });
+}
+
+function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`expected a whole number ≥ ${min}.`);
+    }
+    return n;
+  };
+}
+
+function readVersion(): string {
+  const url = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
+}

@@ -1,0 +1,170 @@
+/**
+ * One worker process: load the modules, connect, consume until asked to stop,
+ * then stop gracefully and close the broker.
+ *
+ * @module
+ */
+import type { Broker } from "../broker.js";
+// Makes RabbitMQ the global broker of modules that define actors without a broker (amqplib loads on connect).
+import "../brokers/rabbitmq.js";
+import { ConnectionError } from "../errors.js";
+import { createLogger, getLogger, redactUrl, setLogger } from "../logger.js";
+import { Worker } from "../worker.js";
+import { CliError, ExitCode } from "./exit-codes.js";
+import { loadModules } from "./load-modules.js";
+
+/** The broker URL used when neither `--broker-url` nor `RABBITMQ_URL` is set. */
+export const DEFAULT_BROKER_URL = "amqp://guest:guest@localhost:5672";
+
+/** Options of `opsq worker`, parsed. */
+export interface WorkerCliOptions {
+  /** Modules to import, as given. */
+  modules: string[];
+  /** Queues to consume. @default every queue of the broker's actors */
+  queues?: string[];
+  /** Most messages processed at once per process. */
+  concurrency: number;
+  /** Worker processes (the supervisor handles more than one). */
+  processes: number;
+  /** Sets `RABBITMQ_URL` before the modules are imported. */
+  brokerUrl?: string;
+  /** How long a stop waits for in-flight messages. */
+  shutdownTimeoutMs: number;
+  /** pino level. */
+  logLevel: string;
+}
+
+/** What a worker process needs from its surroundings. */
+export interface WorkerRunContext {
+  /** Where modules are resolved from. */
+  cwd: string;
+  /** Aborted on the first SIGTERM/SIGINT: stop gracefully. */
+  stop: AbortSignal;
+  /** Fields added to every log line of the process (e.g. the supervisor's process index). */
+  logBindings?: Record<string, unknown>;
+  /** Called once the worker consumes. */
+  onReady?: () => void;
+}
+
+/**
+ * Runs a worker until `context.stop` is aborted.
+ *
+ * @returns {@link ExitCode.OK} after a graceful stop
+ * @throws CliError with exit code 2 (modules, queues) or 3 (broker unreachable)
+ */
+export async function runWorker(options: WorkerCliOptions, context: WorkerRunContext): Promise<ExitCode> {
+  if (options.brokerUrl !== undefined) {
+    process.env.RABBITMQ_URL = options.brokerUrl;
+  }
+  process.env.OPSQ_LOG_LEVEL = options.logLevel;
+  const root = createLogger({ level: options.logLevel });
+  setLogger(context.logBindings ? root.child(context.logBindings) : root);
+  const logger = getLogger();
+
+  const { broker } = await loadModules(options.modules, context.cwd);
+  const queues = selectQueues(broker, options.queues);
+  if (context.stop.aborted) {
+    return ExitCode.OK;
+  }
+  try {
+    const connected = await Promise.race([broker.connect().then(() => true), aborted(context.stop)]);
+    if (!connected) {
+      await broker.close().catch(() => {});
+      return ExitCode.OK;
+    }
+  } catch (error) {
+    throw connectError(broker, error);
+  }
+
+  const worker = new Worker(broker, {
+    queues,
+    concurrency: options.concurrency,
+    shutdownTimeoutMs: options.shutdownTimeoutMs,
+  });
+  try {
+    await worker.start();
+  } catch (error) {
+    await worker.stop({ timeoutMs: 0 }).catch(() => {});
+    await broker.close().catch(() => {});
+    throw error instanceof ConnectionError ? connectError(broker, error) : error;
+  }
+  const actors = [...broker.actors.values()].filter((actor) => queues.includes(actor.queueName));
+  logger.info(
+    {
+      actors: actors.map((actor) => actor.name).sort(),
+      queues,
+      concurrency: options.concurrency,
+      broker: describeBroker(broker),
+    },
+    "worker ready",
+  );
+  context.onReady?.();
+
+  await aborted(context.stop);
+  await worker.stop();
+  try {
+    await broker.close();
+  } catch (error) {
+    logger.warn({ err: error }, "could not close the broker cleanly");
+  }
+  return ExitCode.OK;
+}
+
+function selectQueues(broker: Broker, requested: readonly string[] | undefined): string[] {
+  const known = [...broker.queues];
+  if (requested === undefined || requested.length === 0) {
+    return known;
+  }
+  const unknown = requested.filter((queue) => !broker.queues.has(queue));
+  if (unknown.length > 0) {
+    throw new CliError(
+      `unknown queue${unknown.length > 1 ? "s" : ""} ${unknown.map((q) => `"${q}"`).join(", ")}: the actors use ${known.map((q) => `"${q}"`).join(", ")}`,
+      ExitCode.IMPORT_ERROR,
+    );
+  }
+  return [...new Set(requested)];
+}
+
+function connectError(broker: Broker, error: unknown): CliError {
+  const url = brokerUrl(broker);
+  const reason = redactUrl(error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
+  const text =
+    url !== undefined && reason.includes(url)
+      ? reason
+      : `cannot connect to the broker${url === undefined ? "" : ` at ${url}`}: ${reason}`;
+  return new CliError(text, ExitCode.CONNECT_ERROR, { cause: error });
+}
+
+// The URL of a broker that has one (RabbitMQ), with its password hidden.
+function brokerUrl(broker: Broker): string | undefined {
+  const url = (broker as { url?: unknown }).url;
+  if (typeof url === "string") {
+    return redactUrl(url);
+  }
+  return broker.constructor.name.startsWith("Rabbitmq")
+    ? redactUrl(process.env.RABBITMQ_URL ?? DEFAULT_BROKER_URL)
+    : undefined;
+}
+
+function describeBroker(broker: Broker): string {
+  const url = brokerUrl(broker);
+  return url === undefined ? broker.constructor.name : `${broker.constructor.name} ${url}`;
+}
+
+// Resolves once the signal is aborted, keeping the process alive meanwhile (a stub broker holds no socket).
+function aborted(signal: AbortSignal): Promise<false> {
+  if (signal.aborted) {
+    return Promise.resolve(false);
+  }
+  const keepAlive = setInterval(() => {}, 2 ** 30);
+  return new Promise((resolve) =>
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearInterval(keepAlive);
+        resolve(false);
+      },
+      { once: true },
+    ),
+  );
+}
