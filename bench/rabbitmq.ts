@@ -94,7 +94,7 @@ async function startupAndShutdown(queue: string): Promise<{ startupMs: number; s
   const cli = `${root}packages/opsq/dist/cli/main.js`;
   const started = performance.now();
   const child = spawn(process.execPath, [cli, "worker", `${root}bench/fixtures/noop-actors.mjs`], {
-    env: { ...process.env, BENCH_QUEUE: queue, RABBITMQ_URL: url },
+    env: { ...process.env, BENCH_QUEUE: queue, RABBITMQ_URL: url, OPSQ_LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
