@@ -14,10 +14,17 @@
  * | `OPS_LLM_MODEL` | model name | `gpt-4o-mini` |
  * | `OPS_LLM_MAX_RETRIES` | SDK retries per LLM request | `2` |
  * | `AGENT_EXECUTION_TIMEOUT` | seconds one agent run may take | `20` |
+ * | `OPS_CORE_QUEUE` | queue of the `execute_agent_task` actor | `agent_tasks` |
+ * | `OPS_CORE_MAX_RETRIES` | retries of a message after a transient failure | `3` |
+ * | `OPS_CORE_MIN_BACKOFF_MS` | smallest delay before a retry | `1000` |
+ * | `OPS_CORE_MAX_BACKOFF_MS` | largest delay before a retry | `300000` |
+ *
+ * Parsing is dependency-free (see `env.ts`): the actors module reads the configuration at
+ * import, and the worker's start-up must stay fast.
  *
  * @module
  */
-import { z } from "zod";
+import { EnvReader } from "./env.js";
 import { ConfigError } from "./errors.js";
 import { REDACTED, redactUrl } from "./redact.js";
 
@@ -45,6 +52,20 @@ export interface OpsConfig {
   readonly llm: LlmConfig;
   /** Deadline of one agent run, from `AGENT_EXECUTION_TIMEOUT` seconds. @default 20000 */
   readonly agentExecutionTimeoutMs: number;
+  /** Queue and retry settings of the `execute_agent_task` actor. */
+  readonly actor: ActorConfig;
+}
+
+/** Queue and retry settings of the `execute_agent_task` actor (`OPS_CORE_*`). */
+export interface ActorConfig {
+  /** Queue its messages go to. @default "agent_tasks" */
+  readonly queue: string;
+  /** Retries after the first attempt, for transient failures. @default 3 */
+  readonly maxRetries: number;
+  /** Smallest backoff before a retry. @default 1000 */
+  readonly minBackoffMs: number;
+  /** Largest backoff before a retry. @default 300000 */
+  readonly maxBackoffMs: number;
 }
 
 /** Default `RABBITMQ_URL`. */
@@ -54,45 +75,18 @@ export const DEFAULT_LLM_MODEL = "gpt-4o-mini";
 /** Default `AGENT_EXECUTION_TIMEOUT`, in seconds. */
 export const DEFAULT_AGENT_EXECUTION_TIMEOUT_S = 20;
 
-/** Variables whose value must never appear in an error message, even redacted. */
-const SECRET_VARIABLES = new Set(["OPS_LLM_API_KEY"]);
+/** Default `OPS_CORE_QUEUE`. */
+export const DEFAULT_QUEUE = "agent_tasks";
+/** Default `OPS_CORE_MAX_RETRIES`. */
+export const DEFAULT_MAX_RETRIES = 3;
+/** Default `OPS_CORE_MIN_BACKOFF_MS`. */
+export const DEFAULT_MIN_BACKOFF_MS = 1_000;
+/** Default `OPS_CORE_MAX_BACKOFF_MS` (5 min). */
+export const DEFAULT_MAX_BACKOFF_MS = 300_000;
 
-const urlWith = (variable: string, protocols: string[], example: string) =>
-  z.string().refine((value) => hasProtocol(value, protocols), {
-    message: `${variable} must be a ${protocols.map((p) => `${p}//`).join(" or ")} URL such as ${example}`,
-  });
-
-const envSchema = z.object({
-  DATABASE_URL: urlWith(
-    "DATABASE_URL",
-    ["postgres:", "postgresql:"],
-    "postgres://user@localhost:5432/ops",
-  ).optional(),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/i, {
-      message: "DATABASE_SCHEMA must be a plain PostgreSQL identifier (letters, digits, underscores)",
-    })
-    .optional(),
-  RABBITMQ_URL: urlWith("RABBITMQ_URL", ["amqp:", "amqps:"], DEFAULT_RABBITMQ_URL).default(
-    DEFAULT_RABBITMQ_URL,
-  ),
-  OPS_LLM_BASE_URL: urlWith("OPS_LLM_BASE_URL", ["http:", "https:"], "http://localhost:11434/v1").optional(),
-  OPS_LLM_API_KEY: z.string().optional(),
-  OPS_LLM_MODEL: z.string().default(DEFAULT_LLM_MODEL),
-  OPS_LLM_MAX_RETRIES: z
-    .string()
-    .regex(/^\d{1,2}$/, { message: "OPS_LLM_MAX_RETRIES must be a whole number from 0 to 99" })
-    .transform(Number)
-    .default(2),
-  AGENT_EXECUTION_TIMEOUT: z
-    .string()
-    .refine((value) => Number.isFinite(Number(value)) && Number(value) > 0, {
-      message: "AGENT_EXECUTION_TIMEOUT must be a number of seconds greater than 0",
-    })
-    .transform(Number)
-    .default(DEFAULT_AGENT_EXECUTION_TIMEOUT_S),
-});
+/** Queue and actor names, as opsq (and Dramatiq) accept them. */
+const QUEUE_NAME = /^[a-zA-Z_][a-zA-Z0-9._-]*$/;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/i;
 
 /**
  * Reads and validates the configuration from `env`. Empty strings count as unset.
@@ -101,39 +95,42 @@ const envSchema = z.object({
  *   `AGENT_EXECUTION_TIMEOUT must be a number of seconds greater than 0 (got "0")`.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): OpsConfig {
-  const relevant: Record<string, string> = {};
-  for (const key of Object.keys(envSchema.shape)) {
-    const value = env[key]?.trim();
-    if (value) relevant[key] = value;
-  }
-  const parsed = envSchema.safeParse(relevant);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const variable = String(issue.path[0]);
-    const value = relevant[variable];
-    const shown = SECRET_VARIABLES.has(variable) || value === undefined ? "" : ` (got "${redactUrl(value)}")`;
-    throw new ConfigError(`${issue.message}${shown}`, variable);
-  }
-  const values = parsed.data;
+  const read = new EnvReader(env);
+  const databaseUrl = read.url(
+    "DATABASE_URL",
+    ["postgres:", "postgresql:"],
+    "postgres://user@localhost:5432/ops",
+  );
+  const databaseSchema = read.matching(
+    "DATABASE_SCHEMA",
+    SCHEMA_NAME,
+    "must be a plain PostgreSQL identifier (letters, digits, underscores)",
+  );
+  const rabbitmqUrl =
+    read.url("RABBITMQ_URL", ["amqp:", "amqps:"], DEFAULT_RABBITMQ_URL) ?? DEFAULT_RABBITMQ_URL;
   const llm: LlmConfig = Object.freeze(
     withRedactedView(
       {
-        baseUrl: values.OPS_LLM_BASE_URL,
-        apiKey: values.OPS_LLM_API_KEY,
-        model: values.OPS_LLM_MODEL,
-        maxRetries: values.OPS_LLM_MAX_RETRIES,
+        baseUrl: read.url("OPS_LLM_BASE_URL", ["http:", "https:"], "http://localhost:11434/v1"),
+        apiKey: read.string("OPS_LLM_API_KEY"),
+        model: read.string("OPS_LLM_MODEL") ?? DEFAULT_LLM_MODEL,
+        maxRetries: read.integer("OPS_LLM_MAX_RETRIES", 0, 99) ?? 2,
       },
       (self) => ({ ...self, apiKey: self.apiKey === undefined ? undefined : REDACTED }),
     ),
   );
+  const timeoutSeconds =
+    read.positiveNumber("AGENT_EXECUTION_TIMEOUT", "seconds") ?? DEFAULT_AGENT_EXECUTION_TIMEOUT_S;
+  const actor = readActorConfig(read);
   return Object.freeze(
     withRedactedView(
       {
-        databaseUrl: values.DATABASE_URL,
-        databaseSchema: values.DATABASE_SCHEMA,
-        rabbitmqUrl: values.RABBITMQ_URL,
+        databaseUrl,
+        databaseSchema,
+        rabbitmqUrl,
         llm,
-        agentExecutionTimeoutMs: Math.round(values.AGENT_EXECUTION_TIMEOUT * 1000),
+        agentExecutionTimeoutMs: Math.round(timeoutSeconds * 1000),
+        actor,
       },
       (self) => ({
         ...self,
@@ -142,6 +139,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OpsConfig {
       }),
     ),
   );
+}
+
+function readActorConfig(read: EnvReader): ActorConfig {
+  const queue = read.matching(
+    "OPS_CORE_QUEUE",
+    QUEUE_NAME,
+    'must be a queue name (letters, digits, "_", "." or "-", starting with a letter or "_")',
+  );
+  if (queue && /\.(DQ|XQ)$/.test(queue)) {
+    throw read.invalid("OPS_CORE_QUEUE", queue, "must not end in .DQ or .XQ (those are opsq's own queues)");
+  }
+  const minBackoffMs = read.integer("OPS_CORE_MIN_BACKOFF_MS", 0, 86_400_000) ?? DEFAULT_MIN_BACKOFF_MS;
+  const maxBackoffMs =
+    read.integer("OPS_CORE_MAX_BACKOFF_MS", 0, 604_800_000) ?? Math.max(DEFAULT_MAX_BACKOFF_MS, minBackoffMs);
+  if (maxBackoffMs < minBackoffMs) {
+    throw new ConfigError(
+      `OPS_CORE_MAX_BACKOFF_MS (${maxBackoffMs}) must not be smaller than OPS_CORE_MIN_BACKOFF_MS (${minBackoffMs})`,
+      "OPS_CORE_MAX_BACKOFF_MS",
+    );
+  }
+  return Object.freeze({
+    queue: queue ?? DEFAULT_QUEUE,
+    maxRetries: read.integer("OPS_CORE_MAX_RETRIES", 0, 100) ?? DEFAULT_MAX_RETRIES,
+    minBackoffMs,
+    maxBackoffMs,
+  });
 }
 
 let cached: OpsConfig | undefined;
@@ -164,14 +187,6 @@ export function requireDatabaseUrl(config: OpsConfig, purpose: string): string {
     `DATABASE_URL is not set; ${purpose} needs a real PostgreSQL database (e.g. postgres://user@localhost:5432/ops)`,
     "DATABASE_URL",
   );
-}
-
-function hasProtocol(value: string, protocols: string[]): boolean {
-  try {
-    return protocols.includes(new URL(value).protocol);
-  } catch {
-    return false;
-  }
 }
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");

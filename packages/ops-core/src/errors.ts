@@ -10,7 +10,9 @@
  * │   ├── AgentTimeoutError    the run exceeded AGENT_EXECUTION_TIMEOUT
  * │   └── TaskInputError       the task's input_data cannot be run (e.g. no goal)
  * ├── TransientError           worth retrying later (outage, overload)
- * └── LlmRequestError          an LLM HTTP request failed (status decides the class)
+ * ├── LlmRequestError          an LLM HTTP request failed (status decides the class)
+ * ├── TaskValidationError      a submitted task was rejected before anything was written
+ * └── EnqueueError             a task was stored but could not be enqueued (it is marked failed)
  * ```
  *
  * Messages are one line, say what is wrong, and never contain secrets (URLs are redacted
@@ -110,6 +112,41 @@ export class LlmRequestError extends OpsCoreError {
   ) {
     super(message, options);
     this.retryable = isRetryableLlmFailure(kind, status);
+  }
+}
+
+/**
+ * A task submission was rejected by validation: nothing was written and nothing enqueued.
+ * The message names the field, e.g. `inputData.goal: required`.
+ */
+export class TaskValidationError extends OpsCoreError {
+  override name = "TaskValidationError";
+  /**
+   * @param field dotted path of the offending field (`taskType`, `inputData.goal`, …)
+   * @param problem what is wrong with it, e.g. `required`
+   */
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}
+
+/**
+ * The task row was written but the message could not be enqueued; the task has been marked
+ * `failed` with `enqueue failed: <reason>` (unless even that write failed, which the message
+ * then says), so it is never left silently `pending`.
+ */
+export class EnqueueError extends OpsCoreError {
+  override name = "EnqueueError";
+  /** @param taskId the task that was stored @param message one line @param options standard `cause` */
+  constructor(
+    readonly taskId: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
   }
 }
 

@@ -2,7 +2,8 @@
  * ops-core: agent tasks stored in PostgreSQL and run by opsq workers.
  *
  * This barrel is cheap to import: the database drivers, drizzle and the `openai` SDK are only
- * loaded (dynamically) when a database is opened or a request is sent. For that reason the
+ * loaded (dynamically) when a database is opened or a request is sent. It has no side effects:
+ * the `execute_agent_task` actor lives in `ops-core/actors`, which picks a broker when imported. For that reason the
  * drizzle-backed `TaskStore` class is exported as a type; get an instance from
  * {@link openTaskStore}.
  *
@@ -10,6 +11,14 @@
  */
 
 export { abortable } from "./abortable.js";
+// Actor runtime injection (the actor itself is in `ops-core/actors`, which picks a broker on import)
+export {
+  closeTaskRuntime,
+  configureTaskRuntime,
+  type ResolvedTaskRuntime,
+  type RuntimeTaskStore,
+  type TaskRuntime,
+} from "./actors/runtime.js";
 export { createLlmClient } from "./agent/create-llm-client.js";
 // Agent runtime
 export type {
@@ -54,8 +63,13 @@ export {
 export { classifyError, type ErrorClass } from "./classify-error.js";
 // Configuration and logging
 export {
+  type ActorConfig,
   DEFAULT_AGENT_EXECUTION_TIMEOUT_S,
   DEFAULT_LLM_MODEL,
+  DEFAULT_MAX_BACKOFF_MS,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_MIN_BACKOFF_MS,
+  DEFAULT_QUEUE,
   DEFAULT_RABBITMQ_URL,
   getConfig,
   type LlmConfig,
@@ -76,10 +90,13 @@ export {
 export { MIGRATIONS_FOLDER, type MigrateOptions, migrate } from "./db/migrate.js";
 export { type OpenedTaskStore, type OpenTaskStoreOptions, openTaskStore } from "./db/open-task-store.js";
 export type { ListTasksOptions, TaskCompletion, TaskStore } from "./db/task-store.js";
+export { type DemoOutcome, type DemoReport, type RunDemoOptions, runDemo } from "./demo/run-demo.js";
+export { describeError, MAX_REASON_LENGTH } from "./describe-error.js";
 // Errors and their classification
 export {
   AgentTimeoutError,
   ConfigError,
+  EnqueueError,
   formatSeconds,
   type LlmFailureKind,
   LlmRequestError,
@@ -88,12 +105,15 @@ export {
   TaskAlreadyExistsError,
   TaskInputError,
   TaskNotFoundError,
+  TaskValidationError,
   TransientError,
 } from "./errors.js";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 export { REDACTED, redactUrl } from "./redact.js";
-// Services
+// Scheduler and services
+export { type SchedulerStore, type SubmitTaskDeps, submitTask } from "./scheduler.js";
 export { type RunTaskDeps, type RunTaskOutcome, type RunTaskStore, runTask } from "./services/run-task.js";
+export { type SubmitTaskRequest, TASK_TYPES, validateSubmitRequest } from "./submit-request.js";
 // Domain model
 export {
   type FinalTaskStatus,

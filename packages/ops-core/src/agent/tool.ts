@@ -61,11 +61,30 @@ export function defineTool<Schema extends z.ZodType>(spec: {
   };
 }
 
-/** The tool as offered to the model: its argument schema as JSON Schema (without `$schema`). */
+/** Definitions already computed, per tool object (tools are immutable once defined). */
+const definitions = new WeakMap<Tool, ToolDefinition>();
+
+/**
+ * The tool as offered to the model: its argument schema as JSON Schema (without `$schema`).
+ * Computed once per tool object and then reused, frozen (every agent run offers the same tools).
+ */
 export function toToolDefinition(tool: Tool): ToolDefinition {
-  const { $schema: _ignored, ...parameters } = z.toJSONSchema(tool.input, { io: "input" }) as Record<
-    string,
-    unknown
-  >;
-  return { name: tool.name, description: tool.description, parameters };
+  let definition = definitions.get(tool);
+  if (!definition) {
+    const { $schema: _ignored, ...parameters } = z.toJSONSchema(tool.input, { io: "input" }) as Record<
+      string,
+      unknown
+    >;
+    definition = deepFreeze({ name: tool.name, description: tool.description, parameters });
+    definitions.set(tool, definition);
+  }
+  return definition;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

@@ -2,12 +2,12 @@
  * `runTask`: everything a worker does for one "execute agent task" message, with every
  * dependency injected (the actor only builds the deps and calls this).
  *
- * 1. Load the task. Missing → log and return. Terminal → return (a redelivered message is a no-op).
- * 2. Claim it (`pending|running → running`, `attempts + 1`).
- * 3. Run the agent under a deadline (`timeoutMs`) combined with the caller's signal; the
+ * 1. Claim the task (`pending|running → running`, `attempts + 1`). When the claim is refused,
+ *    look it up: missing → log and return; terminal → return (a redelivered message is a no-op).
+ * 2. Run the agent under a deadline (`timeoutMs`) combined with the caller's signal; the
  *    signal reaches the LLM client, so the HTTP request is really cancelled.
- * 4. Write the result and the final status in one statement (`completeTask`).
- * 5. On error: permanent (bad input, LLM 4xx, timeout, …) → `failed` with the reason;
+ * 3. Write the result and the final status in one statement (`completeTask`).
+ * 4. On error: permanent (bad input, LLM 4xx, timeout, …) → `failed` with the reason;
  *    transient (database outage, LLM 5xx after the SDK's retries, caller abort) → rethrown,
  *    the task stays `running`, and the queue redelivers the message to claim it again.
  *
@@ -25,10 +25,10 @@ import type { ToolRegistry } from "../agent/tool-registry.js";
 import { parseAgentTaskInput } from "../agent-task-input.js";
 import { classifyError } from "../classify-error.js";
 import type { TaskCompletion } from "../db/task-store.js";
+import { describeError } from "../describe-error.js";
 import { AgentTimeoutError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { redactUrl } from "../redact.js";
-import { isTerminalStatus, type JsonValue, type Task, type TaskStatus } from "../task.js";
+import type { JsonValue, Task, TaskStatus } from "../task.js";
 
 /** The store operations `runTask` needs (a `TaskStore` fits). */
 export interface RunTaskStore {
@@ -78,19 +78,16 @@ export type RunTaskOutcome =
 export async function runTask(taskId: string, deps: RunTaskDeps): Promise<RunTaskOutcome> {
   const { store, logger } = deps;
   const log = { taskId, workerId: deps.workerId };
-  const found = await store.findTask(taskId);
-  if (!found) {
-    logger.warn(log, "task not found; nothing to run");
-    return { kind: "missing" };
-  }
-  if (isTerminalStatus(found.status)) {
-    logger.info({ ...log, status: found.status }, "task already finished; nothing to run");
-    return { kind: "skipped", taskStatus: found.status };
-  }
+  // Claim first: one guarded UPDATE in the common case; only a refused claim needs a lookup.
   const claimed = await store.claimTask(taskId, deps.workerId);
   if (!claimed) {
-    logger.info(log, "task finished before it could be claimed; nothing to run");
-    return { kind: "skipped", taskStatus: "unknown" };
+    const found = await store.findTask(taskId);
+    if (!found) {
+      logger.warn(log, "task not found; nothing to run");
+      return { kind: "missing" };
+    }
+    logger.info({ ...log, status: found.status }, "task already finished; nothing to run");
+    return { kind: "skipped", taskStatus: found.status };
   }
   logger.info({ ...log, attempts: claimed.attempts }, "task claimed");
 
@@ -114,12 +111,12 @@ export async function runTask(taskId: string, deps: RunTaskDeps): Promise<RunTas
   } catch (error) {
     if (deps.signal?.aborted || classifyError(error) === "transient") {
       logger.warn(
-        { ...log, error: describe(error) },
+        { ...log, error: describeError(error) },
         "task interrupted by a transient error; it will be retried",
       );
       throw error;
     }
-    const reason = describe(error);
+    const reason = describeError(error);
     completion = {
       status: "failed",
       errorMessage: reason,
@@ -187,14 +184,6 @@ function completionOf(run: AgentRunResult, failOnToolError: boolean): TaskComple
     };
   }
   return { status: "completed", result, errorMessage: null };
-}
-
-/** The error's message on one line, without URL credentials, at most 1000 characters. */
-function describe(error: unknown): string {
-  const text = redactUrl(error instanceof Error ? error.message : String(error))
-    .replace(/\s+/g, " ")
-    .trim();
-  return text.length > 1000 ? `${text.slice(0, 997)}...` : text || "unknown error";
 }
 
 /** Plain data → JSON value (drops `undefined` fields, as storing it as jsonb would). */

@@ -71,6 +71,10 @@ export interface FakeLlm {
   readonly requests: RecordedRequest[];
   /** Only the `POST /v1/chat/completions` requests. */
   chatRequests(): RecordedRequest[];
+  /** Chat requests being answered right now (received, not yet answered or aborted). */
+  readonly inFlight: number;
+  /** The highest {@link FakeLlm.inFlight} seen since start or `reset()`. */
+  readonly maxInFlight: number;
   /** Queues replies, used before any directive. */
   enqueue(...replies: FakeReply[]): void;
   /** Resolves when `predicate(requests)` holds; rejects after `timeoutMs`. */
@@ -88,6 +92,8 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   const requests: RecordedRequest[] = [];
   const queue: FakeReply[] = [];
   const state = new ReplyState();
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -141,6 +147,9 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       return;
     }
     const model = record.model ?? defaultModel;
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on("close", () => inFlight--);
     const reply = queue.shift() ?? replyFromDirectives(record.messages, state);
     if (reply.delayMs) {
       const finished = await sleepUnlessClosed(reply.delayMs, res);
@@ -163,6 +172,12 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     chatRequests: () => requests.filter((r) => r.path === "/v1/chat/completions"),
+    get inFlight() {
+      return inFlight;
+    },
+    get maxInFlight() {
+      return maxInFlight;
+    },
     enqueue: (...replies) => queue.push(...replies),
     async waitFor(predicate, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
@@ -172,6 +187,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       }
     },
     reset() {
+      maxInFlight = inFlight;
       requests.length = 0;
       queue.length = 0;
       state.reset();

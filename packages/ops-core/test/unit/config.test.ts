@@ -29,6 +29,7 @@ describe("loadConfig", () => {
       rabbitmqUrl: DEFAULT_RABBITMQ_URL,
       llm: { baseUrl: undefined, apiKey: undefined, model: DEFAULT_LLM_MODEL, maxRetries: 2 },
       agentExecutionTimeoutMs: 20_000,
+      actor: { queue: "agent_tasks", maxRetries: 3, minBackoffMs: 1_000, maxBackoffMs: 300_000 },
     });
   });
 
@@ -42,8 +43,13 @@ describe("loadConfig", () => {
       OPS_LLM_MODEL: "llama3",
       OPS_LLM_MAX_RETRIES: "0",
       AGENT_EXECUTION_TIMEOUT: "0.25",
+      OPS_CORE_QUEUE: "agents.e2e-1",
+      OPS_CORE_MAX_RETRIES: "0",
+      OPS_CORE_MIN_BACKOFF_MS: "50",
+      OPS_CORE_MAX_BACKOFF_MS: "200",
     });
     expect(config).toMatchObject({
+      actor: { queue: "agents.e2e-1", maxRetries: 0, minBackoffMs: 50, maxBackoffMs: 200 },
       databaseUrl: "postgresql://app:pw@db:5432/ops",
       databaseSchema: "ops_e2e",
       rabbitmqUrl: "amqps://u:p@mq/vhost",
@@ -88,6 +94,23 @@ describe("loadConfig", () => {
     ],
     [{ OPS_LLM_MAX_RETRIES: "many" }, 'OPS_LLM_MAX_RETRIES must be a whole number from 0 to 99 (got "many")'],
     [
+      { OPS_CORE_QUEUE: "1queue" },
+      'OPS_CORE_QUEUE must be a queue name (letters, digits, "_", "." or "-", starting with a letter or "_") (got "1queue")',
+    ],
+    [
+      { OPS_CORE_QUEUE: "agents.XQ" },
+      `OPS_CORE_QUEUE must not end in .DQ or .XQ (those are opsq's own queues) (got "agents.XQ")`,
+    ],
+    [{ OPS_CORE_MAX_RETRIES: "-1" }, 'OPS_CORE_MAX_RETRIES must be a whole number from 0 to 100 (got "-1")'],
+    [
+      { OPS_CORE_MIN_BACKOFF_MS: "1.5" },
+      'OPS_CORE_MIN_BACKOFF_MS must be a whole number from 0 to 86400000 (got "1.5")',
+    ],
+    [
+      { OPS_CORE_MAX_BACKOFF_MS: "10" },
+      "OPS_CORE_MAX_BACKOFF_MS (10) must not be smaller than OPS_CORE_MIN_BACKOFF_MS (1000)",
+    ],
+    [
       { DATABASE_SCHEMA: "a-b" },
       'DATABASE_SCHEMA must be a plain PostgreSQL identifier (letters, digits, underscores) (got "a-b")',
     ],
@@ -96,6 +119,13 @@ describe("loadConfig", () => {
     expect(error.message).toBe(message);
     expect(error.message).not.toContain("\n");
     expect(error.variable).toBe(Object.keys(env)[0]);
+  });
+
+  it("raises the default largest backoff to the smallest one when that is larger", () => {
+    expect(loadConfig({ OPS_CORE_MIN_BACKOFF_MS: "600000" }).actor).toMatchObject({
+      minBackoffMs: 600_000,
+      maxBackoffMs: 600_000,
+    });
   });
 
   it("never shows a password in an error message", () => {

@@ -1,8 +1,9 @@
 /**
- * Start-up cost guard: the modules a worker loads at boot (the future actors module imports
- * these) must not statically import the heavy packages — drizzle, the database drivers and the
- * openai SDK are loaded with dynamic `import()` when first used. This walks the static import
- * graph of the source files and fails on any heavy import reachable from an entry point.
+ * Start-up cost guard: the modules a worker loads at boot (`ops-core/actors` and what it
+ * imports) must not statically import the heavy packages — drizzle, the database drivers and the
+ * openai SDK are loaded with dynamic `import()` when first used; the actors module does not even
+ * load zod. This walks the static import graph of the source files and fails on any heavy import
+ * reachable from an entry point.
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -12,6 +13,11 @@ import { describe, expect, it } from "vitest";
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 const HEAVY = [/^openai(\/|$)/, /^postgres$/, /^@electric-sql\/pglite/, /^drizzle-orm(\/|$)/, /^drizzle-kit/];
 const ENTRY_POINTS = [
+  "actors/index.ts",
+  "actors/runtime.ts",
+  "cli/main.ts",
+  "scheduler.ts",
+  "demo/run-demo.ts",
   "index.ts",
   "services/run-task.ts",
   "config.ts",
@@ -35,7 +41,7 @@ function staticImports(source: string): string[] {
 }
 
 /** Heavy packages reachable from `entry`, with the chain of files that leads to each. */
-function heavyImports(entry: string): string[] {
+function heavyImports(entry: string, heavy: readonly RegExp[] = HEAVY): string[] {
   const found: string[] = [];
   const seen = new Set<string>();
   const visit = (file: string, chain: string[]) => {
@@ -44,7 +50,7 @@ function heavyImports(entry: string): string[] {
     for (const specifier of staticImports(readFileSync(file, "utf8"))) {
       if (specifier.startsWith(".")) {
         visit(resolve(dirname(file), specifier.replace(/\.js$/, ".ts")), [...chain, specifier]);
-      } else if (HEAVY.some((pattern) => pattern.test(specifier))) {
+      } else if (heavy.some((pattern) => pattern.test(specifier))) {
         found.push([...chain, specifier].join(" → "));
       }
     }
@@ -65,5 +71,10 @@ describe("static import graph", () => {
 
   it.each(ENTRY_POINTS)("%s loads no heavy package at import time", (entry) => {
     expect(heavyImports(entry)).toEqual([]);
+  });
+
+  it("the actors module (the worker's start-up path) does not load zod either", () => {
+    expect(heavyImports("actors/index.ts", [...HEAVY, /^zod(\/|$)/])).toEqual([]);
+    expect(heavyImports("scheduler.ts", [/^zod(\/|$)/])).not.toEqual([]);
   });
 });

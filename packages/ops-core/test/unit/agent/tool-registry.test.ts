@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { defineTool } from "../../../src/agent/tool.js";
+import { defineTool, toToolDefinition } from "../../../src/agent/tool.js";
 import { ToolRegistry } from "../../../src/agent/tool-registry.js";
 
 const add = defineTool({
@@ -15,6 +15,26 @@ describe("defineTool", () => {
     expect(() =>
       defineTool({ name: "has space", description: "", input: z.object({}), execute: () => null }),
     ).toThrow('tool name "has space" must match');
+  });
+});
+
+describe("toToolDefinition", () => {
+  it("computes the JSON Schema once per tool and hands out a frozen definition", () => {
+    const first = toToolDefinition(add);
+    expect(first).toEqual({
+      name: "add",
+      description: "Adds two numbers.",
+      parameters: {
+        type: "object",
+        properties: { a: { type: "number" }, b: { type: "number" } },
+        required: ["a", "b"],
+      },
+    });
+    expect(toToolDefinition(add)).toBe(first);
+    expect(Object.isFrozen(first.parameters.properties)).toBe(true);
+    expect(() => {
+      (first.parameters as { type: string }).type = "array";
+    }).toThrow(TypeError);
   });
 });
 

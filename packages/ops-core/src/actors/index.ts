@@ -1,0 +1,59 @@
+/**
+ * `ops-core/actors`: the module `opsq worker ops-core/actors` runs. Importing it
+ *
+ * 1. picks the broker: opsq's global broker when one is already set (the embedded demo sets a
+ *    StubBroker first), else a new `RabbitmqBroker` on `RABBITMQ_URL`, which becomes the global
+ *    broker — and then `DATABASE_URL` must be set (or a runtime configured), so a misconfigured
+ *    worker fails at start-up rather than on its first task, and the database pool is closed
+ *    when the worker shuts down;
+ * 2. registers {@link executeAgentTask} on it, with the queue and retry policy of `OPS_CORE_*`
+ *    and a time limit just above `AGENT_EXECUTION_TIMEOUT`.
+ *
+ * It is light: the database driver, drizzle, the openai SDK and zod load on the first task
+ * (see `runtime.ts`), one store and one LLM client per process.
+ *
+ * @example
+ * ```ts
+ * import { executeAgentTask } from "ops-core/actors";
+ * await executeAgentTask.send(taskId); // prefer submitTask(), which stores the task first
+ * ```
+ *
+ * @module
+ */
+import { type Broker, getBroker, hasBroker, RabbitmqBroker, setBroker } from "opsq";
+import { getConfig, requireDatabaseUrl } from "../config.js";
+import { defineExecuteAgentTask, type ExecuteAgentTaskActor } from "./execute-agent-task.js";
+import { closeTaskRuntime, isTaskRuntimeConfigured } from "./runtime.js";
+
+export { EXECUTE_AGENT_TASK, type ExecuteAgentTaskActor } from "./execute-agent-task.js";
+export {
+  closeTaskRuntime,
+  configureTaskRuntime,
+  type RuntimeTaskStore,
+  type TaskRuntime,
+} from "./runtime.js";
+
+const config = getConfig();
+
+function pickBroker(): Broker {
+  if (hasBroker()) return getBroker();
+  if (!isTaskRuntimeConfigured()) requireDatabaseUrl(config, "the ops-core worker (ops-core/actors)");
+  const created = new RabbitmqBroker({ url: config.rabbitmqUrl });
+  // When the worker stops, close the database pool the first task opened.
+  created.addMiddleware({ name: "OpsCoreTaskRuntime", afterWorkerShutdown: () => closeTaskRuntime() });
+  setBroker(created);
+  return created;
+}
+
+/** The broker the actor is registered on (the worker CLI consumes from it). */
+export const broker: Broker = pickBroker();
+
+/** Runs one agent task: `executeAgentTask.send(taskId)`. See `process-agent-task.ts`. */
+export const executeAgentTask: ExecuteAgentTaskActor = defineExecuteAgentTask({
+  broker,
+  queue: config.actor.queue,
+  maxRetries: config.actor.maxRetries,
+  minBackoffMs: config.actor.minBackoffMs,
+  maxBackoffMs: config.actor.maxBackoffMs,
+  agentTimeoutMs: config.agentExecutionTimeoutMs,
+});

@@ -1,0 +1,120 @@
+/**
+ * The body of the `execute_agent_task` actor, loaded on the first message (it pulls in the
+ * agent runtime, zod and, through the runtime, the database driver and the LLM client).
+ *
+ * What happens to a message:
+ * - a malformed argument (not a task id) → dead-lettered at once ({@link UnrecoverableError});
+ * - otherwise {@link runTask} runs it: a missing task is logged and acked, a finished one is
+ *   acked untouched, a permanent agent failure marks the task `failed` and is acked;
+ * - a transient failure (database or LLM outage, opsq's time limit) is rethrown so opsq's
+ *   Retries re-enqueues the message with backoff — except on the last attempt, where the task is
+ *   first marked `failed` with the reason, so the dead-lettered message never leaves it `running`;
+ * - an unexpected permanent error escaping `runTask` marks the task `failed` and dead-letters the
+ *   message without retries;
+ * - a worker shutdown that hands the message back leaves the task as it is (it is redelivered).
+ *
+ * @module
+ */
+import { hostname } from "node:os";
+import { type ActorContext, getContext, UnrecoverableError } from "opsq";
+import { classifyError } from "../classify-error.js";
+import { describeError } from "../describe-error.js";
+import { type RunTaskOutcome, runTask } from "../services/run-task.js";
+import { getTaskRuntime, type RuntimeTaskStore } from "./runtime.js";
+
+/** Recorded on the tasks this process claims: `<host>:<pid>`. */
+export const WORKER_ID = `${hostname()}:${process.pid}`;
+
+/** Settings the actor was defined with. */
+export interface ProcessAgentTaskSettings {
+  /** The actor's `maxRetries` (a message's own `max_retries` option wins). */
+  maxRetries: number;
+}
+
+/**
+ * Runs one `execute_agent_task` message; must be called inside an opsq actor (it uses
+ * `getContext()` for the signal, logger and retry count).
+ *
+ * @returns what `runTask` did
+ * @throws transient errors for opsq to retry, {@link UnrecoverableError} for messages to dead-letter
+ */
+export async function processAgentTask(
+  taskId: unknown,
+  settings: ProcessAgentTaskSettings,
+): Promise<RunTaskOutcome["kind"]> {
+  const context = getContext();
+  if (typeof taskId !== "string" || taskId.trim() === "") {
+    throw new UnrecoverableError(
+      `execute_agent_task needs a task id string as its argument (got ${JSON.stringify(taskId) ?? String(taskId)})`,
+    );
+  }
+  let runtime: Awaited<ReturnType<typeof getTaskRuntime>>;
+  try {
+    runtime = await getTaskRuntime();
+  } catch (error) {
+    if (classifyError(error) === "transient") throw error;
+    throw new UnrecoverableError(`cannot run task ${taskId}: ${describeError(error)}`, { cause: error });
+  }
+  try {
+    const outcome = await runTask(taskId, {
+      store: runtime.store,
+      llm: runtime.llm,
+      tools: runtime.tools,
+      security: runtime.security,
+      timeoutMs: runtime.timeoutMs,
+      signal: context.signal,
+      logger: context.logger,
+      workerId: WORKER_ID,
+    });
+    return outcome.kind;
+  } catch (error) {
+    throw await settleFailure(taskId, error, runtime.store, context, settings);
+  }
+}
+
+/** Decides what a failed attempt means for the task; returns the error the actor should throw. */
+async function settleFailure(
+  taskId: string,
+  error: unknown,
+  store: RuntimeTaskStore,
+  context: ActorContext,
+  settings: ProcessAgentTaskSettings,
+): Promise<unknown> {
+  const aborted = context.signal.aborted ? (context.signal.reason as unknown) : undefined;
+  if ((aborted as { name?: unknown } | undefined)?.name === "Shutdown") {
+    // The worker handed the message back: another delivery will claim the task again.
+    return error;
+  }
+  const reason = describeError(aborted ?? error);
+  const transient = aborted !== undefined || classifyError(error) === "transient";
+  const attempts = context.retries + 1;
+  const maxRetries = messageMaxRetries(context) ?? settings.maxRetries;
+  const details = { taskId, attempts, maxRetries, error: reason };
+  if (transient && context.retries < maxRetries) {
+    context.logger.warn(details, "transient failure; the message will be retried");
+    return error;
+  }
+  const final = transient
+    ? `${reason} (gave up after ${attempts} attempt${attempts === 1 ? "" : "s"})`
+    : reason;
+  try {
+    const failed = await store.failTask(taskId, final);
+    context.logger.error(
+      details,
+      failed
+        ? "task marked failed; message dead-lettered"
+        : "task was already finished; message dead-lettered",
+    );
+  } catch (writeError) {
+    context.logger.error(
+      { ...details, writeError: describeError(writeError) },
+      "could not mark the task failed; message dead-lettered",
+    );
+  }
+  return transient ? error : new UnrecoverableError(final, { cause: error });
+}
+
+function messageMaxRetries(context: ActorContext): number | undefined {
+  const value = context.message.options.max_retries;
+  return typeof value === "number" ? value : undefined;
+}

@@ -1,0 +1,82 @@
+/**
+ * Exit codes of the `ops-core` command, and how an error maps to one line and a code.
+ *
+ * @module
+ */
+import { classifyError } from "../classify-error.js";
+import { describeError } from "../describe-error.js";
+import {
+  ConfigError,
+  EnqueueError,
+  TaskInputError,
+  TaskNotFoundError,
+  TaskValidationError,
+} from "../errors.js";
+
+/** Exit codes of `ops-core`. */
+export const ExitCode = {
+  /** Done (for `submit --wait`: the task completed). */
+  OK: 0,
+  /** The task failed or was cancelled, `--wait` timed out, the task does not exist, or an unexpected error. */
+  FAILED: 1,
+  /** Bad input or configuration (unknown option, invalid task, missing DATABASE_URL, …). */
+  USAGE: 2,
+  /** A service is unreachable (PostgreSQL, RabbitMQ) or the enqueue failed. */
+  UNAVAILABLE: 3,
+} as const;
+
+/** One of {@link ExitCode}. */
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An expected CLI failure: printed as one line, exits with its code. */
+export class CliError extends Error {
+  override name = "CliError";
+  /** @param message one line @param exitCode the code to exit with */
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+  }
+}
+
+/** The exit code for `error`. */
+export function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof CliError) return error.exitCode;
+  if (
+    error instanceof ConfigError ||
+    error instanceof TaskValidationError ||
+    error instanceof TaskInputError
+  ) {
+    return ExitCode.USAGE;
+  }
+  if (error instanceof EnqueueError) return ExitCode.UNAVAILABLE;
+  if (error instanceof TaskNotFoundError) return ExitCode.FAILED;
+  return classifyError(error) === "transient" ? ExitCode.UNAVAILABLE : ExitCode.FAILED;
+}
+
+/**
+ * The line printed for `error`: its message on one line, URL passwords redacted. Errors that
+ * are not ours get their class name in front (`PostgresError: relation "task" does not exist`).
+ */
+export function errorLine(error: unknown): string {
+  const ours =
+    error instanceof CliError ||
+    error instanceof ConfigError ||
+    error instanceof TaskValidationError ||
+    error instanceof TaskInputError ||
+    error instanceof EnqueueError ||
+    error instanceof TaskNotFoundError;
+  const text = describeError(error) + hintFor(error);
+  const name = error instanceof Error ? error.name : "";
+  return ours || !name || name === "Error" ? text : `${name}: ${text}`;
+}
+
+/** SQLSTATE 42P01 (undefined table) almost always means the database was never migrated. */
+function hintFor(error: unknown): string {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if ((current as { code?: unknown }).code === "42P01") return " (run `ops-core migrate` first?)";
+    current = (current as { cause?: unknown }).cause;
+  }
+  return "";
+}

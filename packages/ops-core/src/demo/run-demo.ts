@@ -1,0 +1,152 @@
+/**
+ * The embedded demo: ops-core end to end in one process, with no services. An in-memory
+ * StubBroker (set as opsq's global broker BEFORE `ops-core/actors` is imported, so the real
+ * actor registers on it), embedded PostgreSQL (PGlite) with the real migrations, an in-process
+ * opsq `Worker`, and the offline rule-based model (or the real endpoint when `OPS_LLM_BASE_URL`
+ * is set). The demo tasks go through the real scheduler, actor, store and agent loop.
+ *
+ * @module
+ */
+import { createLlmClient } from "../agent/create-llm-client.js";
+import type { LlmClient } from "../agent/llm-client.js";
+import { OpenAiCompatibleClient } from "../agent/openai-compatible-client.js";
+import { loadConfig } from "../config.js";
+import { describeError } from "../describe-error.js";
+import { TaskValidationError } from "../errors.js";
+import type { Task, TaskStatus } from "../task.js";
+import { DEMO_TASKS, type DemoTask } from "./demo-tasks.js";
+
+/** What happened to one demo submission. */
+export interface DemoOutcome {
+  /** The demo task's label. */
+  label: string;
+  /** The stored task's id; `null` when the submission was rejected. */
+  taskId: string | null;
+  /** Final status, or `rejected` when validation refused it. */
+  status: TaskStatus | "rejected";
+  /** Times a worker claimed it. */
+  attempts: number;
+  /** The agent's final answer, when it completed. */
+  answer: string | null;
+  /** Why it failed or was rejected. */
+  error: string | null;
+  /** From submission to the terminal status, in ms (`null` when rejected). */
+  durationMs: number | null;
+}
+
+/** The demo's report. */
+export interface DemoReport {
+  /** Which model answered, e.g. `offline demo model "opsq-offline-demo" (rule-based, not a language model)`. */
+  llm: string;
+  /** True when the offline model was used. */
+  offline: boolean;
+  /** One outcome per demo task, in submission order. */
+  outcomes: DemoOutcome[];
+  /** Rows in the task table afterwards (rejected submissions write none). */
+  storedTasks: number;
+  /** Wall time of the whole demo, in ms. */
+  elapsedMs: number;
+}
+
+/** Options of {@link runDemo}. */
+export interface RunDemoOptions {
+  /** Environment to read `OPS_LLM_*` and `AGENT_EXECUTION_TIMEOUT` from. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** The submissions. @default DEMO_TASKS */
+  tasks?: readonly DemoTask[];
+  /** Worker concurrency. @default 4 */
+  concurrency?: number;
+  /** Longest wait for the tasks to finish. @default 60000 */
+  timeoutMs?: number;
+  /** Level of the worker's log lines. @default process.env.OPS_LOG_LEVEL ?? "error" */
+  logLevel?: string;
+}
+
+/**
+ * Runs the demo and returns its outcomes; prints nothing.
+ *
+ * @throws when `ops-core/actors` was already loaded on a non-stub broker in this process
+ */
+export async function runDemo(options: RunDemoOptions = {}): Promise<DemoReport> {
+  const started = Date.now();
+  const config = loadConfig(options.env ?? process.env);
+  const opsq = await import("opsq");
+  const { StubBroker } = await import("opsq/testing");
+  if (!opsq.hasBroker()) {
+    const level = options.logLevel ?? process.env.OPS_LOG_LEVEL ?? "error";
+    opsq.setBroker(new StubBroker({ logger: opsq.createLogger({ name: "ops-core-demo", level }) }));
+  }
+  // Imported only now, so that it registers on the StubBroker set above.
+  const actors = await import("../actors/index.js");
+  if (!(actors.broker instanceof StubBroker)) {
+    throw new Error("the demo needs ops-core/actors on its in-memory broker: run it in a fresh process");
+  }
+  const { openTaskStore } = await import("../db/open-task-store.js");
+  const { submitTask } = await import("../scheduler.js");
+  const opened = await openTaskStore({ migrate: true });
+  const llm = createLlmClient(config.llm);
+  actors.configureTaskRuntime({ store: opened.store, llm, timeoutMs: config.agentExecutionTimeoutMs });
+  const queue = actors.executeAgentTask.queueName;
+  const worker = new opsq.Worker(actors.broker, { queues: [queue], concurrency: options.concurrency ?? 4 });
+  try {
+    await worker.start();
+    const submitted: { label: string; task?: Task; error?: string }[] = [];
+    for (const { label, request } of options.tasks ?? DEMO_TASKS) {
+      try {
+        submitted.push({ label, task: await submitTask(request, { store: opened.store }) });
+      } catch (error) {
+        if (!(error instanceof TaskValidationError)) throw error;
+        submitted.push({ label, error: error.message });
+      }
+    }
+    await actors.broker.join(queue, { timeoutMs: options.timeoutMs ?? 60_000 });
+    const outcomes: DemoOutcome[] = [];
+    for (const entry of submitted) {
+      outcomes.push(
+        entry.task ? toOutcome(entry.label, await opened.store.getTask(entry.task.taskId)) : rejected(entry),
+      );
+    }
+    return {
+      llm: describeLlm(llm),
+      offline: !(llm instanceof OpenAiCompatibleClient),
+      outcomes,
+      storedTasks: await opened.store.countTasks(),
+      elapsedMs: Date.now() - started,
+    };
+  } finally {
+    await worker.stop({ timeoutMs: 1_000 });
+    actors.configureTaskRuntime(undefined);
+    await opened.close();
+  }
+}
+
+function describeLlm(llm: LlmClient): string {
+  return llm instanceof OpenAiCompatibleClient
+    ? `model "${llm.model}" at ${llm.endpoint}`
+    : `offline demo model "${llm.model}" (rule-based, not a language model; set OPS_LLM_BASE_URL for a real one)`;
+}
+
+function toOutcome(label: string, task: Task): DemoOutcome {
+  const answer = (task.result as { answer?: unknown } | null)?.answer;
+  return {
+    label,
+    taskId: task.taskId,
+    status: task.status,
+    attempts: task.attempts,
+    answer: typeof answer === "string" ? answer : null,
+    error: task.errorMessage,
+    durationMs: task.completedAt ? Date.parse(task.completedAt) - Date.parse(task.createdAt) : null,
+  };
+}
+
+function rejected(entry: { label: string; error?: string }): DemoOutcome {
+  return {
+    label: entry.label,
+    taskId: null,
+    status: "rejected",
+    attempts: 0,
+    answer: null,
+    error: describeError(entry.error ?? "rejected"),
+    durationMs: null,
+  };
+}

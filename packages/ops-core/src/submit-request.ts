@@ -1,0 +1,69 @@
+/**
+ * Validation of a task submission, before anything is written: the task type must be one
+ * ops-core runs, the input must match that type's schema, and unknown fields are rejected at
+ * every level (zod `.strict()`), so a misplaced `prompt` cannot silently become an empty goal.
+ *
+ * @module
+ */
+import { type ZodType, z } from "zod";
+import { AGENT_TASK_TYPE, agentTaskInputSchema } from "./agent-task-input.js";
+import { TaskValidationError } from "./errors.js";
+import type { JsonObject } from "./task.js";
+
+/** What a caller submits. */
+export interface SubmitTaskRequest {
+  /** Kind of work; one of {@link TASK_TYPES}. */
+  taskType: string;
+  /** The input for that kind of work, e.g. `{ goal: "…" }` for `agent_task`. */
+  inputData: JsonObject;
+  /** Optional label (at most 200 characters). */
+  name?: string | null;
+}
+
+/** The task types ops-core runs, with the schema of their `inputData`. */
+export const TASK_TYPES: Readonly<Record<string, ZodType>> = Object.freeze({
+  [AGENT_TASK_TYPE]: agentTaskInputSchema.strict(),
+});
+
+const requestShape = {
+  taskType: z.string(),
+  inputData: z.unknown(),
+  name: z.string().trim().min(1).max(200).nullable().optional(),
+};
+
+/**
+ * Checks a submission and returns it normalised (name trimmed; `inputData` as given).
+ *
+ * @throws {TaskValidationError} naming the first bad field, e.g. `inputData.goal: required`,
+ *   `taskType: unknown task type "agent_run" (known: agent_task)`, `prompt: unknown field`
+ */
+export function validateSubmitRequest(request: unknown): SubmitTaskRequest {
+  const envelope = parse(z.object(requestShape).strict(), request, []);
+  const inputSchema = Object.hasOwn(TASK_TYPES, envelope.taskType)
+    ? TASK_TYPES[envelope.taskType]
+    : undefined;
+  if (!inputSchema) {
+    const known = Object.keys(TASK_TYPES).join(", ");
+    throw new TaskValidationError("taskType", `unknown task type "${envelope.taskType}" (known: ${known})`);
+  }
+  parse(inputSchema, envelope.inputData, ["inputData"]);
+  return {
+    taskType: envelope.taskType,
+    inputData: envelope.inputData as JsonObject,
+    ...(envelope.name ? { name: envelope.name } : {}),
+  };
+}
+
+/** Parses `value`, turning the first zod issue into a {@link TaskValidationError}. */
+function parse<T>(schema: ZodType<T>, value: unknown, at: string[]): T {
+  const parsed = schema.safeParse(value, {
+    error: (issue) => (issue.code === "invalid_type" && issue.input === undefined ? "required" : undefined),
+  });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const path = [...at, ...issue.path.map(String)];
+  if (issue.code === "unrecognized_keys") {
+    throw new TaskValidationError([...path, issue.keys[0]!].join("."), "unknown field");
+  }
+  throw new TaskValidationError(path.join(".") || "request", issue.message);
+}
