@@ -5,7 +5,13 @@
  * @module
  */
 import type { Actor } from "./actor.js";
-import { ActorDefinitionError, ActorNotFoundError, MiddlewareError, OpsqError } from "./errors.js";
+import {
+  ActorDefinitionError,
+  ActorNotFoundError,
+  MessageTooLargeError,
+  MiddlewareError,
+  OpsqError,
+} from "./errors.js";
 import { getLogger, type Logger } from "./logger.js";
 import type { Message } from "./message.js";
 import { defaultMiddleware } from "./middleware/defaults.js";
@@ -75,7 +81,22 @@ export interface BrokerOptions {
   middleware?: Middleware[];
   /** Logger for the broker and the workers using it. @default the root logger */
   logger?: Logger;
+  /**
+   * Largest encoded message body `enqueue` (and so `send`) accepts, in bytes; a larger one is
+   * refused with {@link MessageTooLargeError} before it reaches the transport. `Infinity` turns
+   * the check off.
+   *
+   * The default, 16 MiB, is RabbitMQ 4's own `max_message_size`: beyond it RabbitMQ closes the
+   * publishing channel, failing every other unconfirmed send on it, so refusing the message
+   * here fails only the culprit, with a clear error. (RabbitMQ 3.x accepts up to 128 MiB, but
+   * bodies that large hold the server's memory and stall the queue; pass a larger limit if needed.)
+   * @default {@link DEFAULT_MAX_MESSAGE_BYTES} (16 MiB)
+   */
+  maxMessageBytes?: number;
 }
+
+/** Default {@link BrokerOptions.maxMessageBytes}: 16 MiB, RabbitMQ 4's default `max_message_size`. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Base class of every broker. Subclasses implement the transport:
@@ -86,6 +107,8 @@ export abstract class Broker {
   readonly middleware: Middleware[];
   /** The broker's logger. */
   readonly logger: Logger;
+  /** Largest encoded body `enqueue` accepts, in bytes (see {@link BrokerOptions.maxMessageBytes}). */
+  readonly maxMessageBytes: number;
   readonly #actors = new Map<string, Actor>();
   readonly #queues = new Set<string>();
   #hookCache = new Map<string, Middleware[]>();
@@ -94,6 +117,14 @@ export abstract class Broker {
   constructor(options: BrokerOptions = {}) {
     this.middleware = options.middleware ?? defaultMiddleware();
     this.logger = options.logger ?? getLogger();
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (
+      maxMessageBytes !== Number.POSITIVE_INFINITY &&
+      (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 1)
+    ) {
+      throw new RangeError(`maxMessageBytes must be a whole number ≥ 1 or Infinity, got ${maxMessageBytes}`);
+    }
+    this.maxMessageBytes = maxMessageBytes;
   }
 
   /** Adds a middleware at the end of the stack (or before the first instance of `before`). */
@@ -161,6 +192,8 @@ export abstract class Broker {
   /**
    * Publishes a message, to `q.DQ` with an `eta` when `delayMs` > 0. Resolves
    * once the backend has accepted it (RabbitMQ: confirmed) with the message as published.
+   *
+   * @throws MessageTooLargeError when the encoded body exceeds {@link Broker.maxMessageBytes}
    */
   async enqueue<M extends Message>(message: M, options: EnqueueOptions = {}): Promise<M> {
     const delayMs = options.delayMs ?? 0;
@@ -175,9 +208,20 @@ export abstract class Broker {
     } else if (queueName !== message.queueName || message.options.eta !== undefined) {
       published = message.withOptions({ eta: undefined }).copy({ queueName }) as M;
     }
-    await this.emitBefore("beforeEnqueue", this, published, delayMs);
-    await this.publish(published);
-    await this.emitAfter("afterEnqueue", this, published, delayMs);
+    // Hot path: hooks that all ran synchronously return undefined, and nothing is awaited.
+    const before = this.emitBefore("beforeEnqueue", this, published, delayMs);
+    if (before !== undefined) {
+      await before;
+    }
+    const body = published.encode();
+    if (body.length > this.maxMessageBytes) {
+      throw new MessageTooLargeError(published.actorName, body.length, this.maxMessageBytes);
+    }
+    await this.publish(published, body);
+    const after = this.emitAfter("afterEnqueue", this, published, delayMs);
+    if (after !== undefined) {
+      await after;
+    }
     return published;
   }
 
@@ -197,8 +241,8 @@ export abstract class Broker {
    */
   async connect(): Promise<void> {}
 
-  /** Publishes one message as it is (to `message.queueName`). */
-  protected abstract publish(message: Message): Promise<void>;
+  /** Publishes one message as it is (to `message.queueName`); `body` is `message.encode()`. */
+  protected abstract publish(message: Message, body: Buffer): Promise<void>;
 
   /** Subscribes to a queue (`q` or `q.DQ`); `onDelivery` is called for each delivery. */
   abstract consume(

@@ -13,13 +13,18 @@
  * │       ├── ConnectionFailedError
  * │       └── ConnectionClosedError
  * ├── DecodeError
+ * ├── MessageTooLargeError  (send refused: the encoded body exceeds maxMessageBytes)
  * ├── ActorDefinitionError
  * ├── MiddlewareError
  * │   └── SkipMessage
  * ├── Retry                 (control flow: retry with an optional delay)
  * ├── TimeLimitExceeded     (control flow: the attempt ran out of time)
  * ├── Shutdown              (control flow: the worker is shutting down)
- * └── UnrecoverableError    (fail at once, no retry)
+ * ├── UnrecoverableError    (fail at once, no retry)
+ * └── ResultError           (reading a stored result)
+ *     ├── ResultMissing     (no result stored (yet), or it expired)
+ *     ├── ResultTimeout     (no result within the wait's timeout)
+ *     └── ResultFailure     (the message failed: its error, re-thrown)
  * ```
  *
  * @module
@@ -109,6 +114,28 @@ export class DecodeError extends OpsqError {
   }
 }
 
+/**
+ * A message's encoded body is larger than the broker's `maxMessageBytes`: it was not published.
+ * Raised by `send()` / `Broker.enqueue`, before anything reaches the transport.
+ */
+export class MessageTooLargeError extends OpsqError {
+  override name = "MessageTooLargeError";
+  /**
+   * @param actorName the actor the message was for
+   * @param size the encoded body's size, in bytes
+   * @param limit the broker's `maxMessageBytes`
+   */
+  constructor(
+    readonly actorName: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(
+      `message for actor "${actorName}" is ${size} bytes, over the broker's limit of ${limit} bytes (maxMessageBytes); send a reference to the data (an id, a URL) instead of the data`,
+    );
+  }
+}
+
 /** An actor definition is invalid (bad name, duplicate, unknown option…). */
 export class ActorDefinitionError extends OpsqError {
   override name = "ActorDefinitionError";
@@ -159,6 +186,51 @@ export class Shutdown extends OpsqError {
 /** Thrown by an actor to fail the message at once, without retries. */
 export class UnrecoverableError extends OpsqError {
   override name = "UnrecoverableError";
+}
+
+/** Base class of the errors raised when reading a result (see the `Results` middleware). */
+export class ResultError extends OpsqError {
+  override name = "ResultError";
+}
+
+/** No result is stored for the message: it has not finished, did not store results, or the result expired. */
+export class ResultMissing extends ResultError {
+  override name = "ResultMissing";
+  /** @param messageId the message whose result was read */
+  constructor(readonly messageId: string) {
+    super(
+      `no result stored for message ${messageId}: it has not finished yet, its actor does not set storeResults, or the result expired (resultTtlMs)`,
+    );
+  }
+}
+
+/** Waiting for a result gave up before the message finished. */
+export class ResultTimeout extends ResultError {
+  override name = "ResultTimeout";
+  /** @param messageId the message waited for @param timeoutMs how long it waited */
+  constructor(
+    readonly messageId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`no result for message ${messageId} within ${timeoutMs} ms`);
+  }
+}
+
+/** The message failed for good (retries exhausted, or not retried): its stored error, re-thrown. */
+export class ResultFailure extends ResultError {
+  override name = "ResultFailure";
+  /**
+   * @param messageId the message that failed
+   * @param errorType the failure's error class name (e.g. `TypeError`, or a Python exception name)
+   * @param errorMessage the failure's message
+   */
+  constructor(
+    readonly messageId: string,
+    readonly errorType: string,
+    readonly errorMessage: string,
+  ) {
+    super(`message ${messageId} failed: ${errorType}: ${errorMessage}`);
+  }
 }
 
 /** Turns anything thrown into an Error (a thrown string or object keeps its text). */

@@ -23,6 +23,7 @@ export {
   type BrokerOptions,
   type ConsumeOptions,
   type Consumer,
+  DEFAULT_MAX_MESSAGE_BYTES,
   type Delivery,
   type EnqueueOptions,
   getBroker,
@@ -32,13 +33,22 @@ export {
   setBroker,
   setDefaultBrokerFactory,
 } from "./broker.js";
-export { RabbitmqBroker, type RabbitmqBrokerOptions, type ReconnectOptions } from "./brokers/rabbitmq.js";
+export {
+  type DeadLetter,
+  type QueueInspection,
+  type QueueType,
+  RabbitmqBroker,
+  type RabbitmqBrokerOptions,
+  type ReconnectOptions,
+  type RequeueResult,
+} from "./brokers/rabbitmq.js";
 // Composition
 export { type Pipeline, pipeline } from "./composition.js";
 // Context
 export { currentMessage, getContext } from "./context.js";
 // Errors
 export * from "./errors.js";
+export { Group, type GroupOptions, type GroupResults, type GroupWaitOptions, group } from "./group.js";
 // Logging
 export { createLogger, getLogger, type Logger, type LoggerOptions, redactUrl, setLogger } from "./logger.js";
 // Messages
@@ -50,6 +60,13 @@ export { Callbacks } from "./middleware/callbacks.js";
 export { defaultMiddleware } from "./middleware/defaults.js";
 export type { AfterHook, BeforeHook, Middleware, Outcome } from "./middleware/middleware.js";
 export { Pipelines } from "./middleware/pipelines.js";
+export {
+  getResult,
+  type ReadResultOptions,
+  Results,
+  type ResultsOptions,
+  resultBackendOf,
+} from "./middleware/results.js";
 export { Retries, type RetriesOptions } from "./middleware/retries.js";
 export {
   ShutdownNotifications,
@@ -67,5 +84,16 @@ export {
 } from "./options.js";
 // Queue names
 export { DEFAULT_QUEUE, dqName, isValidName, qName, xqName } from "./queue-names.js";
+// Result backends
+export {
+  BaseResultBackend,
+  type GetResultOptions,
+  type Lookup,
+  type ResultBackend,
+  type ResultOf,
+  type StoredFailure,
+} from "./results/backend.js";
+export { MemoryResultBackend } from "./results/memory.js";
+export { PostgresResultBackend, type PostgresResultBackendOptions } from "./results/postgres.js";
 // Workers
 export { Worker, type WorkerOptions, type WorkerStats } from "./worker.js";

@@ -52,6 +52,10 @@ export interface MiddlewareOptions {
   onFailure?: string | ActorRef;
   /** Pipelines: do not append the previous step's result to this message's arguments. */
   pipeIgnore?: boolean;
+  /** Results: store the actor's result (or final failure) in the result backend. @default false */
+  storeResults?: boolean;
+  /** Results: how long a stored result is kept. @default 600000 (10 min) */
+  resultTtlMs?: number;
   /** RabbitMQ: AMQP priority of the message (needs a broker declared with `maxPriority`). */
   brokerPriority?: number;
 }

@@ -4,3 +4,4 @@
  * @packageDocumentation
  */
 export { type DeadLetter, StubBroker } from "./brokers/stub.js";
+export { MemoryResultBackend } from "./results/memory.js";

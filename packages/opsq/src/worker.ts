@@ -11,6 +11,7 @@ import type { Broker, Consumer, Delivery } from "./broker.js";
 import { runWithContext } from "./context.js";
 import {
   ActorNotFoundError,
+  BrokerError,
   DecodeError,
   OpsqError,
   QueueNotFoundError,
@@ -266,7 +267,11 @@ export class Worker {
       }
       let outcome: Outcome | undefined;
       try {
-        await this.broker.emitBefore("beforeProcessMessage", this.broker, proxy);
+        // Hot path: hooks that all ran synchronously return undefined, and nothing is awaited.
+        const before = this.broker.emitBefore("beforeProcessMessage", this.broker, proxy);
+        if (before !== undefined) {
+          await before;
+        }
       } catch (error) {
         if (error instanceof SkipMessage) {
           await this.broker.emitAfter("afterSkipMessage", this.broker, proxy);
@@ -277,15 +282,23 @@ export class Worker {
         outcome = { error: toError(error) };
       }
       // A before hook may have failed the message without throwing: do not run it then.
-      outcome ??= proxy.failed
-        ? { error: proxy.failReason ?? new OpsqError("failed by a middleware") }
-        : await this.#invoke(actor, proxy);
+      if (outcome === undefined) {
+        if (proxy.failed) {
+          outcome = { error: proxy.failReason ?? new OpsqError("failed by a middleware") };
+        } else {
+          const invoked = this.#invoke(actor, proxy);
+          outcome = invoked instanceof Promise ? await invoked : invoked;
+        }
+      }
       if (task.abandoned) {
         // Handed back at the shutdown timeout: another delivery will run it, so no
         // retry, callback or pipeline step may come from this attempt.
         return;
       }
-      await this.broker.emitAfter("afterProcessMessage", this.broker, proxy, outcome);
+      const after = this.broker.emitAfter("afterProcessMessage", this.broker, proxy, outcome);
+      if (after !== undefined) {
+        await after;
+      }
       if (outcome.error !== undefined && !proxy.handled) {
         proxy.fail(outcome.error);
       }
@@ -295,14 +308,18 @@ export class Worker {
     } finally {
       this.#inFlight.delete(task);
       if (!task.abandoned) {
-        await this.#settle(delivery, proxy);
+        const settling = this.#settle(delivery, proxy);
+        if (settling !== undefined) {
+          await settling;
+        }
       }
       this.#pump();
       this.#notifyIfIdle();
     }
   }
 
-  async #invoke(actor: Actor, proxy: MessageProxy): Promise<Outcome> {
+  // A handler that returns no thenable gives its outcome synchronously.
+  #invoke(actor: Actor, proxy: MessageProxy): Outcome | Promise<Outcome> {
     const { message } = proxy;
     const args = Object.keys(message.kwargs).length > 0 ? [...message.args, message.kwargs] : message.args;
     let pending: unknown;
@@ -314,6 +331,10 @@ export class Worker {
     if (!isThenable(pending)) {
       return { result: pending };
     }
+    return this.#awaitResult(pending, proxy);
+  }
+
+  async #awaitResult(pending: PromiseLike<unknown>, proxy: MessageProxy): Promise<Outcome> {
     // Adopt any PromiseLike (Handler allows them), so it is awaited and its rejection handled.
     const settled = Promise.resolve(pending);
     const aborted = new Promise<never>((_resolve, reject) => proxy.onAbort(reject));
@@ -327,22 +348,44 @@ export class Worker {
     }
   }
 
-  async #settle(delivery: Delivery, proxy: MessageProxy): Promise<void> {
+  // Acks or nacks; returns a promise only when a hook did not run synchronously.
+  #settle(delivery: Delivery, proxy: MessageProxy): Promise<void> | undefined {
+    let pending: Promise<void> | undefined;
     try {
       if (proxy.failed) {
-        await this.broker.emitBefore("beforeNack", this.broker, proxy);
-        proxy.logger.error({ err: proxy.failReason }, "message failed; dead-lettered");
-        this.#nack(delivery, proxy.failReason);
-        await this.broker.emitAfter("afterNack", this.broker, proxy);
+        const before = this.broker.emitBefore("beforeNack", this.broker, proxy);
+        pending =
+          before === undefined
+            ? this.#nackNow(delivery, proxy)
+            : before.then(() => this.#nackNow(delivery, proxy));
       } else {
-        await this.broker.emitBefore("beforeAck", this.broker, proxy);
-        delivery.ack();
-        this.#acked++;
-        await this.broker.emitAfter("afterAck", this.broker, proxy);
+        const before = this.broker.emitBefore("beforeAck", this.broker, proxy);
+        pending =
+          before === undefined
+            ? this.#ackNow(delivery, proxy)
+            : before.then(() => this.#ackNow(delivery, proxy));
       }
     } catch (error) {
-      this.#logger.warn({ err: error }, "could not settle the delivery; the broker will redeliver it");
+      this.#settleFailed(error);
+      return undefined;
     }
+    return pending?.catch((error: unknown) => this.#settleFailed(error));
+  }
+
+  #ackNow(delivery: Delivery, proxy: MessageProxy): Promise<void> | undefined {
+    delivery.ack();
+    this.#acked++;
+    return this.broker.emitAfter("afterAck", this.broker, proxy);
+  }
+
+  #nackNow(delivery: Delivery, proxy: MessageProxy): Promise<void> | undefined {
+    proxy.logger.error({ err: proxy.failReason }, "message failed; dead-lettered");
+    this.#nack(delivery, proxy.failReason);
+    return this.broker.emitAfter("afterNack", this.broker, proxy);
+  }
+
+  #settleFailed(error: unknown): void {
+    this.#logger.warn({ err: error }, "could not settle the delivery; the broker will redeliver it");
   }
 
   #hold(delivery: Delivery, message: Message): void {
@@ -378,6 +421,16 @@ export class Worker {
       }
       delivery.ack();
     } catch (error) {
+      if (!(error instanceof BrokerError)) {
+        // Not the transport: the message itself cannot be re-published (too large, too deeply
+        // nested to encode, refused by a middleware). Handing it back would loop forever.
+        this.#logger.error(
+          { err: error, message_id: message.messageId, queue: delivery.queueName },
+          "delayed message cannot be re-published; dead-lettered",
+        );
+        this.#nack(delivery, toError(error));
+        return;
+      }
       this.#logger.warn(
         { err: error, message_id: message.messageId },
         "could not move a delayed message; handing it back",

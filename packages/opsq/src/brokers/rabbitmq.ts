@@ -24,10 +24,20 @@ import type { Message } from "../message.js";
 import { dqName, qName, xqName } from "../queue-names.js";
 import { RabbitmqConnection, type ReconnectOptions, sleep } from "./rabbitmq/connection.js";
 import { RabbitmqConsumer } from "./rabbitmq/consumer.js";
+import {
+  type DeadLetter,
+  inspectQueue,
+  type QueueInspection,
+  type RequeueResult,
+  readDeadLetters,
+  requeueDeadLetters,
+} from "./rabbitmq/inspect.js";
 import { Publisher } from "./rabbitmq/publisher.js";
-import { Topology } from "./rabbitmq/topology.js";
+import { type QueueType, Topology } from "./rabbitmq/topology.js";
 
 export type { ReconnectOptions } from "./rabbitmq/connection.js";
+export type { DeadLetter, QueueInspection, RequeueResult } from "./rabbitmq/inspect.js";
+export type { QueueType } from "./rabbitmq/topology.js";
 
 /** Options of {@link RabbitmqBroker}. */
 export interface RabbitmqBrokerOptions extends BrokerOptions {
@@ -38,6 +48,17 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
    * Must match every other declarer of the queues (Python workers included).
    */
   maxPriority?: number;
+  /**
+   * `"quorum"` declares `q`, `q.DQ` and `q.XQ` as replicated quorum queues (`x-queue-type: quorum`);
+   * `"classic"` declares Dramatiq's exact topology. Cannot be combined with `maxPriority`.
+   * Must match every other declarer of the queues (Python workers included). @default "classic"
+   */
+  queueType?: QueueType;
+  /**
+   * Quorum only: `x-delivery-limit` of `q`, so RabbitMQ dead-letters (to `q.XQ`) a message
+   * delivered more than this many times over (e.g. one that keeps crashing its worker).
+   */
+  deliveryLimit?: number;
   /** AMQP heartbeat period, unless the URL sets `heartbeat`. @default 30 */
   heartbeatSeconds?: number;
   /** Longest wait, from `send()`, for RabbitMQ to confirm a message (including an outage). @default 30000 */
@@ -70,6 +91,10 @@ export class RabbitmqBroker extends Broker {
   readonly url: string;
   /** The `x-max-priority` of the queues, when set. */
   readonly maxPriority: number | undefined;
+  /** How the queues are declared: Dramatiq's classic queues, or quorum queues. */
+  readonly queueType: QueueType;
+  /** The `x-delivery-limit` of quorum queues, when set. */
+  readonly deliveryLimit: number | undefined;
   readonly #connection: RabbitmqConnection;
   readonly #topology: Topology;
   readonly #publisher: Publisher;
@@ -86,7 +111,28 @@ export class RabbitmqBroker extends Broker {
     ) {
       throw new RangeError(`maxPriority must be a whole number from 1 to 255, got ${options.maxPriority}`);
     }
+    const queueType = options.queueType ?? "classic";
+    if (queueType !== "classic" && queueType !== "quorum") {
+      throw new RangeError(`queueType must be "classic" or "quorum", got ${JSON.stringify(queueType)}`);
+    }
+    if (queueType === "quorum" && options.maxPriority !== undefined) {
+      throw new RangeError(
+        'maxPriority cannot be used with queueType "quorum": quorum queues have no priorities (RabbitMQ 3.10); drop maxPriority or use queueType "classic"',
+      );
+    }
+    if (options.deliveryLimit !== undefined) {
+      if (queueType !== "quorum") {
+        throw new RangeError(
+          'deliveryLimit needs queueType "quorum" (classic queues have no delivery limit)',
+        );
+      }
+      if (!Number.isSafeInteger(options.deliveryLimit) || options.deliveryLimit < 0) {
+        throw new RangeError(`deliveryLimit must be a whole number ≥ 0, got ${options.deliveryLimit}`);
+      }
+    }
     this.maxPriority = options.maxPriority;
+    this.queueType = queueType;
+    this.deliveryLimit = options.deliveryLimit;
     this.#log = this.logger.child({ component: "rabbitmq" });
     this.#reconnect = {
       initialDelayMs: options.reconnect?.initialDelayMs ?? 100,
@@ -101,7 +147,10 @@ export class RabbitmqBroker extends Broker {
       logger: this.#log,
     });
     this.url = this.#connection.redactedUrl;
-    this.#topology = new Topology(this.#connection, this.maxPriority);
+    this.#topology = new Topology(this.#connection, this.maxPriority, {
+      queueType,
+      deliveryLimit: options.deliveryLimit,
+    });
     // A returned message means its queue was deleted: declare it again on the next send.
     this.#publisher = new Publisher(
       this.#connection,
@@ -124,7 +173,7 @@ export class RabbitmqBroker extends Broker {
     await this.#topology.ensure(queueName);
   }
 
-  protected publish(message: Message): Promise<void> {
+  protected publish(message: Message, body: Buffer): Promise<void> {
     const wirePriority = message.options.broker_priority;
     const priority = typeof wirePriority === "number" ? wirePriority : undefined;
     if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 255)) {
@@ -132,7 +181,6 @@ export class RabbitmqBroker extends Broker {
         new PublishError(`broker_priority must be a whole number from 0 to 255, got ${priority}`),
       );
     }
-    const body = message.encode();
     const send = () => this.#publisher.publish(message.queueName, body, priority);
     if (this.#topology.isDeclared(message.queueName)) {
       return send();
@@ -204,6 +252,32 @@ export class RabbitmqBroker extends Broker {
       [q, dqName(q), xqName(q)].map((name) => this.#topology.messageCount(name)),
     );
     return { ready: ready!, delayed: delayed! + this.#unsettled(dqName(q)), deadLettered: deadLettered! };
+  }
+
+  /**
+   * Ready, delayed and dead-lettered counts and consumer counts of the family of `queueName`,
+   * without declaring anything (`exists` is false when `q` is missing).
+   */
+  async inspectQueue(queueName: string): Promise<QueueInspection> {
+    return inspectQueue(this.#connection, queueName);
+  }
+
+  /**
+   * Up to `limit` messages of `q.XQ` (oldest first), decoded with their `x-death` history and
+   * error; they are handed back, so they stay in `q.XQ`.
+   * @throws BrokerError when `q.XQ` does not exist
+   */
+  async readDeadLetters(queueName: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    return readDeadLetters(this.#connection, queueName, options.limit ?? 100);
+  }
+
+  /**
+   * Moves up to `limit` (default: all) messages of `q.XQ` back to the queue they died in, body
+   * unchanged (`options.retries` included): published with confirms, then acked in `q.XQ`.
+   * @throws BrokerError when `q` or `q.XQ` does not exist, or a publish fails (the rest stays in `q.XQ`)
+   */
+  async requeueDeadLetters(queueName: string, options: { limit?: number } = {}): Promise<RequeueResult> {
+    return requeueDeadLetters(this.#connection, queueName, options.limit ?? Number.POSITIVE_INFINITY);
   }
 
   /** Stops reconnecting, rejects unconfirmed publishes and closes every channel and the connection. */

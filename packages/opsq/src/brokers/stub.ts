@@ -100,8 +100,8 @@ export class StubBroker extends Broker {
     super(options);
   }
 
-  protected async publish(message: Message): Promise<void> {
-    this.#queue(message.queueName).ready.push({ body: message.encode(), redelivered: false });
+  protected async publish(message: Message, body: Buffer): Promise<void> {
+    this.#queue(message.queueName).ready.push({ body, redelivered: false });
     this.#schedule(message.queueName);
   }
 

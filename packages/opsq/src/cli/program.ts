@@ -34,6 +34,12 @@ export interface CliContext {
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 const EXIT_CODES_HELP = `
+Environment:
+  RABBITMQ_URL        broker URL when --broker-url is not given
+  OPSQ_LOG_LEVEL      log level when --log-level is not given
+  OPSQ_MAX_HOLD_MS    longest a delayed message is held unacked before it is re-parked in its
+                      .DQ (default 900000, 15 min); keep it under RabbitMQ's consumer_timeout
+
 Exit codes:
   0  stopped cleanly (first SIGTERM/SIGINT: finish in-flight messages, then exit)
   1  killed (second signal) or crashed
@@ -104,6 +110,59 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         logLevel: flags.logLevel as string,
       };
       code = await worker(options, args, context);
+    });
+
+  program
+    .command("queues")
+    .description(
+      "Print ready, delayed and dead-lettered counts and consumers of queue families (RabbitMQ lists no queues without its management API: name them, or give --module).",
+    )
+    .argument("[names...]", "queues to inspect (q, q.DQ or q.XQ all mean the family of q)")
+    .option("-m, --module <modules...>", "also inspect every queue of the actors these modules define")
+    .option("--broker-url <url>", `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`)
+    .option("--json", "print JSON")
+    .action(async (names: string[], flags: Record<string, unknown>) => {
+      const { runQueues } = await import("./inspect-commands.js");
+      code = await runQueues(
+        {
+          names,
+          modules: (flags.module as string[] | undefined) ?? [],
+          brokerUrl: flags.brokerUrl as string | undefined,
+          json: flags.json === true,
+        },
+        { cwd: context.cwd ?? process.cwd(), writeOut },
+      );
+    });
+
+  program
+    .command("dead-letters")
+    .description(
+      "List the dead-lettered messages of <queue>.XQ (they stay there), or move them back with --requeue.",
+    )
+    .argument("<queue>", "the queue whose dead letters to show")
+    .option(
+      "-n, --limit <n>",
+      "at most this many messages (default: 100 listed, all requeued)",
+      wholeNumber(1),
+    )
+    .option(
+      "--requeue",
+      "move them back to the queue they died in (confirmed publish, then ack), body and retries unchanged",
+    )
+    .option("--json", "print JSON")
+    .option("--broker-url <url>", `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`)
+    .action(async (queue: string, flags: Record<string, unknown>) => {
+      const { runDeadLetters } = await import("./inspect-commands.js");
+      code = await runDeadLetters(
+        {
+          queue,
+          limit: flags.limit as number | undefined,
+          requeue: flags.requeue === true,
+          json: flags.json === true,
+          brokerUrl: flags.brokerUrl as string | undefined,
+        },
+        { cwd: context.cwd ?? process.cwd(), writeOut },
+      );
     });
 
   try {

@@ -16,6 +16,12 @@ import { loadModules } from "./load-modules.js";
 /** The broker URL used when neither `--broker-url` nor `RABBITMQ_URL` is set. */
 export const DEFAULT_BROKER_URL = "amqp://guest:guest@localhost:5672";
 
+/**
+ * Environment variable setting the worker's `maxHoldMs` (ms): the longest a delayed message is
+ * held unacked before being re-parked in its `.DQ`. Keep it under RabbitMQ's `consumer_timeout`.
+ */
+export const MAX_HOLD_ENV = "OPSQ_MAX_HOLD_MS";
+
 /** Options of `opsq worker`, parsed. */
 export interface WorkerCliOptions {
   /** Modules to import, as given. */
@@ -61,6 +67,7 @@ export async function runWorker(options: WorkerCliOptions, context: WorkerRunCon
   setLogger(context.logBindings ? root.child(context.logBindings) : root);
   const logger = getLogger();
 
+  const maxHoldMs = readMaxHold(process.env[MAX_HOLD_ENV]);
   const { broker } = await loadModules(options.modules, context.cwd);
   const queues = selectQueues(broker, options.queues);
   if (context.stop.aborted) {
@@ -80,6 +87,7 @@ export async function runWorker(options: WorkerCliOptions, context: WorkerRunCon
     queues,
     concurrency: options.concurrency,
     shutdownTimeoutMs: options.shutdownTimeoutMs,
+    ...(maxHoldMs === undefined ? {} : { maxHoldMs }),
   });
   try {
     await worker.start();
@@ -108,6 +116,21 @@ export async function runWorker(options: WorkerCliOptions, context: WorkerRunCon
     logger.warn({ err: error }, "could not close the broker cleanly");
   }
   return ExitCode.OK;
+}
+
+// OPSQ_MAX_HOLD_MS: unset or empty keeps the Worker's default; anything else must be a whole number ≥ 1.
+function readMaxHold(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === "") {
+    return undefined;
+  }
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new CliError(
+      `${MAX_HOLD_ENV} must be a whole number of milliseconds ≥ 1, got "${value}"`,
+      ExitCode.IMPORT_ERROR,
+    );
+  }
+  return n;
 }
 
 function selectQueues(broker: Broker, requested: readonly string[] | undefined): string[] {

@@ -16,19 +16,26 @@ export class Callbacks implements Middleware {
   readonly name = "Callbacks";
   readonly actorOptions = ["onSuccess", "onFailure"] as const;
 
-  async afterProcessMessage(broker: Broker, proxy: MessageProxy, outcome: Outcome): Promise<void> {
+  // Not async: without a callback to send (the usual case) it returns nothing to await.
+  afterProcessMessage(broker: Broker, proxy: MessageProxy, outcome: Outcome): Promise<void> | undefined {
     const actor = broker.actors.get(proxy.message.actorName);
     if (outcome.error === undefined) {
       const name = actorNameOf(getOption(proxy.message, actor?.options, "onSuccess"));
       if (name !== undefined) {
-        await broker.getActor(name).send(proxy.message.asDict(), outcome.result ?? null);
+        return send(() => broker.getActor(name).send(proxy.message.asDict(), outcome.result ?? null));
       }
-      return;
+      return undefined;
     }
     const name = actorNameOf(getOption(proxy.message, actor?.options, "onFailure"));
     if (name !== undefined) {
       const { name: type, message } = outcome.error;
-      await broker.getActor(name).send(proxy.message.asDict(), { type, message });
+      return send(() => broker.getActor(name).send(proxy.message.asDict(), { type, message }));
     }
+    return undefined;
   }
+}
+
+// Async, so that an unknown callback actor rejects as before rather than throwing.
+async function send(sending: () => Promise<unknown>): Promise<void> {
+  await sending();
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Broker } from "../broker.js";
-import { Message } from "../message.js";
+import { Message, type MessageDict } from "../message.js";
 import type { MessageProxy } from "../message-proxy.js";
 import type { Middleware, Outcome } from "./middleware.js";
 
@@ -14,11 +14,16 @@ export class Pipelines implements Middleware {
   readonly name = "Pipelines";
   readonly actorOptions = ["pipeIgnore"] as const;
 
-  async afterProcessMessage(broker: Broker, proxy: MessageProxy, outcome: Outcome): Promise<void> {
+  // Not async: a message with no next step (the usual case) returns nothing to await.
+  afterProcessMessage(broker: Broker, proxy: MessageProxy, outcome: Outcome): Promise<void> | undefined {
     const target = proxy.message.options.pipe_target;
     if (outcome.error !== undefined || proxy.failed || target === undefined || target === null) {
-      return;
+      return undefined;
     }
+    return this.#enqueueNext(broker, target, outcome);
+  }
+
+  async #enqueueNext(broker: Broker, target: MessageDict, outcome: Outcome): Promise<void> {
     let next = Message.fromDict(target);
     const actor = broker.actors.get(next.actorName);
     const ignore = next.options.pipe_ignore ?? actor?.options.pipeIgnore ?? false;

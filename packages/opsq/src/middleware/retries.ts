@@ -56,10 +56,15 @@ export class Retries implements Middleware {
     };
   }
 
-  async afterProcessMessage(broker: Broker, proxy: MessageProxy, { error }: Outcome): Promise<void> {
-    if (error === undefined || proxy.failed) {
-      return;
+  // Not async: a success (the usual case) returns nothing to await.
+  afterProcessMessage(broker: Broker, proxy: MessageProxy, outcome: Outcome): Promise<void> | undefined {
+    if (outcome.error === undefined || proxy.failed) {
+      return undefined;
     }
+    return this.#retryOrFail(broker, proxy, outcome.error);
+  }
+
+  async #retryOrFail(broker: Broker, proxy: MessageProxy, error: Error): Promise<void> {
     const { message } = proxy;
     const actorOptions = broker.actors.get(message.actorName)?.options;
     const throws = actorOptions?.throws ?? [];

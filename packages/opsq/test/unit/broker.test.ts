@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { defineActor } from "../../src/actor.js";
-import { getBroker, hasBroker, setBroker, setDefaultBrokerFactory } from "../../src/broker.js";
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  getBroker,
+  hasBroker,
+  setBroker,
+  setDefaultBrokerFactory,
+} from "../../src/broker.js";
 import { StubBroker } from "../../src/brokers/stub.js";
-import { ActorNotFoundError, OpsqError } from "../../src/errors.js";
+import { ActorNotFoundError, MessageTooLargeError, OpsqError } from "../../src/errors.js";
 import { Message } from "../../src/message.js";
 import { AgeLimit } from "../../src/middleware/age-limit.js";
 import { Callbacks } from "../../src/middleware/callbacks.js";
@@ -206,6 +212,69 @@ describe("Broker.enqueue", () => {
     // Then I expect both empty
     expect(await broker.getQueueCounts("a")).toEqual({ ready: 0, delayed: 0, deadLettered: 0 });
     expect(await broker.getQueueCounts("b")).toEqual({ ready: 0, delayed: 0, deadLettered: 0 });
+  });
+});
+
+describe("Broker.maxMessageBytes", () => {
+  it("defaults to 16 MiB", () => {
+    expect(DEFAULT_MAX_MESSAGE_BYTES).toBe(16 * 1024 * 1024);
+    expect(stubBroker().maxMessageBytes).toBe(DEFAULT_MAX_MESSAGE_BYTES);
+  });
+
+  it("refuses a message whose encoded body is over the limit, naming actor, size and limit", async () => {
+    // Given a broker with a 1 KiB limit and a middleware recording enqueues
+    const seen: string[] = [];
+    const broker = new StubBroker({
+      middleware: [{ afterEnqueue: (_b, m) => void seen.push(m.messageId) }],
+      logger: quietLogger(),
+      maxMessageBytes: 1024,
+    });
+    const message = new Message({ queueName: "jobs", actorName: "upload", args: ["x".repeat(2000)] });
+    const size = message.encode().length;
+
+    // When I enqueue it
+    const error = await broker.enqueue(message).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+
+    // Then I expect a MessageTooLargeError with a one-line message, and nothing published
+    expect(error).toBeInstanceOf(MessageTooLargeError);
+    expect(error).toBeInstanceOf(OpsqError);
+    expect(error).toMatchObject({ actorName: "upload", size, limit: 1024, name: "MessageTooLargeError" });
+    const text = (error as Error).message;
+    expect(text).toBe(
+      `message for actor "upload" is ${size} bytes, over the broker's limit of 1024 bytes (maxMessageBytes); send a reference to the data (an id, a URL) instead of the data`,
+    );
+    expect(text).not.toContain("\n");
+    expect(seen).toEqual([]);
+    expect(await broker.getQueueCounts("jobs")).toEqual({ ready: 0, delayed: 0, deadLettered: 0 });
+  });
+
+  it("accepts a body of exactly the limit, measured in UTF-8 bytes, delayed ones included", async () => {
+    // Given a message whose encoded body is N bytes, with multi-byte characters
+    const message = new Message({ queueName: "jobs", actorName: "a", args: ["é€😀"] });
+    const exact = message.encode().length;
+    expect(exact).toBeGreaterThan(JSON.stringify(message.asDict()).length);
+
+    // Then a limit of N accepts it and a limit of N - 1 refuses it
+    await broker(exact).enqueue(message);
+    await expect(broker(exact - 1).enqueue(message)).rejects.toThrow(MessageTooLargeError);
+    // And a delayed copy, which gains an eta, is measured as published
+    await expect(broker(exact).enqueue(message, { delayMs: 1000 })).rejects.toThrow(MessageTooLargeError);
+
+    function broker(maxMessageBytes: number): StubBroker {
+      return new StubBroker({ middleware: [], logger: quietLogger(), maxMessageBytes });
+    }
+  });
+
+  it("can be turned off with Infinity, and rejects nonsense limits", () => {
+    expect(new StubBroker({ logger: quietLogger(), maxMessageBytes: Infinity }).maxMessageBytes).toBe(
+      Infinity,
+    );
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new StubBroker({ logger: quietLogger(), maxMessageBytes: bad })).toThrow(RangeError);
+    }
   });
 });
 

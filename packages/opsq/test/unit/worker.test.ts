@@ -421,6 +421,53 @@ describe("Worker: delayed messages", () => {
   });
 });
 
+describe("Worker: delayed messages that cannot be re-published", () => {
+  it("dead-letters a due delayed message too deeply nested to encode, instead of handing it back forever", async () => {
+    // Given a worker, and a parked message whose args decode (JSON.parse is iterative) but
+    // cannot be encoded again (JSON.stringify recurses)
+    const broker = stubBroker();
+    const ran: unknown[] = [];
+    defineActor("deep", (...args: unknown[]) => void ran.push(args), { broker });
+    const worker = await pool.start(broker);
+    const depth = 200_000;
+    const body = `{"queue_name":"default.DQ","actor_name":"deep","args":[${"[".repeat(depth)}${"]".repeat(depth)}],"kwargs":{},"options":{"eta":1}}`;
+
+    // When it arrives in the delay queue
+    broker.publishRaw("default.DQ", body);
+    await broker.join("default");
+    await worker.join();
+
+    // Then I expect it dead-lettered once, not run, not redelivered
+    expect(ran).toEqual([]);
+    expect(await broker.getQueueCounts("default")).toEqual({ ready: 0, delayed: 0, deadLettered: 1 });
+    expect(worker.stats.nacked).toBe(1);
+  });
+
+  it("dead-letters a due delayed message larger than maxMessageBytes", async () => {
+    // Given a broker with a 512-byte limit and a worker
+    const broker = new StubBroker({ middleware: [], logger: quietLogger(), maxMessageBytes: 512 });
+    defineActor("big", (_text: string) => {}, { broker });
+    const worker = await pool.start(broker);
+
+    // When a parked message over the limit becomes due
+    broker.publishRaw(
+      "default.DQ",
+      JSON.stringify({
+        queue_name: "default.DQ",
+        actor_name: "big",
+        args: ["x".repeat(1000)],
+        kwargs: {},
+        options: { eta: 1 },
+      }),
+    );
+    await broker.join("default");
+    await worker.join();
+
+    // Then I expect it dead-lettered rather than handed back
+    expect(await broker.getQueueCounts("default")).toEqual({ ready: 0, delayed: 0, deadLettered: 1 });
+  });
+});
+
 describe("Worker: shutdown", () => {
   it("lets in-flight work finish and hands buffered messages back, none lost, none run twice", async () => {
     // Given one slot, and a first message whose handler waits for the test

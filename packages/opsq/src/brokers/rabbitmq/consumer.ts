@@ -5,6 +5,11 @@
  * without knowing. Deliveries of a channel that closed are settled as no-ops:
  * delivery tags belong to their channel, and RabbitMQ redelivers them anyway.
  *
+ * Acks are coalesced: those made while the process handles one batch of
+ * frames go out together once it is done (`process.nextTick`), as one
+ * `basic.ack` with `multiple` for the oldest run of acked deliveries, and one
+ * each for the others. Nacks and requeues go out at once.
+ *
  * @module
  */
 import type { Channel, ConsumeMessage } from "amqplib";
@@ -42,7 +47,14 @@ interface Subscription {
   open: boolean;
   consumerTag: string | undefined;
   unsettled: number;
+  /** Delivery tags not yet settled on the wire, in delivery order; true once acked (not yet sent). */
+  readonly outstanding: Map<number, boolean>;
+  /** Tags acked since the last flush. */
+  acked: number[];
 }
+
+// What amqplib's ack() reads of a message.
+const tagOnly = (deliveryTag: number) => ({ fields: { deliveryTag } }) as ConsumeMessage;
 
 /** A running subscription to `queueName`. */
 export class RabbitmqConsumer implements Consumer {
@@ -117,6 +129,7 @@ export class RabbitmqConsumer implements Consumer {
     const subscription = this.#current;
     this.#current = undefined;
     if (subscription?.open) {
+      this.#flushAcks(subscription);
       subscription.open = false;
       await subscription.channel.close().catch(() => {});
     }
@@ -126,7 +139,14 @@ export class RabbitmqConsumer implements Consumer {
     await this.#context.topology.ensure(this.queueName);
     const model = await this.#context.connection.ready();
     const channel = await model.createChannel();
-    const subscription: Subscription = { channel, open: true, consumerTag: undefined, unsettled: 0 };
+    const subscription: Subscription = {
+      channel,
+      open: true,
+      consumerTag: undefined,
+      unsettled: 0,
+      outstanding: new Map(),
+      acked: [],
+    };
     channel.on("error", (error: Error) => {
       this.#context.logger.warn(
         { queue: this.queueName, reason: errorText(error) },
@@ -170,8 +190,11 @@ export class RabbitmqConsumer implements Consumer {
       return;
     }
     subscription.unsettled++;
+    const tag: number = message.fields.deliveryTag;
+    subscription.outstanding.set(tag, false);
     let settled = false;
-    const settle = (action: (channel: Channel) => void) => {
+    // Acks wait for the flush; a nack or requeue goes out at once (and leaves the run of acks).
+    const settle = (requeue: boolean | undefined) => {
       if (settled) {
         throw new Error("delivery already settled");
       }
@@ -180,13 +203,21 @@ export class RabbitmqConsumer implements Consumer {
         return; // its channel is gone: RabbitMQ has put it back in the queue
       }
       subscription.unsettled--;
-      try {
-        action(subscription.channel);
-      } catch (error) {
-        this.#context.logger.debug(
-          { reason: errorText(error) },
-          "could not settle a delivery; it will be redelivered",
-        );
+      if (requeue === undefined) {
+        subscription.outstanding.set(tag, true);
+        if (subscription.acked.push(tag) === 1) {
+          process.nextTick(() => this.#flushAcks(subscription));
+        }
+      } else {
+        subscription.outstanding.delete(tag);
+        try {
+          subscription.channel.nack(message, false, requeue);
+        } catch (error) {
+          this.#context.logger.debug(
+            { reason: errorText(error) },
+            "could not settle a delivery; it will be redelivered",
+          );
+        }
       }
       this.#closeIfDone(subscription);
     };
@@ -197,9 +228,9 @@ export class RabbitmqConsumer implements Consumer {
       get stale() {
         return !subscription.open;
       },
-      ack: () => settle((channel) => channel.ack(message)),
-      nack: () => settle((channel) => channel.nack(message, false, false)),
-      requeue: () => settle((channel) => channel.nack(message, false, true)),
+      ack: () => settle(undefined),
+      nack: () => settle(false),
+      requeue: () => settle(true),
     };
     try {
       this.#onDelivery(delivery);
@@ -214,8 +245,44 @@ export class RabbitmqConsumer implements Consumer {
     }
   }
 
+  // Sends the acks made since the last flush: one `multiple` ack for the oldest outstanding run, one each for the rest.
+  #flushAcks(subscription: Subscription): void {
+    const { acked, outstanding, channel } = subscription;
+    if (acked.length === 0) {
+      return;
+    }
+    subscription.acked = [];
+    if (!subscription.open) {
+      return;
+    }
+    try {
+      let upTo = -1;
+      for (const [tag, isAcked] of outstanding) {
+        if (!isAcked) {
+          break;
+        }
+        upTo = tag;
+        outstanding.delete(tag);
+      }
+      if (upTo >= 0) {
+        channel.ack(tagOnly(upTo), true);
+      }
+      for (const tag of acked) {
+        if (outstanding.delete(tag)) {
+          channel.ack(tagOnly(tag), false);
+        }
+      }
+    } catch (error) {
+      this.#context.logger.debug(
+        { reason: errorText(error) },
+        "could not ack deliveries; they will be redelivered",
+      );
+    }
+  }
+
   #closeIfDone(subscription: Subscription): void {
     if (this.#cancelled && subscription.unsettled === 0 && subscription.open) {
+      this.#flushAcks(subscription);
       subscription.open = false;
       // The broker must not close the connection before this channel's last acks are flushed:
       // it drops the consumer from its list only once the channel is closed, and close() waits for it.

@@ -8,14 +8,35 @@
  */
 import type { Channel, ChannelModel } from "amqplib";
 import { BrokerError, InequivalentQueueError } from "../../errors.js";
-import { dqName, qName, xqName } from "../../queue-names.js";
+import { dqName, isDelayQueue, qName, xqName } from "../../queue-names.js";
 import { errorText, type RabbitmqConnection } from "./connection.js";
 
 /** How long a dead letter stays in `q.XQ` (Dramatiq's 7 days). */
 export const DEAD_LETTER_TTL_MS = 604_800_000;
 
-/** The arguments `q` and `q.DQ` are declared with. */
-export function queueArguments(queueName: string, maxPriority?: number): Record<string, unknown> {
+/** The RabbitMQ queue type of a family: Dramatiq's `classic`, or replicated `quorum`. */
+export type QueueType = "classic" | "quorum";
+
+/** How a family is declared beyond Dramatiq's defaults. */
+export interface TopologySettings {
+  /** `x-max-priority` of `q` and `q.DQ` (classic only). */
+  readonly maxPriority?: number | undefined;
+  /** @default "classic" (no `x-queue-type` argument, exactly as Dramatiq) */
+  readonly queueType?: QueueType | undefined;
+  /** `x-delivery-limit` of `q` (quorum only). */
+  readonly deliveryLimit?: number | undefined;
+}
+
+/**
+ * The arguments `q` (or, for a `.DQ` name, `q.DQ`) is declared with. Classic: Dramatiq's exactly.
+ * Quorum adds `x-queue-type`, and `x-delivery-limit` on `q` only: a delayed message in `q.DQ` is
+ * handed back at every worker restart, which must not count towards dead-lettering it.
+ */
+export function queueArguments(
+  queueName: string,
+  maxPriority?: number,
+  settings: Omit<TopologySettings, "maxPriority"> = {},
+): Record<string, unknown> {
   const args: Record<string, unknown> = {
     "x-dead-letter-exchange": "",
     "x-dead-letter-routing-key": xqName(queueName),
@@ -23,12 +44,22 @@ export function queueArguments(queueName: string, maxPriority?: number): Record<
   if (maxPriority !== undefined) {
     args["x-max-priority"] = maxPriority;
   }
+  if (settings.queueType === "quorum") {
+    args["x-queue-type"] = "quorum";
+    if (settings.deliveryLimit !== undefined && !isDelayQueue(queueName)) {
+      args["x-delivery-limit"] = settings.deliveryLimit;
+    }
+  }
   return args;
 }
 
 /** The arguments `q.XQ` is declared with. */
-export function deadLetterQueueArguments(): Record<string, unknown> {
-  return { "x-message-ttl": DEAD_LETTER_TTL_MS };
+export function deadLetterQueueArguments(queueType: QueueType = "classic"): Record<string, unknown> {
+  const args: Record<string, unknown> = { "x-message-ttl": DEAD_LETTER_TTL_MS };
+  if (queueType === "quorum") {
+    args["x-queue-type"] = "quorum";
+  }
+  return args;
 }
 
 // amqplib puts the server's reply last: `… with message "PRECONDITION_FAILED - inequivalent arg …"`.
@@ -37,16 +68,24 @@ const SERVER_TEXT = /with message "(.*)"$/;
 /** Declares queue families and reads or purges their queues. */
 export class Topology {
   readonly #connection: RabbitmqConnection;
-  readonly #maxPriority: number | undefined;
+  readonly #settings: TopologySettings;
   #model: ChannelModel | undefined;
   #declared = new Set<string>();
   #declaring = new Map<string, Promise<void>>();
   #admin: Promise<Channel> | undefined;
 
-  /** @param connection where to declare @param maxPriority adds `x-max-priority` to `q` and `q.DQ` */
-  constructor(connection: RabbitmqConnection, maxPriority: number | undefined) {
+  /**
+   * @param connection where to declare
+   * @param maxPriority adds `x-max-priority` to `q` and `q.DQ`
+   * @param settings queue type and delivery limit (quorum)
+   */
+  constructor(
+    connection: RabbitmqConnection,
+    maxPriority: number | undefined,
+    settings: Omit<TopologySettings, "maxPriority"> = {},
+  ) {
     this.#connection = connection;
-    this.#maxPriority = maxPriority;
+    this.#settings = { ...settings, maxPriority };
   }
 
   /** True when the family of `queueName` was declared on the current connection. */
@@ -137,10 +176,14 @@ export class Topology {
     const channel = await model.createChannel();
     channel.on("error", () => {});
     try {
-      const mainArgs = queueArguments(family, this.#maxPriority);
-      await this.#declareOne(channel, family, mainArgs);
-      await this.#declareOne(channel, dqName(family), mainArgs);
-      await this.#declareOne(channel, xqName(family), deadLetterQueueArguments());
+      const { maxPriority, queueType } = this.#settings;
+      await this.#declareOne(channel, family, queueArguments(family, maxPriority, this.#settings));
+      await this.#declareOne(
+        channel,
+        dqName(family),
+        queueArguments(dqName(family), maxPriority, this.#settings),
+      );
+      await this.#declareOne(channel, xqName(family), deadLetterQueueArguments(queueType));
     } finally {
       await channel.close().catch(() => {});
     }
@@ -157,9 +200,18 @@ export class Topology {
     } catch (error) {
       const text = errorText(error);
       const serverText = SERVER_TEXT.exec(text)?.[1] ?? text;
-      if ((error as { code?: number }).code === 406) {
+      const code = (error as { code?: number }).code;
+      const quorum = this.#settings.queueType === "quorum";
+      // Quorum: a 406 other than "inequivalent arg" (or another server error) means RabbitMQ cannot make one.
+      if (quorum && code !== undefined && !(code === 406 && /inequivalent arg/.test(serverText))) {
+        throw new BrokerError(
+          `RabbitMQ refused to declare quorum queue "${name}" with ${JSON.stringify(args)}: "${serverText}"; quorum queues need RabbitMQ 3.8+ with the quorum_queue feature flag enabled (or use queueType "classic")`,
+          { cause: error },
+        );
+      }
+      if (code === 406) {
         throw new InequivalentQueueError(
-          `queue "${name}" already exists with other arguments: opsq declares ${JSON.stringify(args)} but RabbitMQ says "${serverText}"; use the same settings (e.g. maxPriority) as the queue's other users, or delete the queue if it holds nothing you need`,
+          `queue "${name}" already exists with other arguments: opsq declares ${JSON.stringify(args)} but RabbitMQ says "${serverText}"; use the same settings (e.g. maxPriority, queueType) as the queue's other users, or delete the queue if it holds nothing you need`,
           { cause: error },
         );
       }

@@ -1,0 +1,187 @@
+/** Every figure of one run, and the summary rows (figure, value, target, met) drawn from them. */
+import type { E2eFigures } from "./e2e.js";
+import type { LatencyFigures } from "./latency.js";
+import type { Machine } from "./machine.js";
+import type { SoakFigures } from "./soak.js";
+import type { StartupFigures } from "./startup.js";
+import { format, median } from "./stats.js";
+import type { DrainFigures, EnqueueFigures } from "./throughput.js";
+
+export interface Results {
+  command: string;
+  messages: number;
+  rounds: number;
+  machine: Machine;
+  durationSeconds?: number;
+  enqueue?: EnqueueFigures;
+  drain?: DrainFigures;
+  /** End-to-end peak (send() and one worker at once), msg/s: median and rounds. */
+  peak?: number;
+  peaks?: number[];
+  light?: LatencyFigures;
+  loaded?: LatencyFigures;
+  soak?: SoakFigures;
+  startup?: StartupFigures;
+  fixtureStartup?: StartupFigures;
+  e2e?: E2eFigures;
+}
+
+export interface Row {
+  name: string;
+  value: number | undefined;
+  unit: string;
+  /** e.g. "≥ 0.8" */
+  target?: string;
+  met?: boolean;
+  note?: string;
+  /** Shown instead of the value. */
+  text?: string;
+}
+
+function ratioRow(name: string, opsq: number, raw: number): Row {
+  const ratio = opsq / raw;
+  return { name, value: ratio, unit: "×", target: "≥ 0.8", met: ratio >= 0.8 };
+}
+
+/** The summary table, in report order. */
+export function summaryRows(results: Results): Row[] {
+  const rows: Row[] = [];
+  const { enqueue, drain, light, loaded, soak, startup, fixtureStartup, e2e } = results;
+  if (enqueue) {
+    const raw = median(enqueue.raw);
+    const opsq = median(enqueue.opsq);
+    rows.push({ name: "enqueue: raw amqplib publish (confirm channel)", value: raw, unit: "msg/s" });
+    rows.push({ name: "enqueue: opsq `actor.send()` (each confirmed)", value: opsq, unit: "msg/s" });
+    rows.push(ratioRow("enqueue ratio opsq / raw", opsq, raw));
+    rows.push({
+      name: "enqueue CPU per message (benchmark process): raw / opsq",
+      value: undefined,
+      text: `${format(median(enqueue.rawCpuUs))} / ${format(median(enqueue.opsqCpuUs))}`,
+      unit: "µs",
+    });
+  }
+  if (drain) {
+    for (const processes of [1, 2]) {
+      const raw = median(drain.rates[`raw-${processes}`] ?? []);
+      const opsq = median(drain.rates[`opsq-${processes}`] ?? []);
+      if (Number.isNaN(raw) || Number.isNaN(opsq)) continue;
+      const plural = processes > 1 ? "es" : "";
+      rows.push({
+        name: `drain, ${processes} process${plural}: raw amqplib consume + ack`,
+        value: raw,
+        unit: "msg/s",
+      });
+      rows.push({
+        name: `drain, ${processes} process${plural}: \`opsq worker --processes ${processes}\``,
+        value: opsq,
+        unit: "msg/s",
+      });
+      rows.push(ratioRow(`drain ratio opsq / raw, ${processes} process${plural}`, opsq, raw));
+      const rawCpu = median(drain.cpuUs[`raw-${processes}`] ?? []);
+      const opsqCpu = median(drain.cpuUs[`opsq-${processes}`] ?? []);
+      rows.push({
+        name: `drain CPU per message, ${processes} process${plural}: raw / opsq`,
+        value: undefined,
+        text: `${format(rawCpu)} / ${format(opsqCpu)}`,
+        unit: "µs",
+      });
+    }
+  }
+  if (light) {
+    rows.push({
+      name: `latency send → handler start, light load (1 at a time, ${Math.round(light.rate)}/s): p50`,
+      value: light.p50,
+      unit: "ms",
+      target: "≤ 5",
+      met: light.p50 <= 5,
+    });
+    rows.push({ name: "latency, light load: p99", value: light.p99, unit: "ms" });
+  }
+  if (results.peak !== undefined) {
+    rows.push({
+      name: "end-to-end peak: `send()` and one `opsq worker` at once",
+      value: results.peak,
+      unit: "msg/s",
+    });
+  }
+  if (loaded) {
+    rows.push({
+      name: `latency at 50 % of peak (${Math.round(loaded.rate)}/s): p50`,
+      value: loaded.p50,
+      unit: "ms",
+    });
+    rows.push({ name: "latency at 50 % of peak: p99", value: loaded.p99, unit: "ms" });
+  }
+  if (soak) {
+    rows.push({
+      name: `soak: ${soak.handled.toLocaleString("en")} messages, one worker: throughput (median of 10 % slices)`,
+      value: median(soak.sliceRates),
+      unit: "msg/s",
+    });
+    rows.push({
+      name: "soak: slowest 10 % slice / fastest",
+      value: Math.min(...soak.sliceRates) / Math.max(...soak.sliceRates),
+      unit: "×",
+    });
+    rows.push({
+      name: "soak: RSS start / middle / end of the drain",
+      value: undefined,
+      text: `${format(soak.rssStart)} / ${format(soak.rssMiddle)} / ${format(soak.rssEnd)}`,
+      unit: "MB",
+    });
+    rows.push({
+      name: "soak: RSS growth after the first 10 % (warm-up), first → last quarter (mean)",
+      value: soak.rssGrowthPercent,
+      unit: "%",
+      target: "< 10",
+      met: soak.rssGrowthPercent < 10,
+    });
+    rows.push({
+      name: "soak: RSS growth over the whole drain, warm-up included, first → last quarter",
+      value: soak.rssGrowthWholePercent,
+      unit: "%",
+    });
+    rows.push({
+      name: "soak: RSS slope after the warm-up (linear regression)",
+      value: soak.slopeMbPer100k,
+      unit: "MB / 100k msgs",
+    });
+    rows.push({
+      name: "soak: live heap after a full GC, at 10 % → 100 %",
+      value: undefined,
+      text: `${format(soak.liveHeapFirst)} → ${format(soak.liveHeapLast)}`,
+      unit: "MB",
+    });
+  }
+  if (startup) {
+    const ms = median(startup.startupMs);
+    rows.push({
+      name: `start-up \`opsq worker ${startup.module}\` (spawn → ready), median of ${startup.startupMs.length}`,
+      value: ms,
+      unit: "ms",
+      target: "< 500",
+      met: ms < 500,
+    });
+    rows.push({
+      name: "idle shutdown (SIGTERM → exit), median",
+      value: median(startup.shutdownMs),
+      unit: "ms",
+    });
+  }
+  if (fixtureStartup) {
+    rows.push({
+      name: "start-up `opsq worker bench/fixtures/stats-actors.mjs` (opsq alone)",
+      value: median(fixtureStartup.startupMs),
+      unit: "ms",
+    });
+  }
+  if (e2e) {
+    rows.push({
+      name: "ops-core end to end (fake LLM answering at once)",
+      value: e2e.tasksPerSecond,
+      unit: "tasks/s",
+      note: e2e.tasksPerSecond === undefined ? "**not measured**" : undefined,
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,178 @@
+/**
+ * A PostgreSQL result backend on the `postgres` driver (an optional peer
+ * dependency, imported on first use only).
+ *
+ * @module
+ */
+import type postgres from "postgres";
+import { OpsqError } from "../errors.js";
+import { BaseResultBackend, type Lookup } from "./backend.js";
+
+/** Options of {@link PostgresResultBackend}: a connection URL or a `postgres` client, and a table. */
+export interface PostgresResultBackendOptions {
+  /** Connection URL; the backend opens (and `close()` ends) its own small pool. */
+  url?: string;
+  /** An existing `postgres` client; `close()` leaves it open. */
+  sql?: postgres.Sql;
+  /** Table of results (`<table>_barriers` holds group barriers); may be schema-qualified. @default "opsq_results" */
+  table?: string;
+  /** Expired rows are deleted at most this often, on a store. @default 60000 */
+  purgeIntervalMs?: number;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,50}(\.[A-Za-z_][A-Za-z0-9_]{0,50})?$/;
+
+/**
+ * Results in a table `(key text primary key, value jsonb, expires_at timestamptz)`,
+ * created on first use. Expired rows are never returned, and deleted by
+ * `purgeExpired()` (also run at most once per `purgeIntervalMs` on a store).
+ * Group barriers are rows of `<table>_barriers`, decremented by a single
+ * `UPDATE … RETURNING`, so exactly one member sees 0.
+ */
+export class PostgresResultBackend extends BaseResultBackend {
+  readonly table: string;
+  readonly #url: string | undefined;
+  readonly #purgeIntervalMs: number;
+  #sql: postgres.Sql | undefined;
+  readonly #ownsSql: boolean;
+  #ready: Promise<postgres.Sql> | undefined;
+  #lastPurge = 0;
+
+  /** @param options `url` or `sql`, and the table name */
+  constructor(options: PostgresResultBackendOptions) {
+    super();
+    if ((options.url === undefined) === (options.sql === undefined)) {
+      throw new OpsqError("PostgresResultBackend needs exactly one of `url` or `sql`");
+    }
+    const table = options.table ?? "opsq_results";
+    if (!IDENTIFIER.test(table)) {
+      throw new OpsqError(
+        `invalid table name "${table}": use letters, digits and "_" (optionally "schema.table")`,
+      );
+    }
+    this.table = table;
+    this.#url = options.url;
+    this.#sql = options.sql;
+    this.#ownsSql = options.sql === undefined;
+    this.#purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
+  }
+
+  async store(messageId: string, value: unknown, ttlMs: number): Promise<void> {
+    const sql = await this.#connect();
+    await sql`
+      insert into ${sql(this.table)} (key, value, expires_at)
+      values (${messageId}, ${sql.json(toJson(value))}, now() + ${ttlMs} * interval '1 millisecond')
+      on conflict (key) do update set value = excluded.value, expires_at = excluded.expires_at`;
+    if (Date.now() - this.#lastPurge >= this.#purgeIntervalMs) {
+      this.#lastPurge = Date.now();
+      await this.purgeExpired();
+    }
+  }
+
+  async get(messageId: string): Promise<Lookup> {
+    const sql = await this.#connect();
+    const rows = await sql<{ value: unknown }[]>`
+      select value from ${sql(this.table)} where key = ${messageId} and expires_at > now()`;
+    const row = rows[0];
+    return row === undefined ? { found: false } : { found: true, value: row.value };
+  }
+
+  /** Deletes expired results and barriers; returns how many results were deleted. */
+  async purgeExpired(): Promise<number> {
+    const sql = await this.#connect();
+    const deleted = await sql`delete from ${sql(this.table)} where expires_at <= now()`;
+    await sql`delete from ${sql(`${this.table}_barriers`)} where expires_at <= now()`;
+    return deleted.count;
+  }
+
+  async createBarrier(groupId: string, count: number, ttlMs: number): Promise<void> {
+    const sql = await this.#connect();
+    await sql`
+      insert into ${sql(`${this.table}_barriers`)} (group_id, remaining, expires_at)
+      values (${groupId}, ${count}, now() + ${ttlMs} * interval '1 millisecond')
+      on conflict (group_id) do update set remaining = excluded.remaining, expires_at = excluded.expires_at`;
+  }
+
+  async decrementBarrier(groupId: string): Promise<number | undefined> {
+    const sql = await this.#connect();
+    const rows = await sql<{ remaining: number }[]>`
+      update ${sql(`${this.table}_barriers`)} set remaining = remaining - 1
+      where group_id = ${groupId} and expires_at > now()
+      returning remaining`;
+    return rows[0]?.remaining;
+  }
+
+  /** Drops both tables (for tests). */
+  async dropTables(): Promise<void> {
+    const sql = await this.#connect();
+    await sql`drop table if exists ${sql(this.table)}`;
+    await sql`drop table if exists ${sql(`${this.table}_barriers`)}`;
+    this.#ready = undefined;
+  }
+
+  async close(): Promise<void> {
+    const sql = this.#sql;
+    this.#ready = undefined;
+    if (this.#ownsSql && sql !== undefined) {
+      this.#sql = undefined;
+      await sql.end({ timeout: 5 });
+    }
+  }
+
+  #connect(): Promise<postgres.Sql> {
+    this.#ready ??= this.#init().catch((error: unknown) => {
+      this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  async #init(): Promise<postgres.Sql> {
+    if (this.#sql === undefined) {
+      let driver: typeof postgres;
+      try {
+        driver = (await import("postgres")).default;
+      } catch (error) {
+        throw new OpsqError('PostgresResultBackend needs the "postgres" package: npm install postgres', {
+          cause: error,
+        });
+      }
+      this.#sql = driver(this.#url as string, { max: 4, onnotice: () => {} });
+    }
+    const sql = this.#sql;
+    await ignoreCreateRace(
+      sql`
+        create table if not exists ${sql(this.table)} (
+          key text primary key,
+          value jsonb,
+          expires_at timestamptz not null
+        )`,
+    );
+    await ignoreCreateRace(
+      sql`
+        create table if not exists ${sql(`${this.table}_barriers`)} (
+          group_id text primary key,
+          remaining integer not null,
+          expires_at timestamptz not null
+        )`,
+    );
+    return sql;
+  }
+}
+
+// postgres.js's json() wants a JSON value; undefined (a handler returning nothing) is stored as null.
+function toJson(value: unknown): postgres.JSONValue {
+  return (value === undefined ? null : JSON.parse(JSON.stringify(value))) as postgres.JSONValue;
+}
+
+// Two processes creating the same table at once: one of them gets a unique violation on pg_type.
+async function ignoreCreateRace(creating: PromiseLike<unknown>): Promise<void> {
+  try {
+    await creating;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== "23505" && code !== "42P07") {
+      throw error;
+    }
+  }
+}

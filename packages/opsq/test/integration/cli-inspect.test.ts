@@ -1,0 +1,184 @@
+/**
+ * `opsq queues` and `opsq dead-letters`, spawned as the built bin, on the live
+ * RabbitMQ: counts after publishing, delaying and dead-lettering; the listing of
+ * dead letters with their reason; `--requeue` moving them back for a worker to
+ * process; and the exit codes of a missing queue and an unreachable broker.
+ */
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { defineActor } from "../../src/actor.js";
+import type { DeadLetter, QueueInspection } from "../../src/brokers/rabbitmq.js";
+import { RabbitmqBroker } from "../../src/brokers/rabbitmq.js";
+import { Worker } from "../../src/worker.js";
+import { CliProcess, ensureBuilt, FIXTURES, killLeftovers } from "../fixtures/cli/cli-process.js";
+import {
+  captureLogger,
+  RABBITMQ_URL,
+  RabbitAdmin,
+  requireRabbitmq,
+  testMiddleware,
+  waitFor,
+} from "../helpers/rabbitmq.js";
+
+const available = await requireRabbitmq();
+
+function opsq(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return CliProcess.run(args, { env: { RABBITMQ_URL, ...env } });
+}
+
+describe.runIf(available)("opsq queues and opsq dead-letters", () => {
+  let admin: RabbitAdmin;
+  const brokers: RabbitmqBroker[] = [];
+  const workers: Worker[] = [];
+
+  beforeAll(async () => {
+    ensureBuilt();
+    admin = await RabbitAdmin.open();
+  });
+
+  afterEach(async () => {
+    await killLeftovers();
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
+    await Promise.all(brokers.splice(0).map((broker) => broker.close()));
+  });
+
+  afterAll(async () => {
+    await admin?.cleanup();
+  });
+
+  function makeBroker(): RabbitmqBroker {
+    const broker = new RabbitmqBroker({
+      url: RABBITMQ_URL,
+      middleware: testMiddleware(),
+      logger: captureLogger().logger,
+    });
+    brokers.push(broker);
+    return broker;
+  }
+
+  async function startWorker(broker: RabbitmqBroker): Promise<Worker> {
+    const worker = new Worker(broker, { shutdownTimeoutMs: 2_000 });
+    workers.push(worker);
+    await worker.start();
+    return worker;
+  }
+
+  it("counts ready, delayed and dead-lettered messages; lists dead letters with their reason; --requeue moves them back for a worker", async () => {
+    // Given an actor that fails (once retried, then dead-lettered) while `failing` is set
+    const broker = makeBroker();
+    const queue = admin.queue("inspect");
+    let failing = true;
+    const processed: string[] = [];
+    const flaky = defineActor(
+      "inspect_flaky",
+      (name: string, _extra?: Record<string, unknown>) => {
+        if (failing) {
+          throw new Error(`cannot process ${name}: upstream said no`);
+        }
+        processed.push(name);
+      },
+      { queue, broker, maxRetries: 1 },
+    );
+    const worker = await startWorker(broker);
+    const dead = [await flaky.send("alpha"), await flaky.send("beta", { note: "x" })];
+    await waitFor(async () => (await admin.count(`${queue}.XQ`)) === 2, { message: "two dead letters" });
+    await worker.stop();
+    // And, with no worker running, one ready message and one delayed by a minute
+    const ready = await flaky.send("gamma");
+    await flaky.sendWithOptions({ args: ["delta"], delayMs: 60_000 });
+
+    // When inspecting the queue (by any of its names)
+    const queues = await opsq(["queues", `${queue}.XQ`, "--json"]);
+    expect(queues.code, queues.stderr).toBe(0);
+    const [row] = JSON.parse(queues.stdout) as QueueInspection[];
+
+    // Then the counts are RabbitMQ's
+    expect(row).toEqual({
+      queue,
+      exists: true,
+      ready: 1,
+      delayed: 1,
+      deadLettered: 2,
+      consumers: 0,
+      delayConsumers: 0,
+    });
+
+    // And the table prints the same, with a missing queue marked
+    const table = await opsq(["queues", queue, "no-such-queue-opsq"]);
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^QUEUE\s+READY\s+DELAYED\s+DEAD-LETTERED\s+CONSUMERS\s+DQ-CONSUMERS$/);
+    const ours = lines.find((line) => line.startsWith(queue))!;
+    expect(ours.split(/\s+/)).toEqual([queue, "1", "1", "2", "0", "0"]);
+    expect(table.stdout).toContain("not declared on RabbitMQ: no-such-queue-opsq");
+
+    // When listing the dead letters
+    const listing = await opsq(["dead-letters", queue]);
+    expect(listing.code, listing.stderr).toBe(0);
+
+    // Then each shows its id, actor, arguments, x-death reason and error; and they stay in q.XQ
+    for (const message of dead) {
+      expect(listing.stdout).toContain(message.messageId);
+    }
+    expect(listing.stdout).toContain('inspect_flaky("alpha")');
+    expect(listing.stdout).toContain('inspect_flaky("beta", {"note":"x"})');
+    expect(listing.stdout).toContain(`died: rejected in ${queue} ×1 at `);
+    expect(listing.stdout).toContain("error: Error: cannot process alpha: upstream said no");
+    expect(await admin.count(`${queue}.XQ`)).toBe(2);
+
+    // And --json gives the decoded messages, --limit caps them
+    const json = await opsq(["dead-letters", queue, "--json", "--limit", "1"]);
+    expect(json.code, json.stderr).toBe(0);
+    const letters = JSON.parse(json.stdout) as DeadLetter[];
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      messageId: dead[0]!.messageId,
+      actor: "inspect_flaky",
+      args: ["alpha"],
+      error: "Error: cannot process alpha: upstream said no",
+      deaths: [{ reason: "rejected", queue, count: 1 }],
+    });
+    expect(await admin.count(`${queue}.XQ`)).toBe(2);
+
+    // When requeueing them
+    const requeue = await opsq(["dead-letters", queue, "--requeue"]);
+    expect(requeue.code, requeue.stderr).toBe(0);
+    expect(requeue.stdout.trim()).toBe(`moved 2 dead-lettered message(s) from ${queue}.XQ back to ${queue}`);
+
+    // Then they are back in q, next to the ready one
+    expect(await admin.count(`${queue}.XQ`)).toBe(0);
+    expect(await admin.count(queue)).toBe(3);
+
+    // And a worker, the cause fixed, processes them
+    failing = false;
+    await startWorker(broker);
+    await waitFor(() => processed.length === 3, { message: "the requeued and ready messages ran" });
+    expect(processed.sort()).toEqual(["alpha", "beta", "gamma"]);
+    expect(ready.messageId).toBeDefined();
+  });
+
+  it("--module lists the queues of the modules' actors", async () => {
+    const queue = admin.queue("inspect-mod");
+    const result = await opsq(["queues", "--module", join(FIXTURES, "rabbit-actors.js"), "--json"], {
+      OPSQ_TEST_QUEUE: queue,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const rows = JSON.parse(result.stdout) as QueueInspection[];
+    expect(rows.map((row) => row.queue)).toEqual([queue]);
+    expect(rows[0]!.exists).toBe(false);
+  });
+
+  it("exits 2 when the dead-letter queue does not exist, 2 with nothing to inspect, 3 when RabbitMQ is unreachable", async () => {
+    const missing = await opsq(["dead-letters", "no-such-queue-opsq"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe('opsq: queue "no-such-queue-opsq.XQ" does not exist on RabbitMQ');
+
+    const nothing = await opsq(["queues"]);
+    expect(nothing.code).toBe(2);
+
+    const unreachable = await opsq(["queues", "anything", "--broker-url", "amqp://guest:s3cret@127.0.0.1:1"]);
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain("cannot connect to RabbitMQ");
+    expect(unreachable.stderr).not.toContain("s3cret");
+  });
+});
