@@ -189,7 +189,10 @@ describe("middleware hooks", () => {
     await worker.join();
 
     // Then I expect the after hooks to see the error, Retries to retry it, and the retry to succeed
-    expect(outcomes.map((o) => o.error?.message)).toEqual(["refused", undefined]);
+    // (the retry may finish before the first attempt's last after hook: the order is not fixed)
+    const messages = outcomes.map((o) => o.error?.message);
+    expect(messages).toHaveLength(2);
+    expect(messages).toEqual(expect.arrayContaining(["refused", undefined]));
     expect(signals).toHaveLength(1);
     expect(broker.deadLetters("default")).toEqual([]);
     expect(worker.stats).toMatchObject({ acked: 2, nacked: 0 });
