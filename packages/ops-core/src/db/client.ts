@@ -44,6 +44,12 @@ export interface OpenDatabaseOptions {
   maxConnections?: number;
   /** How long to wait for a connection before failing. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * Longest wait before reconnecting after a lost connection. postgres.js grows its wait
+   * to 20 s by default, which stalls every task for that long after a PostgreSQL restart.
+   * @default 2000
+   */
+  maxReconnectDelayMs?: number;
 }
 
 /** Options of {@link openEmbeddedDatabase}. */
@@ -74,6 +80,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     max: options.maxConnections ?? 10,
     connect_timeout: Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000),
     onnotice: () => {},
+    backoff: reconnectBackoff(options.maxReconnectDelayMs ?? 2_000),
     connection,
   });
   const db: Database = drizzle(sql, { schema });
@@ -123,4 +130,10 @@ function checkSchemaName(name: string | undefined): string | undefined {
     );
   }
   return name;
+}
+
+/** postgres.js's jittered exponential backoff (in seconds), capped at `maxDelayMs`. */
+export function reconnectBackoff(maxDelayMs: number): (retries: number) => number {
+  const capSeconds = maxDelayMs / 1000;
+  return (retries) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, capSeconds);
 }

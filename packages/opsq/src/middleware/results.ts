@@ -5,7 +5,7 @@
  * @module
  */
 import { type Broker, getBroker } from "../broker.js";
-import { OpsqError } from "../errors.js";
+import { MessageCancelled, OpsqError } from "../errors.js";
 import { Message } from "../message.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { getOption } from "../options.js";
@@ -36,8 +36,9 @@ export interface ResultsOptions {
  *
  * Also, for members of a `group()` with completion callbacks
  * (`group_completion_uuid` / `group_completion_callbacks`), counts each success
- * on the group's barrier in the backend and enqueues the callbacks once, when
- * the last member succeeds.
+ * on the group's barrier in the backend (once per member, so a redelivered
+ * member is not counted twice) and enqueues the callbacks when the last member
+ * succeeds.
  */
 export class Results implements Middleware {
   readonly name = "Results";
@@ -67,7 +68,10 @@ export class Results implements Middleware {
     return this.#afterProcess(broker, proxy, outcome, store, inGroup);
   }
 
-  /** A skipped message stores `null`, or its failure when a middleware failed it (as Dramatiq). */
+  /**
+   * A skipped message stores `null`, or its failure when a middleware failed it (as Dramatiq),
+   * or `MessageCancelled` when it was cancelled.
+   */
   afterSkipMessage(broker: Broker, proxy: MessageProxy): Promise<void> | undefined {
     const store = this.#lookup(broker, proxy);
     if (store === undefined) {
@@ -75,6 +79,9 @@ export class Results implements Middleware {
     }
     if (proxy.failed) {
       return this.#storeFailure(proxy, proxy.failReason, store.ttlMs);
+    }
+    if (proxy.abortReason instanceof MessageCancelled) {
+      return this.#storeFailure(proxy, proxy.abortReason, store.ttlMs);
     }
     return this.backend.store(proxy.messageId, null, store.ttlMs);
   }
@@ -103,7 +110,8 @@ export class Results implements Middleware {
     if (store !== undefined) {
       if (outcome.error === undefined) {
         await this.backend.store(proxy.messageId, outcome.result ?? null, store.ttlMs);
-      } else if (proxy.failed) {
+      } else if (proxy.failed || outcome.error instanceof MessageCancelled) {
+        // A cancelled message is acked, not failed: its cancellation is still its final outcome.
         await this.#storeFailure(proxy, outcome.error, store.ttlMs);
       }
     }
@@ -114,8 +122,8 @@ export class Results implements Middleware {
 
   async #countGroupMember(broker: Broker, proxy: MessageProxy): Promise<void> {
     const { group_completion_uuid: groupId, group_completion_callbacks: callbacks } = proxy.message.options;
-    const remaining = await this.backend.decrementBarrier(groupId as string);
-    if (remaining !== 0 || !Array.isArray(callbacks)) {
+    const released = await this.backend.arriveAtBarrier(groupId as string, proxy.messageId);
+    if (!released || !Array.isArray(callbacks)) {
       return;
     }
     proxy.logger.debug({ group: groupId }, "group completed; enqueueing its completion callbacks");

@@ -45,10 +45,13 @@ export interface ResultBackend {
   /** Creates a group barrier that is released after `count` successes. */
   createBarrier(groupId: string, count: number, ttlMs: number): Promise<void>;
   /**
-   * Counts one success of a group member; returns what remains (0 exactly once,
-   * for the member that released the barrier; negative or `undefined` after that or when unknown).
+   * Counts the success of group member `memberId` (its message id), once: a member
+   * counted before (a redelivery) does not count again. Resolves `true` for the member
+   * whose arrival released the barrier, again if that member is redelivered (so the
+   * completion callbacks are enqueued at least once), and `false` otherwise (members
+   * remain, another member released it, or the barrier is unknown or expired).
    */
-  decrementBarrier(groupId: string): Promise<number | undefined>;
+  arriveAtBarrier(groupId: string, memberId: string): Promise<boolean>;
   /** Releases connections (a no-op for the memory backend). */
   close(): Promise<void>;
 }
@@ -79,7 +82,7 @@ export abstract class BaseResultBackend implements ResultBackend {
   abstract store(messageId: string, value: unknown, ttlMs: number): Promise<void>;
   abstract get(messageId: string): Promise<Lookup>;
   abstract createBarrier(groupId: string, count: number, ttlMs: number): Promise<void>;
-  abstract decrementBarrier(groupId: string): Promise<number | undefined>;
+  abstract arriveAtBarrier(groupId: string, memberId: string): Promise<boolean>;
   abstract close(): Promise<void>;
 
   /** Polls `get` with a growing interval (20 ms up to 500 ms) until found or `timeoutMs`. */

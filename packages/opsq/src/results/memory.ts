@@ -10,6 +10,15 @@ interface Entry {
   expiresAt: number;
 }
 
+interface Barrier {
+  remaining: number;
+  expiresAt: number;
+  /** Members counted so far (message ids). */
+  arrived: Set<string>;
+  /** The member whose arrival brought `remaining` to 0. */
+  releasedBy: string | undefined;
+}
+
 /**
  * Keeps results in a `Map` (values are stored as JSON, as a real backend would,
  * so a result read back is a copy). Expired entries are dropped when read, and
@@ -17,7 +26,7 @@ interface Entry {
  */
 export class MemoryResultBackend extends BaseResultBackend {
   readonly #results = new Map<string, Entry>();
-  readonly #barriers = new Map<string, { remaining: number; expiresAt: number }>();
+  readonly #barriers = new Map<string, Barrier>();
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #now: () => number;
 
@@ -75,17 +84,28 @@ export class MemoryResultBackend extends BaseResultBackend {
   }
 
   async createBarrier(groupId: string, count: number, ttlMs: number): Promise<void> {
-    this.#barriers.set(groupId, { remaining: count, expiresAt: this.#now() + ttlMs });
+    this.#barriers.set(groupId, {
+      remaining: count,
+      expiresAt: this.#now() + ttlMs,
+      arrived: new Set(),
+      releasedBy: undefined,
+    });
   }
 
-  async decrementBarrier(groupId: string): Promise<number | undefined> {
+  async arriveAtBarrier(groupId: string, memberId: string): Promise<boolean> {
     const barrier = this.#barriers.get(groupId);
     if (barrier === undefined || barrier.expiresAt <= this.#now()) {
       this.#barriers.delete(groupId);
-      return undefined;
+      return false;
     }
-    barrier.remaining -= 1;
-    return barrier.remaining;
+    if (!barrier.arrived.has(memberId)) {
+      barrier.arrived.add(memberId);
+      barrier.remaining -= 1;
+      if (barrier.remaining === 0) {
+        barrier.releasedBy = memberId;
+      }
+    }
+    return barrier.releasedBy === memberId;
   }
 
   /** Forgets every result and barrier. */

@@ -26,8 +26,10 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,50}(\.[A-Za-z_][A-Za-z0-9_]{0,50})?
  * Results in a table `(key text primary key, value jsonb, expires_at timestamptz)`,
  * created on first use. Expired rows are never returned, and deleted by
  * `purgeExpired()` (also run at most once per `purgeIntervalMs` on a store).
- * Group barriers are rows of `<table>_barriers`, decremented by a single
- * `UPDATE … RETURNING`, so exactly one member sees 0.
+ * Group barriers are rows of `<table>_barriers`; a member's arrival is a single
+ * `UPDATE … RETURNING` that counts it only if it is not among the members that
+ * arrived already, so exactly one member releases the barrier, however often
+ * members are redelivered.
  */
 export class PostgresResultBackend extends BaseResultBackend {
   readonly table: string;
@@ -90,16 +92,21 @@ export class PostgresResultBackend extends BaseResultBackend {
     await sql`
       insert into ${sql(`${this.table}_barriers`)} (group_id, remaining, expires_at)
       values (${groupId}, ${count}, now() + ${ttlMs} * interval '1 millisecond')
-      on conflict (group_id) do update set remaining = excluded.remaining, expires_at = excluded.expires_at`;
+      on conflict (group_id) do update
+        set remaining = excluded.remaining, expires_at = excluded.expires_at, arrived = '{}', released_by = null`;
   }
 
-  async decrementBarrier(groupId: string): Promise<number | undefined> {
+  async arriveAtBarrier(groupId: string, memberId: string): Promise<boolean> {
     const sql = await this.#connect();
-    const rows = await sql<{ remaining: number }[]>`
-      update ${sql(`${this.table}_barriers`)} set remaining = remaining - 1
+    // Every SET expression sees the row as it was before this update (and the row is locked).
+    const rows = await sql<{ released_by: string | null }[]>`
+      update ${sql(`${this.table}_barriers`)} set
+        remaining = case when ${memberId} = any(arrived) then remaining else remaining - 1 end,
+        arrived = case when ${memberId} = any(arrived) then arrived else array_append(arrived, ${memberId}) end,
+        released_by = case when remaining = 1 and not ${memberId} = any(arrived) then ${memberId} else released_by end
       where group_id = ${groupId} and expires_at > now()
-      returning remaining`;
-    return rows[0]?.remaining;
+      returning released_by`;
+    return rows[0]?.released_by === memberId;
   }
 
   /** Drops both tables (for tests). */
@@ -153,9 +160,16 @@ export class PostgresResultBackend extends BaseResultBackend {
         create table if not exists ${sql(`${this.table}_barriers`)} (
           group_id text primary key,
           remaining integer not null,
-          expires_at timestamptz not null
+          expires_at timestamptz not null,
+          arrived text[] not null default '{}',
+          released_by text
         )`,
     );
+    // Tables made by opsq 0.1.0 lack the arrival columns.
+    await sql`
+      alter table ${sql(`${this.table}_barriers`)}
+        add column if not exists arrived text[] not null default '{}',
+        add column if not exists released_by text`;
     return sql;
   }
 }

@@ -97,11 +97,29 @@ describe.skipIf(!available)("PostgresResultBackend (live PostgreSQL)", () => {
     ).rejects.toBeInstanceOf(ResultTimeout);
   });
 
-  it("releases a group barrier exactly once under concurrent decrements", async () => {
+  it("releases a group barrier exactly once under concurrent arrivals, redeliveries included", async () => {
+    // Given a barrier of 20 members
     await backend.createBarrier("g-race", 20, 60_000);
-    const remaining = await Promise.all(Array.from({ length: 25 }, () => backend.decrementBarrier("g-race")));
-    expect(remaining.filter((r) => r === 0)).toHaveLength(1);
-    expect(await backend.decrementBarrier("unknown-group")).toBeUndefined();
+
+    // When 20 members arrive at once, 5 of them twice (redeliveries)
+    const members = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    const arrivals = [...members, ...members.slice(0, 5)];
+    const released = await Promise.all(arrivals.map((m) => backend.arriveAtBarrier("g-race", m)));
+
+    // Then I expect exactly one release, and only its member sees it again when redelivered
+    const releasers = arrivals.filter((_, i) => released[i]);
+    expect(new Set(releasers).size).toBe(1);
+    expect(await backend.arriveAtBarrier("g-race", releasers[0]!)).toBe(true);
+    const other = members.find((m) => m !== releasers[0])!;
+    expect(await backend.arriveAtBarrier("g-race", other)).toBe(false);
+    expect(await backend.arriveAtBarrier("unknown-group", "m0")).toBe(false);
+  });
+
+  it("does not count a redelivered member twice", async () => {
+    await backend.createBarrier("g-redelivered", 2, 60_000);
+    expect(await backend.arriveAtBarrier("g-redelivered", "a")).toBe(false);
+    expect(await backend.arriveAtBarrier("g-redelivered", "a")).toBe(false);
+    expect(await backend.arriveAtBarrier("g-redelivered", "b")).toBe(true);
   });
 
   it("runs a group and fires its completion callback once", async () => {

@@ -255,8 +255,22 @@ describe("group", () => {
     await broker.join("callbacks");
 
     expect(calls).toEqual(["all done"]);
-    // the barrier is spent: a later decrement never reports 0 again
-    expect(await backend.decrementBarrier(g.groupId!)).toBe(-1);
+    // the barrier is spent: a newcomer never releases it again
+    expect(await backend.arriveAtBarrier(g.groupId!, "another-member")).toBe(false);
+  });
+
+  it("counts each member once at the barrier, so a redelivered member cannot release it early", async () => {
+    // Given a barrier of two members in the memory backend
+    const backend = new MemoryResultBackend();
+    await backend.createBarrier("g", 2, 60_000);
+
+    // When member a arrives twice (a redelivery after a lost ack), then b
+    // Then I expect only b's arrival to release it, and a redelivery of b to release it again (at least once)
+    expect(await backend.arriveAtBarrier("g", "a")).toBe(false);
+    expect(await backend.arriveAtBarrier("g", "a")).toBe(false);
+    expect(await backend.arriveAtBarrier("g", "b")).toBe(true);
+    expect(await backend.arriveAtBarrier("g", "b")).toBe(true);
+    expect(await backend.arriveAtBarrier("g", "a")).toBe(false);
   });
 
   it("does not fire the callback when a member fails for good", async () => {
