@@ -7,13 +7,11 @@
  * Usage: tsx bench/compare.ts <other checkout> [--rounds 5] [--messages 30000]
  */
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import amqp from "amqplib";
-import { type BenchContext, declareFamily, deleteFamilies, uniqueQueue } from "./lib/amqp.js";
+import { declareFamily, deleteFamilies, openContext, uniqueQueue } from "./lib/amqp.js";
 import { ROOT } from "./lib/processes.js";
 import { format, median } from "./lib/stats.js";
 import { drainOnce } from "./lib/throughput.js";
@@ -23,23 +21,17 @@ const { values, positionals } = parseArgs({
   options: { rounds: { type: "string", default: "5" }, messages: { type: "string", default: "30000" } },
 });
 const other = resolve(positionals[0] ?? "");
-const url = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
-const connection = await amqp.connect(url);
-const context: BenchContext = {
-  url,
-  run: randomUUID().slice(0, 8),
-  connection,
-  queues: new Set(),
+const context = await openContext({
   tmpdir: mkdtempSync(join(tmpdir(), "opsq-compare-")),
   messages: Number(values.messages),
   rounds: Number(values.rounds),
-};
+});
 
 async function enqueue(root: string): Promise<{ rate: number; cpuUs: number }> {
   const queue = uniqueQueue(context, "cmp-enq");
   await declareFamily(context, queue);
   const child = spawn(process.execPath, [join(root, "bench/fixtures/enqueue.mjs")], {
-    env: { ...process.env, RABBITMQ_URL: url, BENCH_QUEUE: queue, BENCH_MESSAGES: "20000" },
+    env: { ...process.env, RABBITMQ_URL: context.url, BENCH_QUEUE: queue, BENCH_MESSAGES: "20000" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let output = "";
@@ -71,7 +63,7 @@ try {
   }
 } finally {
   await deleteFamilies(context, context.queues);
-  await connection.close();
+  await context.connection.close();
   rmSync(context.tmpdir, { recursive: true, force: true });
 }
 console.log(`before: ${other}\nafter:  ${ROOT}\n${context.rounds} rounds, alternating; medians [rounds]`);

@@ -3,28 +3,10 @@
  * `opsq worker` process run under `node --cpu-prof`, then prints the rate and the top
  * self-time functions. Usage: tsx bench/profile-drain.ts [messages] [profile dir] [raw]
  */
-import { randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import amqp from "amqplib";
-import {
-  type BenchContext,
-  declareFamily,
-  deleteFamilies,
-  rawPublish,
-  statsBody,
-  uniqueQueue,
-  waitEmpty,
-} from "./lib/amqp.js";
-import {
-  benchEnv,
-  mergeRecords,
-  OPSQ_CLI,
-  RAW_CONSUMER,
-  readRecords,
-  STATS_ACTORS,
-  spawnReady,
-} from "./lib/processes.js";
+import { deleteFamilies, openContext, prefilledStatsQueue, waitEmpty } from "./lib/amqp.js";
+import { mergeRecords, readRecords, startRawConsumer, startStatsWorker } from "./lib/processes.js";
 import { sleep } from "./lib/stats.js";
 
 interface ProfileNode {
@@ -36,31 +18,13 @@ const count = Number(process.argv[2]) || 50_000;
 const dir = process.argv[3] ?? "/tmp/opsq-profile";
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
-const url = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
-const connection = await amqp.connect(url);
-const context: BenchContext = {
-  url,
-  run: randomUUID().slice(0, 8),
-  connection,
-  queues: new Set(),
-  tmpdir: dir,
-  messages: count,
-  rounds: 1,
-};
-const queue = uniqueQueue(context, "profile");
-await declareFamily(context, queue);
-await rawPublish(context, queue, count, () => statsBody(queue));
-const stats = join(dir, "record");
-const raw = process.argv[4] === "raw";
-const worker = await spawnReady(
-  [
-    "--cpu-prof",
-    `--cpu-prof-dir=${dir}`,
-    ...(raw ? [RAW_CONSUMER] : [OPSQ_CLI, "worker", STATS_ACTORS, "--concurrency", "50"]),
-  ],
-  benchEnv(url, { BENCH_QUEUE: queue, BENCH_STATS: stats }),
-  raw ? { ready: /^ready$/ } : {},
-);
+const context = await openContext({ tmpdir: dir, messages: count, rounds: 1 });
+const { queue, stats } = await prefilledStatsQueue(context, "profile", count);
+const consumer = { queue, stats, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] };
+const worker =
+  process.argv[4] === "raw"
+    ? await startRawConsumer(context.url, consumer)
+    : await startStatsWorker(context.url, consumer);
 await waitEmpty(context, queue);
 await sleep(300);
 await worker.stop();
@@ -69,7 +33,7 @@ console.log(
   `${record.count} messages, ${Math.round(((record.count - 1) * 1000) / (record.last - record.first))} msg/s, ${Math.round((record.cpuMs * 1000) / record.count)} µs CPU/msg`,
 );
 await deleteFamilies(context, context.queues);
-await connection.close();
+await context.connection.close();
 
 const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"))!;
 const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as {

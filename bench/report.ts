@@ -8,12 +8,11 @@
  *   tsx bench/report.ts [--messages 20000] [--rounds 3] [--enqueue-rounds 5] [--soak 200000]
  *                       [--only enqueue,drain,latency,soak,startup,e2e] [--write <file>]
  */
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type BenchContext, connect, deleteFamilies, reconnect } from "./lib/amqp.js";
+import { deleteFamilies, openContext, reconnect } from "./lib/amqp.js";
 import { measureOpsCoreE2e } from "./lib/e2e.js";
 import { measureLightLatency, measureLoadedLatency, measurePipelinePeak } from "./lib/latency.js";
 import { describeMachine, loadAverage } from "./lib/machine.js";
@@ -38,21 +37,16 @@ const { values } = parseArgs({
   },
 });
 const only = new Set(values.only?.split(",") ?? SECTIONS);
-const url = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const log = (text: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 
-const connection = await connect(url);
-const context: BenchContext = {
-  url,
-  run: randomUUID().slice(0, 8),
-  connection,
-  queues: new Set(),
+const context = await openContext({
   tmpdir: mkdtempSync(join(tmpdir(), "opsq-bench-")),
   messages: Number(values.messages),
   rounds: Number(values.rounds),
-};
-const serverVersion = (connection.connection as unknown as { serverProperties?: { version?: string } })
-  .serverProperties?.version;
+});
+const serverVersion = (
+  context.connection.connection as unknown as { serverProperties?: { version?: string } }
+).serverProperties?.version;
 const argv = process.argv.slice(2).join(" ");
 const results: Results = {
   command: values.write
@@ -120,7 +114,7 @@ try {
   }
   if (only.has("e2e")) {
     log("ops-core end to end");
-    results.e2e = await measureOpsCoreE2e(url);
+    results.e2e = await measureOpsCoreE2e(context.url);
   }
 } finally {
   await reconnect(context);

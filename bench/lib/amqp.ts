@@ -1,7 +1,12 @@
-/** Raw amqplib helpers: queue families as opsq declares them, pre-filling, polling, clean-up. */
+/** Raw amqplib helpers: the run's context, queue families as opsq declares them, pre-filling, polling, clean-up. */
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import amqp from "amqplib";
 import { Message } from "opsq";
 import { sleep } from "./stats.js";
+
+/** The RabbitMQ of the benchmarks: `RABBITMQ_URL`, else the local test server. */
+export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 
 /** What every section shares: the broker URL, a raw connection, the queues to delete at the end. */
 export interface BenchContext {
@@ -18,6 +23,21 @@ export interface BenchContext {
   readonly messages: number;
   /** Rounds per throughput figure. */
   readonly rounds: number;
+}
+
+/** Connects to {@link RABBITMQ_URL} (see {@link connect}) and makes the context of a run. */
+export async function openContext(options: {
+  tmpdir: string;
+  messages: number;
+  rounds: number;
+}): Promise<BenchContext> {
+  return {
+    url: RABBITMQ_URL,
+    run: randomUUID().slice(0, 8),
+    connection: await connect(RABBITMQ_URL),
+    queues: new Set(),
+    ...options,
+  };
 }
 
 let counter = 0;
@@ -42,6 +62,34 @@ export async function declareFamily(context: BenchContext, queue: string): Promi
   await channel.assertQueue(`${queue}.DQ`, { durable: true, arguments: args });
   await channel.assertQueue(`${queue}.XQ`, { durable: true, arguments: { "x-message-ttl": 604_800_000 } });
   await channel.close();
+}
+
+/** A queue for the stats actors, and the prefix its consumers write their records to. */
+export interface StatsQueue {
+  readonly queue: string;
+  readonly stats: string;
+}
+
+/** Declares a fresh queue family for the stats actors (remembered for deletion). */
+export async function statsQueue(context: BenchContext, label: string): Promise<StatsQueue> {
+  const queue = uniqueQueue(context, label);
+  await declareFamily(context, queue);
+  return { queue, stats: join(context.tmpdir, queue) };
+}
+
+/**
+ * {@link statsQueue} pre-filled with `count` messages for "bench_stats" (argument 0: no latency
+ * recorded); `prefillSeconds` is how long publishing them took.
+ */
+export async function prefilledStatsQueue(
+  context: BenchContext,
+  label: string,
+  count: number,
+): Promise<StatsQueue & { prefillSeconds: number }> {
+  const target = await statsQueue(context, label);
+  const started = performance.now();
+  await rawPublish(context, target.queue, count, () => statsBody(target.queue));
+  return { ...target, prefillSeconds: (performance.now() - started) / 1000 };
 }
 
 /**

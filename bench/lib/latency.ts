@@ -5,10 +5,9 @@
  * - light load: one message at a time, each confirmed before the next, ~100/s;
  * - loaded: `send()` paced (every 5 ms) at a given rate, e.g. 50 % of the measured peak.
  */
-import { join } from "node:path";
 import { defineActor, RabbitmqBroker } from "opsq";
-import { type BenchContext, declareFamily, deleteFamilies, uniqueQueue, waitEmpty } from "./amqp.js";
-import { assertAlive, benchEnv, OPSQ_CLI, readRecords, STATS_ACTORS, spawnReady } from "./processes.js";
+import { type BenchContext, deleteFamilies, statsQueue, waitEmpty } from "./amqp.js";
+import { assertAlive, readRecords, startStatsWorker, type WorkerRecord } from "./processes.js";
 import { percentile, sleep, wallClock } from "./stats.js";
 
 export interface LatencyFigures {
@@ -21,35 +20,58 @@ export interface LatencyFigures {
   max: number;
 }
 
-async function withWorker(
+/** What a load run by {@link withStatsWorker} gets. */
+interface Sender {
+  /** `send()` of the "bench_stats" actor. */
+  send(sentAt: number): Promise<unknown>;
+  /** Resolves once the queue is empty (rejects when the worker died). */
+  drained(): Promise<void>;
+}
+
+/**
+ * Starts one `opsq worker` on a fresh stats queue, runs `load` with a producer's `send()`, waits
+ * until the worker has handled everything, stops it, and returns what `load` returned with the
+ * worker's records.
+ */
+async function withStatsWorker<T>(
   context: BenchContext,
   label: string,
-  load: (send: (sentAt: number) => Promise<unknown>) => Promise<number>,
-): Promise<LatencyFigures> {
-  const queue = uniqueQueue(context, label);
-  const stats = join(context.tmpdir, queue);
-  await declareFamily(context, queue);
+  load: (sender: Sender) => Promise<T>,
+): Promise<[T, WorkerRecord[]]> {
+  const { queue, stats } = await statsQueue(context, label);
   const broker = new RabbitmqBroker({ url: context.url });
   const actor = defineActor("bench_stats", (_sentAt: number) => {}, { queue, broker });
-  const worker = await spawnReady(
-    [OPSQ_CLI, "worker", STATS_ACTORS, "--concurrency", "50"],
-    benchEnv(context.url, { BENCH_QUEUE: queue, BENCH_STATS: stats }),
-  );
-  let rate: number;
+  const worker = await startStatsWorker(context.url, { queue, stats });
+  const drained = () => waitEmpty(context, queue, assertAlive([worker]));
+  let result: T;
   try {
-    // Warm-up: 200 messages that record no latency (argument 0).
-    for (let i = 0; i < 200; i++) await actor.send(0);
-    await waitEmpty(context, queue, assertAlive([worker]));
-    await sleep(200);
-    rate = await load((sentAt) => actor.send(sentAt));
-    await waitEmpty(context, queue, assertAlive([worker]));
+    result = await load({ send: (sentAt) => actor.send(sentAt), drained });
+    await drained();
+    // The last deliveries are still unacked in the worker: give them time to finish.
     await sleep(300);
   } finally {
     await worker.stop();
     await broker.close();
   }
-  const latencies = readRecords(stats).flatMap((record) => record.latencies);
+  const records = readRecords(stats);
   await deleteFamilies(context, [queue]);
+  return [result, records];
+}
+
+/** Latency figures of `load` (which returns its rate), after a warm-up of 200 messages that record none. */
+async function measureLatency(
+  context: BenchContext,
+  label: string,
+  load: (send: Sender["send"]) => Promise<number>,
+): Promise<LatencyFigures> {
+  const [rate, records] = await withStatsWorker(context, label, async ({ send, drained }) => {
+    // Warm-up: 200 messages that record no latency (argument 0).
+    for (let i = 0; i < 200; i++) await send(0);
+    await drained();
+    await sleep(200);
+    return load(send);
+  });
+  const latencies = records.flatMap((record) => record.latencies);
   return {
     count: latencies.length,
     rate,
@@ -64,25 +86,9 @@ async function withWorker(
  * messages handled per second, from the first to the last handler start.
  */
 export async function measurePipelinePeak(context: BenchContext, count = 20_000): Promise<number> {
-  const queue = uniqueQueue(context, "peak");
-  const stats = join(context.tmpdir, queue);
-  await declareFamily(context, queue);
-  const broker = new RabbitmqBroker({ url: context.url });
-  const actor = defineActor("bench_stats", (_sentAt: number) => {}, { queue, broker });
-  const worker = await spawnReady(
-    [OPSQ_CLI, "worker", STATS_ACTORS, "--concurrency", "50"],
-    benchEnv(context.url, { BENCH_QUEUE: queue, BENCH_STATS: stats }),
+  const [, [record]] = await withStatsWorker(context, "peak", ({ send }) =>
+    Promise.all(Array.from({ length: count }, () => send(0))),
   );
-  try {
-    await Promise.all(Array.from({ length: count }, () => actor.send(0)));
-    await waitEmpty(context, queue, assertAlive([worker]));
-    await sleep(300);
-  } finally {
-    await worker.stop();
-    await broker.close();
-  }
-  const [record] = readRecords(stats);
-  await deleteFamilies(context, [queue]);
   if (record === undefined) throw new Error("the peak worker wrote no record");
   return ((record.count - 1) * 1000) / (record.last - record.first);
 }
@@ -93,7 +99,7 @@ export function measureLightLatency(
   count = 500,
   periodMs = 10,
 ): Promise<LatencyFigures> {
-  return withWorker(context, "lat-light", async (send) => {
+  return measureLatency(context, "lat-light", async (send) => {
     const started = performance.now();
     for (let i = 0; i < count; i++) {
       await send(wallClock());
@@ -111,7 +117,7 @@ export function measureLoadedLatency(
   rate: number,
   durationMs = 4000,
 ): Promise<LatencyFigures> {
-  return withWorker(context, "lat-load", async (send) => {
+  return measureLatency(context, "lat-load", async (send) => {
     const pending: Promise<unknown>[] = [];
     const started = performance.now();
     let sent = 0;

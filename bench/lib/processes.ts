@@ -1,7 +1,7 @@
 /** Subprocesses of the benchmark: `opsq worker …` and raw amqplib consumers, their records and RSS. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { wallClock } from "./stats.js";
 
@@ -95,6 +95,52 @@ export function spawnReady(
       }
     });
   });
+}
+
+/** Options of {@link startStatsWorker} and {@link startRawConsumer}. */
+export interface ConsumerOptions {
+  /** The queue to consume. */
+  queue: string;
+  /** The prefix of the records the consumers write (`${stats}-<pid>.json`). */
+  stats: string;
+  /** More environment (`BENCH_SLICE`, `BENCH_PREFETCH`). */
+  env?: Record<string, string>;
+  /** Node options ahead of the script (`--expose-gc`, `--cpu-prof`). */
+  nodeArgs?: readonly string[];
+}
+
+/** Options of {@link startStatsWorker}. */
+export interface StatsWorkerOptions extends ConsumerOptions {
+  /** `--processes`; without it the CLI's default (one process, no supervisor). */
+  processes?: number;
+  /** The checkout whose built CLI and stats actors run. @default ROOT */
+  root?: string;
+}
+
+/** Starts `opsq worker` on the stats actors (concurrency 50); resolves once each of its processes is ready. */
+export function startStatsWorker(url: string, options: StatsWorkerOptions): Promise<Running> {
+  const root = options.root ?? ROOT;
+  const args = [
+    ...(options.nodeArgs ?? []),
+    join(root, relative(ROOT, OPSQ_CLI)),
+    "worker",
+    join(root, relative(ROOT, STATS_ACTORS)),
+    "--concurrency",
+    "50",
+    ...(options.processes === undefined ? [] : ["--processes", String(options.processes)]),
+  ];
+  return spawnReady(args, consumerEnv(url, options), { readyLines: options.processes ?? 1 });
+}
+
+/** Starts one raw amqplib consumer (fixtures/raw-consumer.mjs); resolves once it consumes. */
+export function startRawConsumer(url: string, options: ConsumerOptions): Promise<Running> {
+  return spawnReady([...(options.nodeArgs ?? []), RAW_CONSUMER], consumerEnv(url, options), {
+    ready: /^ready$/,
+  });
+}
+
+function consumerEnv(url: string, options: ConsumerOptions): NodeJS.ProcessEnv {
+  return benchEnv(url, { BENCH_QUEUE: options.queue, BENCH_STATS: options.stats, ...options.env });
 }
 
 /** The environment of a benchmark subprocess: this one's, with the queue, broker and records path. */

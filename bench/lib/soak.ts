@@ -8,25 +8,8 @@
  * RSS steps up once at the start; the growth target is judged after the first 10 % (warm-up), and
  * the whole-drain comparison is reported too.
  */
-import { join } from "node:path";
-import {
-  type BenchContext,
-  declareFamily,
-  deleteFamilies,
-  rawPublish,
-  statsBody,
-  uniqueQueue,
-  waitEmpty,
-} from "./amqp.js";
-import {
-  assertAlive,
-  benchEnv,
-  OPSQ_CLI,
-  readRecords,
-  rssMb,
-  STATS_ACTORS,
-  spawnReady,
-} from "./processes.js";
+import { type BenchContext, deleteFamilies, prefilledStatsQueue, waitEmpty } from "./amqp.js";
+import { assertAlive, readRecords, rssMb, startStatsWorker } from "./processes.js";
 import { linearRegression, mean, sleep, wallClock } from "./stats.js";
 
 export interface SoakFigures {
@@ -58,17 +41,14 @@ export interface SoakFigures {
 }
 
 export async function measureSoak(context: BenchContext, messages: number): Promise<SoakFigures> {
-  const queue = uniqueQueue(context, "soak");
-  const stats = join(context.tmpdir, queue);
-  await declareFamily(context, queue);
-  const prefillStarted = performance.now();
-  await rawPublish(context, queue, messages, () => statsBody(queue));
-  const prefillSeconds = (performance.now() - prefillStarted) / 1000;
+  const { queue, stats, prefillSeconds } = await prefilledStatsQueue(context, "soak", messages);
   const slice = Math.floor(messages / 10);
-  const worker = await spawnReady(
-    ["--expose-gc", OPSQ_CLI, "worker", STATS_ACTORS, "--concurrency", "50"],
-    benchEnv(context.url, { BENCH_QUEUE: queue, BENCH_STATS: stats, BENCH_SLICE: String(slice) }),
-  );
+  const worker = await startStatsWorker(context.url, {
+    queue,
+    stats,
+    env: { BENCH_SLICE: String(slice) },
+    nodeArgs: ["--expose-gc"],
+  });
   const pid = worker.child.pid!;
   const rssReady = rssMb(pid);
   const samples: { at: number; rss: number }[] = [];

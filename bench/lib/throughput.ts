@@ -7,12 +7,12 @@
  *   (prefetch 100). Every process notes the time of every 500th message; merged, they give the rate
  *   after the first 10 % (start-up and JIT warm-up not counted). Also the CPU time per message.
  */
-import { join, relative } from "node:path";
 import { defineActor, RabbitmqBroker } from "opsq";
 import {
   type BenchContext,
   declareFamily,
   deleteFamilies,
+  prefilledStatsQueue,
   rawPublish,
   statsBody,
   uniqueQueue,
@@ -20,15 +20,12 @@ import {
 } from "./amqp.js";
 import {
   assertAlive,
-  benchEnv,
   mergeRecords,
-  OPSQ_CLI,
-  RAW_CONSUMER,
   ROOT,
   type Running,
   readRecords,
-  STATS_ACTORS,
-  spawnReady,
+  startRawConsumer,
+  startStatsWorker,
 } from "./processes.js";
 import { median, sleep } from "./stats.js";
 
@@ -129,21 +126,11 @@ async function startConsumers(
   stats: string,
   root: string,
 ): Promise<Running[]> {
-  const env = benchEnv(context.url, {
-    BENCH_QUEUE: queue,
-    BENCH_STATS: stats,
-    BENCH_PREFETCH: "100",
-    BENCH_SLICE: String(SLICE),
-  });
+  const options = { queue, stats, env: { BENCH_PREFETCH: "100", BENCH_SLICE: String(SLICE) } };
   if (kind === "opsq") {
-    const cli = join(root, relative(ROOT, OPSQ_CLI));
-    const actors = join(root, relative(ROOT, STATS_ACTORS));
-    const args = [cli, "worker", actors, "--concurrency", "50", "--processes", String(processes)];
-    return [await spawnReady(args, env, { readyLines: processes })];
+    return [await startStatsWorker(context.url, { ...options, processes, root })];
   }
-  return Promise.all(
-    Array.from({ length: processes }, () => spawnReady([RAW_CONSUMER], env, { ready: /^ready$/ })),
-  );
+  return Promise.all(Array.from({ length: processes }, () => startRawConsumer(context.url, options)));
 }
 
 /**
@@ -157,10 +144,7 @@ export async function drainOnce(
   count: number,
   root = ROOT,
 ): Promise<DrainRun> {
-  const queue = uniqueQueue(context, `drain-${kind}-${processes}`);
-  const stats = join(context.tmpdir, queue);
-  await declareFamily(context, queue);
-  await rawPublish(context, queue, count, () => statsBody(queue));
+  const { queue, stats } = await prefilledStatsQueue(context, `drain-${kind}-${processes}`, count);
   const running = await startConsumers(context, kind, processes, queue, stats, root);
   try {
     await waitEmpty(context, queue, assertAlive(running));

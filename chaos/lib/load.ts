@@ -10,9 +10,10 @@
 import { join } from "node:path";
 import { openProducerBroker, Producer } from "./producer.js";
 import { Admin, uniqueConnectionName, uniqueQueue } from "./rabbit.js";
-import { doneIds, readRecords, summarize } from "./records.js";
+import { doneIds, readRecords } from "./records.js";
 import { type ScenarioOptions, type ScenarioResult, Tally, until } from "./scenario.js";
-import { describeExit, FIXTURE_ACTORS, killLeftovers, WorkerProcess } from "./worker.js";
+import { FIXTURE_ACTORS, WorkerProcess } from "./worker.js";
+import { checkSurvived, cleanUp, stopWorker, tallyProduced } from "./wrap-up.js";
 
 /** What a fault gets to work with. */
 export interface FaultContext {
@@ -156,47 +157,27 @@ export async function runLoadWithFaults(
     );
     const worker = context.worker;
     if (load.workerMustSurvive) {
-      tally.check(
-        worker === first && first.running,
-        `the worker process exited during the faults (${first.exit ? describeExit(first.exit) : "replaced"})`,
-      );
+      checkSurvived(tally, first, worker);
     }
     if (drained && worker.running) {
       await load.afterDrain?.(context);
     }
     // Graceful stop: exit 0 within the shutdown timeout.
-    worker.signal("SIGTERM");
-    const exit = await worker.waitExit(35_000);
-    tally.check(
-      exit?.code === 0,
-      `after SIGTERM the worker ${exit ? `exited with ${describeExit(exit)}` : "did not exit within 35 s"}`,
-    );
-    const summary = summarize(readRecords(record), confirmedIds);
-    tally.sent = producer.sent;
-    tally.confirmed = producer.confirmed.size;
-    tally.processed = summary.processed;
-    tally.duplicates = summary.duplicates;
-    tally.lost = summary.lost.length;
-    tally.deadLettered = await admin.count(`${queue}.XQ`);
+    await stopWorker(tally, worker);
     tally.check(drained, `not every confirmed message was processed within ${load.drainTimeoutMs} ms`);
-    tally.check(
-      summary.lost.length === 0,
-      `${summary.lost.length} confirmed message(s) lost: ${summary.lost.slice(0, 3).join(", ")}`,
-    );
-    tally.check(tally.deadLettered === 0, `${tally.deadLettered} message(s) dead-lettered`);
-    const records = readRecords(record);
-    const redelivered = records.filter((line) => line.ev === "done" && line.redelivered).length;
+    const summary = tallyProduced(tally, producer, {
+      record,
+      deadLettered: await admin.count(`${queue}.XQ`),
+      exactlyOnce: false,
+    });
+    const redelivered = readRecords(record).filter((line) => line.ev === "done" && line.redelivered).length;
     tally.note(
       `${producer.failed.size} send(s) failed with an error (${producer.describeFailures()}); ${summary.unfinished} run(s) cut short by the faults; ${redelivered} redelivered message(s) run; ${summary.duplicates} duplicate run(s) (at-least-once)`,
     );
   } catch (error) {
     tally.fail("scenario aborted", error);
   } finally {
-    await killLeftovers();
-    await broker.close().catch(() => {});
-    for (const problem of await admin.cleanup()) {
-      tally.note(problem);
-    }
+    await cleanUp(tally, admin, broker);
   }
   return tally.result();
 }

@@ -8,7 +8,8 @@
  */
 import { type OpsCoreBed, openOpsCore } from "./ops-core.js";
 import { errorText, type ScenarioOptions, type ScenarioResult, sleep, Tally, until } from "./scenario.js";
-import { describeExit, killLeftovers, type WorkerProcess } from "./worker.js";
+import { killLeftovers, type WorkerProcess } from "./worker.js";
+import { checkSurvived, stopWorker } from "./wrap-up.js";
 
 /** What a fault gets. */
 export interface OpsFaultContext {
@@ -152,17 +153,9 @@ export async function runOpsCoreLoad(
     );
     const worker = context.worker;
     if (load.workerMustSurvive) {
-      tally.check(
-        worker === first && first.running,
-        `the worker process exited during the faults (${first.exit ? describeExit(first.exit) : "replaced"})`,
-      );
+      checkSurvived(tally, first, worker);
     }
-    worker.signal("SIGTERM");
-    const exit = await worker.waitExit(35_000);
-    tally.check(
-      exit?.code === 0,
-      `after SIGTERM the worker ${exit ? `exited with ${describeExit(exit)}` : "did not exit within 35 s"}`,
-    );
+    await stopWorker(tally, worker);
     tally.sent = sent;
     tally.confirmed = ids.length;
     tally.processed = ids.length - (counts.get("pending") ?? 0) - (counts.get("running") ?? 0);

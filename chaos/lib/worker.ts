@@ -8,30 +8,22 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { fileURLToPath } from "node:url";
+import {
+  type Exit,
+  type LogLine,
+  BIN as OPSQ_CLI,
+  parseLogLine,
+  REPO_ROOT,
+} from "../../packages/opsq/test/fixtures/cli/cli-process.js";
 
-/** The monorepo root. */
-export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-/** The built opsq CLI. */
-export const OPSQ_CLI = fileURLToPath(new URL("../../packages/opsq/dist/cli/main.js", import.meta.url));
+export type { Exit, LogLine };
+/** The monorepo root, and the built opsq CLI (the same as the CLI tests'). */
+export { OPSQ_CLI, REPO_ROOT };
 /** The chaos fixture actors. */
 export const FIXTURE_ACTORS = fileURLToPath(new URL("../fixtures/actors.mjs", import.meta.url));
 
 /** Variables a worker must get from the scenario, never from the developer's shell. */
 const OWN_VARIABLES = /^(DATABASE_|RABBITMQ_URL$|OPS_|AGENT_EXECUTION_TIMEOUT$|OPSQ_|CHAOS_)/;
-
-/** A pino JSON line. */
-export interface LogLine {
-  level: number;
-  msg: string;
-  pid: number;
-  [key: string]: unknown;
-}
-
-/** How a process ended, and how long after {@link WorkerProcess.signal} was last called. */
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
 
 const alive = new Set<WorkerProcess>();
 
@@ -75,12 +67,9 @@ export class WorkerProcess {
       const parts = this.#pending.split("\n");
       this.#pending = parts.pop()!;
       for (const part of parts) {
-        if (part.startsWith("{")) {
-          try {
-            this.#lines.push(JSON.parse(part) as LogLine);
-          } catch {
-            // not a log line
-          }
+        const line = parseLogLine(part);
+        if (line !== undefined) {
+          this.#lines.push(line);
         }
       }
       this.#notify();

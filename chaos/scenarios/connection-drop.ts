@@ -4,6 +4,7 @@
  * times while they work. Every `send()` ends in a confirmation or an error, the worker resumes
  * by itself and never exits, nothing confirmed is lost.
  */
+import { disturbAndAwaitRecovery, RECOVERED } from "../lib/faults.js";
 import { runLoadWithFaults } from "../lib/load.js";
 import { closeConnectionsNamed } from "../lib/rabbit.js";
 import { type Scenario, skipped } from "../lib/scenario.js";
@@ -27,22 +28,21 @@ export const scenario: Scenario = {
       durationMs: options.short ? 6_000 : 20_000,
       workerMustSurvive: true,
       drainTimeoutMs: 60_000,
-      async fault(context) {
-        const recoveredBefore = context.worker.count("RabbitMQ connection recovered");
-        const closed = await closeConnectionsNamed(context.connectionName);
-        context.tally.check(
-          closed >= 2,
-          `fault ${context.round}: closed ${closed} connection(s), expected the worker's and the producer's`,
-        );
-        await context.worker.waitFor(
-          () => context.worker.count("RabbitMQ connection recovered") > recoveredBefore,
-          "the worker to log its recovery",
-          20_000,
-        );
-      },
+      fault: (context) =>
+        disturbAndAwaitRecovery(
+          context,
+          async () => {
+            const closed = await closeConnectionsNamed(context.connectionName);
+            context.tally.check(
+              closed >= 2,
+              `fault ${context.round}: closed ${closed} connection(s), expected the worker's and the producer's`,
+            );
+          },
+          { what: "the worker to log its recovery", timeoutMs: 20_000 },
+        ),
       afterDrain(context) {
         const lost = context.worker.count("RabbitMQ connection lost; reconnecting");
-        const recovered = context.worker.count("RabbitMQ connection recovered");
+        const recovered = context.worker.count(RECOVERED);
         context.tally.check(
           lost === context.round && recovered === context.round,
           `the worker logged ${lost} loss(es) and ${recovered} recovery(ies) for ${context.round} fault(s): expected one of each per fault`,

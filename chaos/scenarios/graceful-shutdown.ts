@@ -8,7 +8,8 @@ import { openProducerBroker, Producer } from "../lib/producer.js";
 import { Admin, uniqueQueue } from "../lib/rabbit.js";
 import { doneIds, readRecords, summarize } from "../lib/records.js";
 import { type Scenario, Tally, until } from "../lib/scenario.js";
-import { describeExit, FIXTURE_ACTORS, killLeftovers, WorkerProcess } from "../lib/worker.js";
+import { describeExit, FIXTURE_ACTORS, WorkerProcess } from "../lib/worker.js";
+import { cleanUp, stopWorker, tallyProduced } from "../lib/wrap-up.js";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -109,43 +110,28 @@ export const scenario: Scenario = {
         60_000,
         200,
       );
-      last.signal("SIGTERM");
-      const lastExit = await last.waitExit(SHUTDOWN_TIMEOUT_MS + 5_000);
-      tally.check(
-        lastExit?.code === 0,
-        `the last worker ${lastExit ? `exited with ${describeExit(lastExit)}` : "did not exit"}`,
-      );
-      const records = readRecords(record);
-      const summary = summarize(records, ids);
+      await stopWorker(tally, last, { who: "the last worker", timeoutMs: SHUTDOWN_TIMEOUT_MS + 5_000 });
+      tally.check(drained, "not every message was processed");
+      tallyProduced(tally, producer, {
+        record,
+        deadLettered: await admin.count(`${queue}.XQ`),
+        exactlyOnce: true,
+      });
       const startsPerId = new Map<string, number>();
-      for (const line of records) {
+      for (const line of readRecords(record)) {
         if (line.ev === "start") {
           startsPerId.set(line.id, (startsPerId.get(line.id) ?? 0) + 1);
         }
       }
       const startedTwice = [...startsPerId.values()].filter((n) => n > 1).length;
-      tally.sent = producer.sent;
-      tally.confirmed = producer.confirmed.size;
-      tally.processed = summary.processed;
-      tally.duplicates = summary.duplicates;
-      tally.lost = summary.lost.length;
-      tally.deadLettered = await admin.count(`${queue}.XQ`);
-      tally.check(drained, "not every message was processed");
-      tally.check(summary.lost.length === 0, `${summary.lost.length} message(s) lost`);
-      tally.check(summary.duplicates === 0, `${summary.duplicates} message(s) run twice`);
       tally.check(startedTwice === 0, `${startedTwice} message(s) started twice`);
-      tally.check(tally.deadLettered === 0, `${tally.deadLettered} message(s) dead-lettered`);
       tally.note(
         `SIGTERM → exit took ${exitTimes.map((ms) => `${ms} ms`).join(", ")} (shutdown timeout ${SHUTDOWN_TIMEOUT_MS} ms)`,
       );
     } catch (error) {
       tally.fail("scenario aborted", error);
     } finally {
-      await killLeftovers();
-      await broker.close().catch(() => {});
-      for (const problem of await admin.cleanup()) {
-        tally.note(problem);
-      }
+      await cleanUp(tally, admin, broker);
     }
     return tally.result();
   },

@@ -12,7 +12,8 @@ import { openProducerBroker, Producer } from "../lib/producer.js";
 import { ADMIN_URL, Admin, rabbitmqctl, uniqueQueue } from "../lib/rabbit.js";
 import { readRecords, summarize } from "../lib/records.js";
 import { errorText, type Scenario, skipped, Tally, until } from "../lib/scenario.js";
-import { describeExit, FIXTURE_ACTORS, killLeftovers, WorkerProcess } from "../lib/worker.js";
+import { describeExit, FIXTURE_ACTORS, WorkerProcess } from "../lib/worker.js";
+import { cleanUp, stopWorker, tallyProduced } from "../lib/wrap-up.js";
 
 const CONSUMER_TIMEOUT_MS = 5_000;
 const MAX_HOLD_MS = 2_000;
@@ -134,21 +135,13 @@ export const scenario: Scenario = {
       const lateness = records.map((line) => line.at - (line.due ?? line.at));
       const closedChannels = worker.lines.filter((line) => line.msg === "RabbitMQ closed a consumer channel");
       tally.check(worker.running, `the worker exited (${worker.exit ? describeExit(worker.exit) : "?"})`);
-      worker.signal("SIGTERM");
-      const exit = await worker.waitExit(35_000);
-      tally.check(
-        exit?.code === 0,
-        `after SIGTERM the worker ${exit ? `exited with ${describeExit(exit)}` : "did not exit"}`,
-      );
-      const summary = summarize(readRecords(record), ids);
-      tally.sent = producer.sent;
-      tally.confirmed = producer.confirmed.size;
-      tally.processed = summary.processed;
-      tally.duplicates = summary.duplicates;
-      tally.lost = summary.lost.length;
-      tally.deadLettered = await admin.count(`${queue}.XQ`);
+      await stopWorker(tally, worker);
       tally.check(done, "not every delayed message ran");
-      tally.check(summary.duplicates === 0, `${summary.duplicates} delayed message(s) ran twice`);
+      tallyProduced(tally, producer, {
+        record,
+        deadLettered: await admin.count(`${queue}.XQ`),
+        exactlyOnce: true,
+      });
       tally.check(
         lateness.every((ms) => ms >= 0 && ms <= LATE_TOLERANCE_MS),
         `a message ran off time: lateness ${lateness.join(", ")} ms (allowed 0…${LATE_TOLERANCE_MS})`,
@@ -157,15 +150,13 @@ export const scenario: Scenario = {
         closedChannels.length === 0,
         `RabbitMQ closed ${closedChannels.length} worker channel(s): ${String(closedChannels[0]?.reason ?? "")}`,
       );
-      tally.check(tally.deadLettered === 0, `${tally.deadLettered} message(s) dead-lettered`);
       tally.note(
         `delays ${delays.map((ms) => ms / 1000).join(", ")} s; ran ${lateness.map((ms) => `+${ms}`).join(", ")} ms after due`,
       );
     } catch (error) {
       tally.fail("scenario aborted", error);
     } finally {
-      await killLeftovers();
-      await broker.close().catch(() => {});
+      await cleanUp(tally, admin, broker);
       if (old.size > 0) {
         try {
           await setEnv(old);
@@ -180,9 +171,6 @@ export const scenario: Scenario = {
             errorText(error),
           );
         }
-      }
-      for (const problem of await admin.cleanup()) {
-        tally.note(problem);
       }
     }
     return tally.result();

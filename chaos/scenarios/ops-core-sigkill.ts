@@ -3,6 +3,7 @@
  * tasks run, restarted each time. Every task ends `completed` exactly once in PostgreSQL
  * (counted by an audit trigger), none is left `running`, nothing is dead-lettered.
  */
+import { sigkillAndRestart } from "../lib/faults.js";
 import { runOpsCoreLoad } from "../lib/ops-load.js";
 import type { Scenario } from "../lib/scenario.js";
 
@@ -23,14 +24,6 @@ export const scenario: Scenario = {
       workerMustSurvive: false,
       drainTimeoutMs: 60_000,
       retrySubmissions: false,
-      async fault(context) {
-        context.worker.signal("SIGKILL");
-        const exit = await context.worker.waitExit(5_000);
-        context.tally.check(
-          exit?.signal === "SIGKILL",
-          `fault ${context.round}: the worker did not die of SIGKILL`,
-        );
-        await context.restart();
-      },
+      fault: sigkillAndRestart,
     }),
 };

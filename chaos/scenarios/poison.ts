@@ -9,9 +9,10 @@ import { join } from "node:path";
 import { Message } from "opsq";
 import { poisonCorpus } from "../lib/poison.js";
 import { Admin, uniqueQueue } from "../lib/rabbit.js";
-import { doneIds, readRecords, summarize } from "../lib/records.js";
+import { doneIds } from "../lib/records.js";
 import { type Scenario, Tally, until } from "../lib/scenario.js";
-import { describeExit, FIXTURE_ACTORS, killLeftovers, WorkerProcess } from "../lib/worker.js";
+import { describeExit, FIXTURE_ACTORS, WorkerProcess } from "../lib/worker.js";
+import { cleanUp, stopWorker, tallyRecords } from "../lib/wrap-up.js";
 
 /** The log lines of a dead-lettering, with where their reason is. */
 const DEAD_LETTER_LINES: Record<string, (line: Record<string, unknown>) => unknown> = {
@@ -92,29 +93,22 @@ export const scenario: Scenario = {
       });
       const fatal = worker.lines.filter((line) => line.level >= 60);
       tally.check(worker.running, `the worker exited (${worker.exit ? describeExit(worker.exit) : "?"})`);
-      worker.signal("SIGTERM");
-      const exit = await worker.waitExit(35_000);
-      tally.check(
-        exit?.code === 0,
-        `after SIGTERM the worker ${exit ? `exited with ${describeExit(exit)}` : "did not exit"}`,
-      );
-      const summary = summarize(readRecords(record), goodIds);
-      tally.sent = items.length;
-      tally.confirmed = items.length;
-      tally.processed = summary.processed;
-      tally.duplicates = summary.duplicates;
-      tally.deadLettered = deadLettered;
-      tally.lost = summary.lost.length + Math.max(0, poison.length - deadLettered);
+      await stopWorker(tally, worker);
       tally.check(
         settled,
         "the queue did not settle (every good message processed, every bad one dead-lettered) in time",
       );
-      tally.check(
-        deadLettered === poison.length,
-        `${deadLettered} dead letters in ${xq} for ${poison.length} malformed bodies`,
-      );
-      tally.check(summary.lost.length === 0, `${summary.lost.length} well-formed message(s) not processed`);
-      tally.check(summary.duplicates === 0, `${summary.duplicates} well-formed message(s) processed twice`);
+      const summary = tallyRecords(tally, {
+        record,
+        ids: goodIds,
+        sent: items.length,
+        confirmed: items.length,
+        deadLettered,
+        expectedDeadLetters: poison.length,
+        exactlyOnce: true,
+      });
+      // A malformed body that did not reach the .XQ is lost too.
+      tally.lost += Math.max(0, poison.length - deadLettered);
       tally.check(
         summary.processed === goodCount,
         `${summary.processed} well-formed messages processed, expected ${goodCount}`,
@@ -145,10 +139,7 @@ export const scenario: Scenario = {
     } catch (error) {
       tally.fail("scenario aborted", error);
     } finally {
-      await killLeftovers();
-      for (const problem of await admin.cleanup()) {
-        tally.note(problem);
-      }
+      await cleanUp(tally, admin);
     }
     return tally.result();
   },

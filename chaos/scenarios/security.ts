@@ -17,7 +17,8 @@ import { ConnectionFailedError, defineActor, Message, MessageTooLargeError, Rabb
 import { Admin, fileLogger, uniqueQueue } from "../lib/rabbit.js";
 import { readRecords } from "../lib/records.js";
 import { errorText, type Scenario, Tally, until } from "../lib/scenario.js";
-import { describeExit, FIXTURE_ACTORS, killLeftovers, WorkerProcess } from "../lib/worker.js";
+import { describeExit, FIXTURE_ACTORS, WorkerProcess } from "../lib/worker.js";
+import { cleanUp, stopWorker } from "../lib/wrap-up.js";
 
 /** Every file under `dir`, recursively. */
 function files(dir: string): string[] {
@@ -180,12 +181,7 @@ export const scenario: Scenario = {
         `${ran.length} run(s) recorded; expected only the registered actor's`,
       );
       tally.check(worker.running, "the worker exited");
-      worker.signal("SIGTERM");
-      const exit = await worker.waitExit(20_000);
-      tally.check(
-        exit?.code === 0,
-        `after SIGTERM the worker ${exit ? `exited with ${describeExit(exit)}` : "did not exit"}`,
-      );
+      await stopWorker(tally, worker, { timeoutMs: 20_000 });
       tally.sent = bodies.length;
       tally.confirmed = bodies.length;
       tally.processed = ran.length;
@@ -279,10 +275,7 @@ export const scenario: Scenario = {
       tally.fail("scenario aborted", error);
     } finally {
       process.off("unhandledRejection", onUnhandled);
-      await killLeftovers();
-      for (const problem of await admin.cleanup()) {
-        tally.note(problem);
-      }
+      await cleanUp(tally, admin);
     }
     return tally.result();
   },

@@ -2,6 +2,7 @@
  * Scenario 1 (opsq): `opsq worker` SIGKILLed several times mid-load, restarted each time.
  * Every confirmed message is processed at least once; nothing is dead-lettered.
  */
+import { sigkillAndRestart } from "../lib/faults.js";
 import { runLoadWithFaults } from "../lib/load.js";
 import type { Scenario } from "../lib/scenario.js";
 
@@ -21,15 +22,7 @@ export const scenario: Scenario = {
       durationMs: options.short ? 3_000 : 20_000,
       workerMustSurvive: false,
       drainTimeoutMs: 60_000,
-      async fault(context) {
-        // Mid-load: messages are running, buffered and unacked when the process dies.
-        context.worker.signal("SIGKILL");
-        const exit = await context.worker.waitExit(5_000);
-        context.tally.check(
-          exit?.signal === "SIGKILL",
-          `fault ${context.round}: the worker did not die of SIGKILL`,
-        );
-        await context.restart();
-      },
+      // Mid-load: messages are running, buffered and unacked when the process dies.
+      fault: sigkillAndRestart,
     }),
 };

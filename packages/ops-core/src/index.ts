@@ -60,6 +60,8 @@ export {
   agentTaskInputSchema,
   parseAgentTaskInput,
 } from "./agent-task-input.js";
+// Cancellation (where `ops-core cancel` and the worker keep message cancels)
+export { CANCELLATION_TABLE, cancellationTable, openCancellationBackend } from "./cancellation.js";
 export { classifyError, type ErrorClass } from "./classify-error.js";
 // Configuration and logging
 export {

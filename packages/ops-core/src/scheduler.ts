@@ -27,7 +27,8 @@ export interface SubmitTaskDeps {
   store: SchedulerStore;
   /**
    * Sends the task to the workers.
-   * @default `executeAgentTask.send(taskId)` from `ops-core/actors` (imported on first use)
+   * @default `enqueueTask(executeAgentTask, taskId)` from `ops-core/actors` (imported on first
+   *   use): the message id is the task id, so `ops-core cancel` can stop a running task
    */
   enqueue?: (taskId: string) => Promise<unknown>;
 }
@@ -66,6 +67,6 @@ export async function submitTask(request: SubmitTaskRequest, deps: SubmitTaskDep
 }
 
 async function enqueueWithActor(taskId: string): Promise<void> {
-  const { executeAgentTask } = await import("./actors/index.js");
-  await executeAgentTask.send(taskId);
+  const { enqueueTask, executeAgentTask } = await import("./actors/index.js");
+  await enqueueTask(executeAgentTask, taskId);
 }

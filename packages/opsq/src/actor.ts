@@ -7,6 +7,10 @@
  */
 import { type Broker, getBroker } from "./broker.js";
 import { ActorDefinitionError } from "./errors.js";
+import { isolate } from "./isolation/isolate.js";
+import { attachIsolationLifecycle } from "./isolation/lifecycle.js";
+import { type IsolationOptions, resolveIsolation } from "./isolation/options.js";
+import { runnerHandlers } from "./isolation/runtime.js";
 import { Message, type WireOptions } from "./message.js";
 import { type MessageOptions, type MiddlewareOptions, toWireOptions } from "./options.js";
 import { DEFAULT_QUEUE, isValidName, qName } from "./queue-names.js";
@@ -20,6 +24,14 @@ export interface ActorOptions extends MiddlewareOptions {
   queue?: string;
   /** The broker to register on. @default getBroker() */
   broker?: Broker;
+  /**
+   * Run the handler in a worker thread or child process of its own, killed when the attempt is
+   * aborted (time limit, worker shutdown, cancellation), so a handler that ignores its signal
+   * (a CPU loop, a stuck call) cannot keep a worker slot. Arguments and results cross as JSON.
+   * See docs/HARD-TIME-LIMITS.md.
+   * @default none: the handler runs in the worker's event loop
+   */
+  isolation?: IsolationOptions;
 }
 
 /** Options of {@link Actor.sendWithOptions}: arguments, a delay and per-message options. */
@@ -49,12 +61,15 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
   readonly broker: Broker;
   /** Middleware options given at definition (camelCase). */
   readonly options: Readonly<MiddlewareOptions>;
-  /** The handler. */
+  /** The handler the worker calls (for an isolated actor, one that runs it in a runner). */
   readonly fn: Handler<A, R>;
+  readonly #handler: Handler<A, R>;
 
   /** Use {@link defineActor}. */
   constructor(name: string, fn: Handler<A, R>, options: ActorOptions = {}) {
-    const { queue = DEFAULT_QUEUE, broker = getBroker(), ...middlewareOptions } = options;
+    const { queue = DEFAULT_QUEUE, broker = getBroker(), isolation, ...middlewareOptions } = options;
+    // Set inside an isolated runner, which imported the module to find this handler.
+    const runner = runnerHandlers();
     if (!isValidName(name)) {
       throw new ActorDefinitionError(
         `invalid actor name "${name}": use letters, digits, "_", "." or "-", not starting with a digit, "." or "-"`,
@@ -66,7 +81,8 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
       );
     }
     const accepted = broker.actorOptions;
-    for (const key of Object.keys(middlewareOptions)) {
+    // A runner's broker may lack the parent's custom middleware; the parent checked the options.
+    for (const key of runner === undefined ? Object.keys(middlewareOptions) : []) {
       if (!accepted.has(key) && !CORE_OPTIONS.has(key)) {
         throw new ActorDefinitionError(
           `actor "${name}": unknown option "${key}". Options accepted by this broker's middleware: ${[...accepted].sort().join(", ")}. Did you forget to add a middleware to the broker?`,
@@ -77,7 +93,17 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     this.queueName = queue;
     this.broker = broker;
     this.options = middlewareOptions;
-    this.fn = fn;
+    this.#handler = fn;
+    if (runner !== undefined) {
+      runner.set(name, fn as (...args: unknown[]) => unknown);
+      this.fn = fn;
+    } else if (isolation !== undefined) {
+      const resolved = resolveIsolation(name, isolation);
+      this.fn = isolate(name, resolved, middlewareOptions.throws) as Handler<A, R>;
+      attachIsolationLifecycle(broker);
+    } else {
+      this.fn = fn;
+    }
     broker.declareActor(this as unknown as Actor);
   }
 
@@ -112,9 +138,9 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     return this.broker.enqueue(this.messageWithOptions(options), { delayMs: options.delayMs ?? 0 });
   }
 
-  /** Calls the handler directly, in this process (for tests). */
+  /** Calls the handler directly, in this process, even for an isolated actor (for tests). */
   async call(...args: A): Promise<R> {
-    return await this.fn(...args);
+    return await this.#handler(...args);
   }
 }
 

@@ -19,8 +19,11 @@
  * │   └── SkipMessage
  * ├── Retry                 (control flow: retry with an optional delay)
  * ├── TimeLimitExceeded     (control flow: the attempt ran out of time)
+ * ├── RateLimitExceeded     (control flow: a rate limiter's limit was reached; retried)
  * ├── Shutdown              (control flow: the worker is shutting down)
+ * ├── MessageCancelled      (control flow: the message was cancelled; acked, never retried)
  * ├── UnrecoverableError    (fail at once, no retry)
+ * ├── IsolationError        (an isolated handler's runner failed: import, crash, exit)
  * └── ResultError           (reading a stored result)
  *     ├── ResultMissing     (no result stored (yet), or it expired)
  *     ├── ResultTimeout     (no result within the wait's timeout)
@@ -175,6 +178,27 @@ export class TimeLimitExceeded extends OpsqError {
   }
 }
 
+/**
+ * A rate limiter's limit was reached (`ConcurrentRateLimiter`, `WindowRateLimiter`). Like any
+ * other failure, and as in Dramatiq, Retries retries the message with backoff: it is not an
+ * {@link UnrecoverableError}.
+ */
+export class RateLimitExceeded extends OpsqError {
+  override name = "RateLimitExceeded";
+  /**
+   * @param key the limiter's key
+   * @param limit the limit that was reached
+   * @param message what was exceeded, in words
+   */
+  constructor(
+    readonly key: string,
+    readonly limit: number,
+    message = `rate limit of ${limit} reached for key ${JSON.stringify(key)}`,
+  ) {
+    super(message);
+  }
+}
+
 /** The worker is shutting down; given to actors declared with `notifyShutdown`. */
 export class Shutdown extends OpsqError {
   override name = "Shutdown";
@@ -183,9 +207,31 @@ export class Shutdown extends OpsqError {
   }
 }
 
+/**
+ * The message was cancelled (see the `Cancellation` middleware): a running attempt's signal is
+ * aborted with it. Not a failure of the actor: the message is acked, never retried nor
+ * dead-lettered, and its `onFailure` callback is not sent.
+ */
+export class MessageCancelled extends OpsqError {
+  override name = "MessageCancelled";
+  /** @param messageId the cancelled message */
+  constructor(readonly messageId: string) {
+    super(`message ${messageId} was cancelled`);
+  }
+}
+
 /** Thrown by an actor to fail the message at once, without retries. */
 export class UnrecoverableError extends OpsqError {
   override name = "UnrecoverableError";
+}
+
+/**
+ * An isolated actor's runner (worker thread or child process) could not run the attempt: the
+ * module failed to import or does not define the actor, the runner died (exit, crash, out of
+ * memory), or the result is not JSON. Retries treats it like any other failure.
+ */
+export class IsolationError extends OpsqError {
+  override name = "IsolationError";
 }
 
 /** Base class of the errors raised when reading a result (see the `Results` middleware). */

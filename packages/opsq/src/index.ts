@@ -42,6 +42,23 @@ export {
   type ReconnectOptions,
   type RequeueResult,
 } from "./brokers/rabbitmq.js";
+// Cancellation
+export {
+  type CancellationBackend,
+  type CancellationChanges,
+  type CancellationListener,
+  type CancellationSubscription,
+  type CancelledEntry,
+  DEFAULT_CANCEL_TTL_MS,
+} from "./cancellation/backend.js";
+export {
+  MemoryCancellationBackend,
+  type MemoryCancellationBackendOptions,
+} from "./cancellation/memory.js";
+export {
+  PostgresCancellationBackend,
+  type PostgresCancellationBackendOptions,
+} from "./cancellation/postgres.js";
 // Composition
 export { type Pipeline, pipeline } from "./composition.js";
 // Context
@@ -49,17 +66,36 @@ export { currentMessage, getContext } from "./context.js";
 // Errors
 export * from "./errors.js";
 export { Group, type GroupOptions, type GroupResults, type GroupWaitOptions, group } from "./group.js";
+// Isolation (hard time limits)
+export { IsolationLifecycle } from "./isolation/lifecycle.js";
+export type { IsolationMode, IsolationOptions } from "./isolation/options.js";
+export { closeIsolationPools } from "./isolation/pool.js";
 // Logging
 export { createLogger, getLogger, type Logger, type LoggerOptions, redactUrl, setLogger } from "./logger.js";
 // Messages
 export { Message, type MessageDict, type MessageFields, type WireOptions } from "./message.js";
 export { type ActorContext, MessageProxy } from "./message-proxy.js";
+// Metrics
+export { type MetricsServer, type MetricsServerOptions, startMetricsServer } from "./metrics/server.js";
 // Middleware
 export { AgeLimit, type AgeLimitOptions } from "./middleware/age-limit.js";
 export { Callbacks } from "./middleware/callbacks.js";
+export {
+  Cancellation,
+  type CancellationOptions,
+  type CancelOptions,
+  cancel,
+  cancellationBackendOf,
+  type MessageRef,
+} from "./middleware/cancellation.js";
 export { defaultMiddleware } from "./middleware/defaults.js";
 export type { AfterHook, BeforeHook, Middleware, Outcome } from "./middleware/middleware.js";
 export { Pipelines } from "./middleware/pipelines.js";
+export {
+  DEFAULT_DURATION_BUCKETS_MS,
+  Prometheus,
+  type PrometheusOptions,
+} from "./middleware/prometheus.js";
 export {
   getResult,
   type ReadResultOptions,
@@ -84,6 +120,22 @@ export {
 } from "./options.js";
 // Queue names
 export { DEFAULT_QUEUE, dqName, isValidName, qName, xqName } from "./queue-names.js";
+// Rate limits
+export type { BarrierWaitOptions, RateLimiterBackend } from "./rate-limits/backend.js";
+export { Barrier, type BarrierOptions, type BarrierWaitingOptions } from "./rate-limits/barrier.js";
+export { ConcurrentRateLimiter, type ConcurrentRateLimiterOptions } from "./rate-limits/concurrent.js";
+export { MemoryRateLimiterBackend, type MemoryRateLimiterBackendOptions } from "./rate-limits/memory.js";
+export {
+  PostgresRateLimiterBackend,
+  type PostgresRateLimiterBackendOptions,
+} from "./rate-limits/postgres.js";
+export {
+  type AcquireOptions,
+  type AcquireResult,
+  RateLimiter,
+  type Release,
+} from "./rate-limits/rate-limiter.js";
+export { WindowRateLimiter, type WindowRateLimiterOptions } from "./rate-limits/window.js";
 // Result backends
 export {
   BaseResultBackend,

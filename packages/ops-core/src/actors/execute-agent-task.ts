@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Actor, type Broker, defineActor } from "opsq";
+import { type Actor, type Broker, defineActor, type Message } from "opsq";
 
 /** The actor's name on the wire (`actor_name`). */
 export const EXECUTE_AGENT_TASK = "execute_agent_task";
@@ -60,4 +60,18 @@ export function defineExecuteAgentTask(options: ExecuteAgentTaskOptions): Execut
       timeLimitMs: options.agentTimeoutMs + TIME_LIMIT_GRACE_MS,
     },
   );
+}
+
+/**
+ * Sends a task to the workers with the task id as the message id, so that `ops-core cancel
+ * <task id>` can tell a worker running it to stop (opsq cancels messages by id). Use it
+ * instead of `actor.send(taskId)`.
+ *
+ * @example await enqueueTask(executeAgentTask, task.taskId);
+ */
+export function enqueueTask(
+  actor: ExecuteAgentTaskActor,
+  taskId: string,
+): Promise<Message<[taskId: string], void>> {
+  return actor.broker.enqueue(actor.message(taskId).copy({ messageId: taskId }));
 }

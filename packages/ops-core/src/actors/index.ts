@@ -6,7 +6,10 @@
  *    broker — and then `DATABASE_URL` must be set (or a runtime configured), so a misconfigured
  *    worker fails at start-up rather than on its first task, and the database pool is closed
  *    when the worker shuts down;
- * 2. registers {@link executeAgentTask} on it, with the queue and retry policy of `OPS_CORE_*`
+ * 2. with `DATABASE_URL`, adds opsq's `Cancellation` middleware on that database (see
+ *    `cancellation.ts`), so `ops-core cancel <task id>` aborts the attempt running the task and
+ *    a cancelled task's queued message is acked without running;
+ * 3. registers {@link executeAgentTask} on it, with the queue and retry policy of `OPS_CORE_*`
  *    and a time limit just above `AGENT_EXECUTION_TIMEOUT`.
  *
  * It is light: the database driver, drizzle, the openai SDK and zod load on the first task
@@ -14,18 +17,20 @@
  *
  * @example
  * ```ts
- * import { executeAgentTask } from "ops-core/actors";
- * await executeAgentTask.send(taskId); // prefer submitTask(), which stores the task first
+ * import { enqueueTask, executeAgentTask } from "ops-core/actors";
+ * await enqueueTask(executeAgentTask, taskId); // prefer submitTask(), which stores the task first
  * ```
  *
  * @module
  */
-import { type Broker, getBroker, hasBroker, RabbitmqBroker, setBroker } from "opsq";
+import { type Broker, Cancellation, getBroker, hasBroker, RabbitmqBroker, setBroker } from "opsq";
+import { openCancellationBackend } from "../cancellation.js";
 import { getConfig, requireDatabaseUrl } from "../config.js";
 import { defineExecuteAgentTask, type ExecuteAgentTaskActor } from "./execute-agent-task.js";
-import { closeTaskRuntime, isTaskRuntimeConfigured } from "./runtime.js";
+import { isTaskRuntimeConfigured } from "./runtime.js";
+import { taskRuntimeMiddleware } from "./runtime-middleware.js";
 
-export { EXECUTE_AGENT_TASK, type ExecuteAgentTaskActor } from "./execute-agent-task.js";
+export { EXECUTE_AGENT_TASK, type ExecuteAgentTaskActor, enqueueTask } from "./execute-agent-task.js";
 export {
   closeTaskRuntime,
   configureTaskRuntime,
@@ -39,8 +44,12 @@ function pickBroker(): Broker {
   if (hasBroker()) return getBroker();
   if (!isTaskRuntimeConfigured()) requireDatabaseUrl(config, "the ops-core worker (ops-core/actors)");
   const created = new RabbitmqBroker({ url: config.rabbitmqUrl });
-  // When the worker stops, close the database pool the first task opened.
-  created.addMiddleware({ name: "OpsCoreTaskRuntime", afterWorkerShutdown: () => closeTaskRuntime() });
+  const cancellation = config.databaseUrl
+    ? new Cancellation({ backend: openCancellationBackend(config, config.databaseUrl) })
+    : undefined;
+  created.addMiddleware(taskRuntimeMiddleware({ cancellation }));
+  // Registered last: its after hooks run first, so it stops listening before the pools close.
+  if (cancellation) created.addMiddleware(cancellation);
   setBroker(created);
   return created;
 }
@@ -48,7 +57,7 @@ function pickBroker(): Broker {
 /** The broker the actor is registered on (the worker CLI consumes from it). */
 export const broker: Broker = pickBroker();
 
-/** Runs one agent task: `executeAgentTask.send(taskId)`. See `process-agent-task.ts`. */
+/** Runs one agent task: `enqueueTask(executeAgentTask, taskId)`. See `process-agent-task.ts`. */
 export const executeAgentTask: ExecuteAgentTaskActor = defineExecuteAgentTask({
   broker,
   queue: config.actor.queue,

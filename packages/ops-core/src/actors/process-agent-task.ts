@@ -11,16 +11,21 @@
  *   first marked `failed` with the reason, so the dead-lettered message never leaves it `running`;
  * - an unexpected permanent error escaping `runTask` marks the task `failed` and dead-letters the
  *   message without retries;
- * - a worker shutdown that hands the message back leaves the task as it is (it is redelivered).
+ * - a worker shutdown that hands the message back leaves the task as it is (it is redelivered);
+ * - a cancel (`ops-core cancel`, or opsq's `cancel(<task id>)`) aborts the attempt: the task
+ *   ends `cancelled`, never `failed`, and the message is acked without a retry.
  *
  * @module
  */
 import { hostname } from "node:os";
-import { type ActorContext, getContext, UnrecoverableError } from "opsq";
+import { type ActorContext, getContext, type Logger, UnrecoverableError } from "opsq";
 import { classifyError } from "../classify-error.js";
 import { describeError } from "../describe-error.js";
 import { type RunTaskOutcome, runTask } from "../services/run-task.js";
 import { getTaskRuntime, type RuntimeTaskStore } from "./runtime.js";
+
+/** `error_message` of a task cancelled through its message. */
+export const CANCELLED_REASON = "Cancelled.";
 
 /** Recorded on the tasks this process claims: `<host>:<pid>`. */
 export const WORKER_ID = `${hostname()}:${process.pid}`;
@@ -81,9 +86,15 @@ async function settleFailure(
   settings: ProcessAgentTaskSettings,
 ): Promise<unknown> {
   const aborted = context.signal.aborted ? (context.signal.reason as unknown) : undefined;
-  if ((aborted as { name?: unknown } | undefined)?.name === "Shutdown") {
+  const abortName = (aborted as { name?: unknown } | undefined)?.name;
+  if (abortName === "Shutdown") {
     // The worker handed the message back: another delivery will claim the task again.
     return error;
+  }
+  if (abortName === "MessageCancelled") {
+    // Cancelled on purpose: opsq acks the message without a retry; the task ends cancelled.
+    await cancelTaskOf(taskId, context.logger, store);
+    return aborted;
   }
   const reason = describeError(aborted ?? error);
   const transient = aborted !== undefined || classifyError(error) === "transient";
@@ -112,6 +123,21 @@ async function settleFailure(
     );
   }
   return transient ? error : new UnrecoverableError(final, { cause: error });
+}
+
+/**
+ * Marks the task `cancelled` after its message was cancelled, unless it already is (as after
+ * `ops-core cancel`) or it is finished. Never throws: the message is acked either way.
+ */
+export async function cancelTaskOf(taskId: string, logger: Logger, store?: RuntimeTaskStore): Promise<void> {
+  try {
+    const target = store ?? (await getTaskRuntime()).store;
+    if (!target.cancelTask) return;
+    const cancelled = await target.cancelTask(taskId, CANCELLED_REASON);
+    logger.info({ taskId }, cancelled ? "task cancelled" : "task was already cancelled or finished");
+  } catch (error) {
+    logger.error({ taskId, error: describeError(error) }, "could not mark the cancelled task cancelled");
+  }
 }
 
 function messageMaxRetries(context: ActorContext): number | undefined {

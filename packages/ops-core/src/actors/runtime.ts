@@ -23,6 +23,11 @@ import type { JsonValue, Task } from "../task.js";
 export interface RuntimeTaskStore extends RunTaskStore {
   /** Marks a `pending`/`running` task `failed` (used when retries run out). */
   failTask(taskId: string, reason: string, result?: JsonValue): Promise<Task | null>;
+  /**
+   * Marks a `pending`/`running` task `cancelled` (used when its message was cancelled);
+   * without it, a cancelled task is left to `ops-core cancel`, which cancels it first.
+   */
+  cancelTask?(taskId: string, reason?: string): Promise<Task | null>;
 }
 
 /** What an embedding process may provide; anything omitted gets the default. */

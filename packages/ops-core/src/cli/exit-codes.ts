@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { CliError, type ExitCode as OpsqExitCode } from "opsq/cli";
 import { classifyError } from "../classify-error.js";
 import { describeError } from "../describe-error.js";
 import {
@@ -13,7 +14,10 @@ import {
   TaskValidationError,
 } from "../errors.js";
 
-/** Exit codes of `ops-core`. */
+/** An expected CLI failure: printed as one line, exits with its code (opsq's, shared by both CLIs). */
+export { CliError };
+
+/** Exit codes of `ops-core`: the numbers of `opsq worker`'s, with the meanings of this command. */
 export const ExitCode = {
   /** Done (for `submit --wait`: the task completed). */
   OK: 0,
@@ -23,22 +27,10 @@ export const ExitCode = {
   USAGE: 2,
   /** A service is unreachable (PostgreSQL, RabbitMQ) or the enqueue failed. */
   UNAVAILABLE: 3,
-} as const;
+} as const satisfies Record<string, OpsqExitCode>;
 
 /** One of {@link ExitCode}. */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
-
-/** An expected CLI failure: printed as one line, exits with its code. */
-export class CliError extends Error {
-  override name = "CliError";
-  /** @param message one line @param exitCode the code to exit with */
-  constructor(
-    message: string,
-    readonly exitCode: ExitCode,
-  ) {
-    super(message);
-  }
-}
 
 /** The exit code for `error`. */
 export function exitCodeOf(error: unknown): ExitCode {

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { AGENT_TASK_TYPE } from "../agent-task-input.js";
 import { TASK_STATUSES } from "../task.js";
+import { type CancelFlags, cancelCommand } from "./commands/cancel.js";
 import { demoCommand } from "./commands/demo.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { type ListFlags, listCommand, statusCommand } from "./commands/status.js";
@@ -21,7 +22,8 @@ RABBITMQ_URL, OPS_LLM_BASE_URL, OPS_LLM_API_KEY, OPS_LLM_MODEL, AGENT_EXECUTION_
 
 Exit codes:
   0  done (submit --wait: the task completed)
-  1  the task failed, --wait timed out, the task does not exist, or an unexpected error
+  1  the task failed, --wait timed out, the task does not exist (or, for cancel, is finished),
+     or an unexpected error
   2  bad input or configuration
   3  PostgreSQL or RabbitMQ unreachable, or the enqueue failed
 
@@ -29,6 +31,7 @@ Examples:
   $ ops-core migrate
   $ ops-core submit "What is 6 * 7?" --wait
   $ ops-core list --status failed --limit 20
+  $ ops-core cancel task_3f2a…
   $ ops-core demo`;
 
 /**
@@ -75,6 +78,15 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
     .description("print a task as JSON")
     .argument("<id>", "task id (task_…)")
     .action((id: string) => statusCommand(id, io));
+
+  program
+    .command("cancel")
+    .description(
+      "cancel a pending or running task: it ends `cancelled`; a worker running it stops at once (its LLM request is aborted)",
+    )
+    .argument("<id>", "task id (task_…)")
+    .option("--reason <text>", "stored as the task's error message", "Cancelled.")
+    .action((id: string, flags: CancelFlags) => cancelCommand(id, flags, io));
 
   program
     .command("list")

@@ -110,9 +110,12 @@ export async function runTask(taskId: string, deps: RunTaskDeps): Promise<RunTas
     completion = completionOf(run, deps.failOnToolError ?? true);
   } catch (error) {
     if (deps.signal?.aborted || classifyError(error) === "transient") {
+      const cancelled = (deps.signal?.reason as { name?: unknown } | undefined)?.name === "MessageCancelled";
       logger.warn(
         { ...log, error: describeError(error) },
-        "task interrupted by a transient error; it will be retried",
+        cancelled
+          ? "task run stopped: its message was cancelled"
+          : "task interrupted by a transient error; it will be retried",
       );
       throw error;
     }

@@ -3,11 +3,16 @@
  * Worker, storing tasks in embedded PGlite: what the unit tests of the actor run against.
  */
 import { randomBytes } from "node:crypto";
-import { type Message, Worker } from "opsq";
+import { type Cancellation, type Message, Worker } from "opsq";
 import { StubBroker } from "opsq/testing";
 import { pino } from "pino";
-import { defineExecuteAgentTask, type ExecuteAgentTaskActor } from "../../src/actors/execute-agent-task.js";
+import {
+  defineExecuteAgentTask,
+  type ExecuteAgentTaskActor,
+  enqueueTask,
+} from "../../src/actors/execute-agent-task.js";
 import { configureTaskRuntime, type RuntimeTaskStore, type TaskRuntime } from "../../src/actors/runtime.js";
+import { taskRuntimeMiddleware } from "../../src/actors/runtime-middleware.js";
 import type { LlmClient } from "../../src/agent/llm-client.js";
 import { submitTask } from "../../src/scheduler.js";
 import type { Task } from "../../src/task.js";
@@ -29,6 +34,8 @@ export interface ActorHarnessOptions {
   concurrency?: number;
   /** Extra runtime settings (tools, security). */
   runtime?: Partial<TaskRuntime>;
+  /** Adds ops-core's runtime middleware and this Cancellation middleware, as `ops-core/actors` does. */
+  cancellation?: Cancellation;
 }
 
 /** A running harness. */
@@ -54,6 +61,10 @@ export async function startActorHarness(options: ActorHarnessOptions): Promise<A
   const logs: LogRecord[] = [];
   const logger = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const broker = new StubBroker({ logger });
+  if (options.cancellation) {
+    broker.addMiddleware(taskRuntimeMiddleware({ cancellation: options.cancellation }));
+    broker.addMiddleware(options.cancellation);
+  }
   const queue = `agent_test_${randomBytes(4).toString("hex")}`;
   const actor = defineExecuteAgentTask({
     broker,
@@ -90,7 +101,7 @@ export async function startActorHarness(options: ActorHarnessOptions): Promise<A
         {
           store: options.store,
           enqueue: async (taskId) => {
-            message = await actor.send(taskId);
+            message = await enqueueTask(actor, taskId);
           },
         },
       );

@@ -5,7 +5,11 @@
  * `opsq worker ops-core/actors` subprocesses configured through their environment.
  */
 import type { RabbitmqBroker } from "opsq";
-import { defineExecuteAgentTask, type ExecuteAgentTaskActor } from "../../src/actors/execute-agent-task.js";
+import {
+  defineExecuteAgentTask,
+  type ExecuteAgentTaskActor,
+  enqueueTask,
+} from "../../src/actors/execute-agent-task.js";
 import { type OpenedTaskStore, openTaskStore } from "../../src/db/open-task-store.js";
 import type { TaskStore } from "../../src/db/task-store.js";
 import { submitTask } from "../../src/scheduler.js";
@@ -52,7 +56,7 @@ export interface Producer {
   readonly queue: string;
   readonly broker: RabbitmqBroker;
   readonly actor: ExecuteAgentTaskActor;
-  /** `submitTask` with the actor's `send` as the enqueue. */
+  /** `submitTask` sending through the actor (`enqueueTask`: the message id is the task id). */
   submit(goalOrRequest: string | SubmitTaskRequest): Promise<Task>;
 }
 
@@ -107,7 +111,7 @@ export async function openE2e(): Promise<E2eContext> {
             typeof goalOrRequest === "string"
               ? { taskType: "agent_task", inputData: { goal: goalOrRequest } }
               : goalOrRequest,
-            { store: opened.store, enqueue: (taskId) => actor.send(taskId) },
+            { store: opened.store, enqueue: (taskId) => enqueueTask(actor, taskId) },
           ),
       };
     },

@@ -39,12 +39,13 @@ Environment:
   OPSQ_LOG_LEVEL      log level when --log-level is not given
   OPSQ_MAX_HOLD_MS    longest a delayed message is held unacked before it is re-parked in its
                       .DQ (default 900000, 15 min); keep it under RabbitMQ's consumer_timeout
+  OPSQ_CANCEL_URL     cancellation store when --cancel-url is not given (worker and cancel)
 
 Exit codes:
   0  stopped cleanly (first SIGTERM/SIGINT: finish in-flight messages, then exit)
   1  killed (second signal) or crashed
   2  a module could not be imported or registered no actors, or a bad argument
-  3  the broker could not be reached at start-up
+  3  the broker (or the --cancel-url database) could not be reached at start-up
 
 Examples:
   $ opsq worker ops-core/actors
@@ -98,6 +99,19 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         .default("info")
         .env("OPSQ_LOG_LEVEL"),
     )
+    .option(
+      "--metrics-port <port>",
+      "serve Prometheus metrics on http://<host>:<port>/metrics (0: a free port, logged); with --processes, the supervisor serves their sum",
+      portNumber,
+    )
+    .option("--metrics-host <host>", "address the metrics server binds (default: 0.0.0.0, every interface)")
+    .addOption(
+      new Option(
+        "--cancel-url <url>",
+        "PostgreSQL URL of the cancellation table: adds the Cancellation middleware (see `opsq cancel`)",
+      ).env("OPSQ_CANCEL_URL"),
+    )
+    .option("--cancel-table <name>", "table of cancels (default: opsq_cancellations)")
     .addHelpText("after", EXIT_CODES_HELP)
     .action(async (modules: string[], flags: Record<string, unknown>) => {
       const options: WorkerCliOptions = {
@@ -108,7 +122,14 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         brokerUrl: flags.brokerUrl as string | undefined,
         shutdownTimeoutMs: flags.shutdownTimeout as number,
         logLevel: flags.logLevel as string,
+        metricsPort: flags.metricsPort as number | undefined,
+        metricsHost: flags.metricsHost as string | undefined,
+        cancelUrl: flags.cancelUrl as string | undefined,
+        cancelTable: flags.cancelTable as string | undefined,
       };
+      if (options.metricsHost !== undefined && options.metricsPort === undefined) {
+        throw new CliError("--metrics-host needs --metrics-port", ExitCode.IMPORT_ERROR);
+      }
       code = await worker(options, args, context);
     });
 
@@ -165,6 +186,30 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
       );
     });
 
+  program
+    .command("cancel")
+    .description(
+      "Cancel messages by id: one still queued or delayed will not run; a running one has its signal aborted. None is retried. Workers need --cancel-url (or the Cancellation middleware) on the same table.",
+    )
+    .argument("<message-ids...>", "ids of the messages to cancel")
+    .addOption(
+      new Option("--cancel-url <url>", "PostgreSQL URL of the cancellation table").env("OPSQ_CANCEL_URL"),
+    )
+    .option("--cancel-table <name>", "table of cancels (default: opsq_cancellations)")
+    .option("--ttl <ms>", "how long the cancel is kept (default: 604800000, 7 days)", wholeNumber(1))
+    .action(async (messageIds: string[], flags: Record<string, unknown>) => {
+      const { runCancel } = await import("./cancel-command.js");
+      code = await runCancel(
+        {
+          messageIds,
+          url: flags.cancelUrl as string | undefined,
+          table: flags.cancelTable as string | undefined,
+          ttlMs: flags.ttl as number | undefined,
+        },
+        { writeOut },
+      );
+    });
+
   try {
     await program.parseAsync(args, { from: "user" });
     return code;
@@ -190,6 +235,9 @@ function worker(options: WorkerCliOptions, args: readonly string[], context: Cli
       stop,
       force: context.force ?? new AbortController().signal,
       logger: createLogger({ level: options.logLevel }).child({ supervisor: true }),
+      ...(options.metricsPort === undefined
+        ? {}
+        : { metrics: { port: options.metricsPort, host: options.metricsHost } }),
     });
   }
   return runWorker(options, {
@@ -197,6 +245,7 @@ function worker(options: WorkerCliOptions, args: readonly string[], context: Cli
     stop,
     onReady: context.onReady,
     logBindings: workerProcess === undefined ? undefined : { process: workerProcess },
+    metricsOverIpc: workerProcess !== undefined,
   });
 }
 
@@ -208,6 +257,15 @@ function wholeNumber(min: number): (value: string) => number {
     }
     return n;
   };
+}
+
+// A TCP port: 0 (any free port) to 65535.
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > 65_535) {
+    throw new InvalidArgumentError("expected a port number from 0 to 65535.");
+  }
+  return n;
 }
 
 function readVersion(): string {

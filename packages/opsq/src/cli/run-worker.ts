@@ -38,6 +38,14 @@ export interface WorkerCliOptions {
   shutdownTimeoutMs: number;
   /** pino level. */
   logLevel: string;
+  /** Serve Prometheus metrics on this port (0: any free port). @default no metrics */
+  metricsPort?: number;
+  /** Address the metrics server binds. @default "0.0.0.0" */
+  metricsHost?: string;
+  /** PostgreSQL URL of the cancellation table: adds the Cancellation middleware. @default no cancellation */
+  cancelUrl?: string;
+  /** Table of cancels. @default "opsq_cancellations" */
+  cancelTable?: string;
 }
 
 /** What a worker process needs from its surroundings. */
@@ -50,6 +58,8 @@ export interface WorkerRunContext {
   logBindings?: Record<string, unknown>;
   /** Called once the worker consumes. */
   onReady?: () => void;
+  /** With metrics on: a supervisor serves them, so answer its IPC requests instead of listening. */
+  metricsOverIpc?: boolean;
 }
 
 /**
@@ -65,11 +75,36 @@ export async function runWorker(options: WorkerCliOptions, context: WorkerRunCon
   process.env.OPSQ_LOG_LEVEL = options.logLevel;
   const root = createLogger({ level: options.logLevel });
   setLogger(context.logBindings ? root.child(context.logBindings) : root);
-  const logger = getLogger();
 
   const maxHoldMs = readMaxHold(process.env[MAX_HOLD_ENV]);
   const { broker } = await loadModules(options.modules, context.cwd);
   const queues = selectQueues(broker, options.queues);
+  const metrics =
+    options.metricsPort === undefined ? undefined : await enableMetrics(broker, options, context);
+  let closeCancellation: (() => Promise<void>) | undefined;
+  try {
+    if (options.cancelUrl !== undefined) {
+      const { addCancellation } = await import("./cancel-command.js");
+      const store = { url: options.cancelUrl, table: options.cancelTable };
+      closeCancellation = await addCancellation(broker, store, getLogger());
+    }
+    return await consume(broker, queues, maxHoldMs, options, context, metrics?.url);
+  } finally {
+    await metrics?.close();
+    await closeCancellation?.();
+  }
+}
+
+// Connects, then consumes until asked to stop.
+async function consume(
+  broker: Broker,
+  queues: string[],
+  maxHoldMs: number | undefined,
+  options: WorkerCliOptions,
+  context: WorkerRunContext,
+  metricsUrl: string | undefined,
+): Promise<ExitCode> {
+  const logger = getLogger();
   if (context.stop.aborted) {
     return ExitCode.OK;
   }
@@ -103,6 +138,7 @@ export async function runWorker(options: WorkerCliOptions, context: WorkerRunCon
       queues,
       concurrency: options.concurrency,
       broker: describeBroker(broker),
+      ...(metricsUrl === undefined ? {} : { metrics: metricsUrl }),
     },
     "worker ready",
   );
@@ -116,6 +152,23 @@ export async function runWorker(options: WorkerCliOptions, context: WorkerRunCon
     logger.warn({ err: error }, "could not close the broker cleanly");
   }
   return ExitCode.OK;
+}
+
+// --metrics-port: the Prometheus middleware and its server, imported only then (prom-client is not loaded otherwise).
+async function enableMetrics(broker: Broker, options: WorkerCliOptions, context: WorkerRunContext) {
+  const { enableWorkerMetrics } = await import("../metrics/worker-metrics.js");
+  try {
+    return await enableWorkerMetrics(broker, {
+      port: options.metricsPort!,
+      host: options.metricsHost,
+      overIpc: context.metricsOverIpc === true,
+      logger: getLogger(),
+    });
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error), ExitCode.IMPORT_ERROR, {
+      cause: error,
+    });
+  }
 }
 
 // OPSQ_MAX_HOLD_MS: unset or empty keeps the Worker's default; anything else must be a whole number ≥ 1.

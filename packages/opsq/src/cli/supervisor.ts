@@ -7,7 +7,8 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import type { Logger } from "../logger.js";
-import { ExitCode } from "./exit-codes.js";
+import type { AggregatedMetrics } from "../metrics/supervisor-metrics.js";
+import { CliError, ExitCode } from "./exit-codes.js";
 
 /** Set (to the process index, from 1) in the environment of each forked worker process. */
 export const WORKER_PROCESS_ENV = "OPSQ_WORKER_PROCESS";
@@ -32,6 +33,8 @@ export interface SuperviseOptions {
   maxRestarts?: number;
   /** First restart delay, doubled at each restart in a row. @default 500 */
   restartDelayMs?: number;
+  /** Serve the sum of the worker processes' Prometheus metrics here. @default no metrics */
+  metrics?: { port: number; host?: string };
 }
 
 interface Slot {
@@ -48,8 +51,12 @@ const MAX_RESTART_DELAY_MS = 10_000;
 /** A process that ran this long after becoming ready starts a fresh restart count. */
 const HEALTHY_AFTER_MS = 60_000;
 
-/** Runs the worker processes; resolves with the worst exit code once all have exited. */
-export function supervise(options: SuperviseOptions): Promise<number> {
+/**
+ * Runs the worker processes; resolves with the worst exit code once all have exited.
+ *
+ * @throws CliError (exit code 2) when the metrics port cannot be bound
+ */
+export async function supervise(options: SuperviseOptions): Promise<number> {
   const { logger, stop, force } = options;
   const maxRestarts = options.maxRestarts ?? 5;
   const restartDelayMs = options.restartDelayMs ?? 500;
@@ -61,8 +68,14 @@ export function supervise(options: SuperviseOptions): Promise<number> {
     exitCode: ExitCode.OK,
   }));
   let stopping = false;
+  const metrics =
+    options.metrics === undefined
+      ? undefined
+      : await serveMetrics(options.metrics, logger, () =>
+          slots.flatMap((slot) => (slot.ready && slot.child !== undefined ? [slot.child] : [])),
+        );
 
-  return new Promise((resolve) => {
+  const code = await new Promise<number>((resolve) => {
     const finishIfDone = () => {
       if (stopping && slots.every((slot) => slot.child === undefined && slot.timer === undefined)) {
         resolve(Math.max(...slots.map((slot) => slot.exitCode)));
@@ -98,6 +111,7 @@ export function supervise(options: SuperviseOptions): Promise<number> {
       child.on("error", (error) => logger.error({ err: error, process: slot.index }, "worker process error"));
       child.on("exit", (code, signal) => {
         slot.child = undefined;
+        metrics?.retire(child);
         // A process we asked to stop before it could install its handlers dies of that signal: a clean stop.
         const exitCode = code ?? (stopping && signal === "SIGTERM" ? ExitCode.OK : ExitCode.KILLED);
         if (stopping) {
@@ -150,4 +164,22 @@ export function supervise(options: SuperviseOptions): Promise<number> {
       stopAll();
     }
   });
+  await metrics?.close();
+  return code;
+}
+
+// --metrics-port: one endpoint summing the worker processes' metrics, imported only then.
+async function serveMetrics(
+  options: { port: number; host?: string },
+  logger: Logger,
+  processes: () => ChildProcess[],
+): Promise<AggregatedMetrics> {
+  const { serveAggregatedMetrics } = await import("../metrics/supervisor-metrics.js");
+  try {
+    return await serveAggregatedMetrics({ ...options, processes, logger });
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error), ExitCode.IMPORT_ERROR, {
+      cause: error,
+    });
+  }
 }

@@ -4,13 +4,15 @@
  * @module
  */
 import type { Broker } from "../broker.js";
+import { MessageCancelled } from "../errors.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { actorNameOf, getOption } from "../options.js";
 import type { Middleware, Outcome } from "./middleware.js";
 
 /**
  * After a success, sends `(messageDict, result)` to the `onSuccess` actor; after
- * each failed attempt, sends `(messageDict, { type, message })` to `onFailure`.
+ * each failed attempt, sends `(messageDict, { type, message })` to `onFailure` — except a
+ * cancelled one ({@link MessageCancelled}): a cancel is not a failure of the actor.
  */
 export class Callbacks implements Middleware {
   readonly name = "Callbacks";
@@ -27,7 +29,7 @@ export class Callbacks implements Middleware {
       return undefined;
     }
     const name = actorNameOf(getOption(proxy.message, actor?.options, "onFailure"));
-    if (name !== undefined) {
+    if (name !== undefined && !(outcome.error instanceof MessageCancelled)) {
       const { name: type, message } = outcome.error;
       return send(() => broker.getActor(name).send(proxy.message.asDict(), { type, message }));
     }

@@ -1,8 +1,9 @@
 /**
  * Helpers for tests against a live RabbitMQ: unique queue names, a
  * skip-locally-fail-in-CI availability check, a raw amqplib admin connection
- * (publish raw bytes, read queues, delete queues), `rabbitmqctl`, a bounded
- * poll, a log capture and a middleware stack with short backoffs.
+ * (publish raw bytes, read queues, delete queues), a test bed of brokers and
+ * workers closed after each test, `rabbitmqctl`, a bounded poll, a log capture
+ * and a middleware stack with short backoffs.
  *
  * @module
  */
@@ -14,15 +15,13 @@ import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import amqp, { type Channel, type ChannelModel, type GetMessage, type Options } from "amqplib";
 import { pino } from "pino";
+import { RabbitmqBroker, type RabbitmqBrokerOptions } from "../../src/brokers/rabbitmq.js";
 import { type Logger, redactUrl } from "../../src/logger.js";
-import { AgeLimit } from "../../src/middleware/age-limit.js";
-import { Callbacks } from "../../src/middleware/callbacks.js";
+import { defaultMiddleware } from "../../src/middleware/defaults.js";
 import type { Middleware } from "../../src/middleware/middleware.js";
-import { Pipelines } from "../../src/middleware/pipelines.js";
 import { Retries } from "../../src/middleware/retries.js";
-import { ShutdownNotifications } from "../../src/middleware/shutdown-notifications.js";
-import { TimeLimit } from "../../src/middleware/time-limit.js";
 import { dqName, qName, xqName } from "../../src/queue-names.js";
+import { Worker, type WorkerOptions } from "../../src/worker.js";
 
 /** The RabbitMQ the integration tests use. */
 export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
@@ -64,14 +63,9 @@ export async function requireRabbitmq(): Promise<boolean> {
 
 /** The default middleware stack with millisecond backoffs, so retries happen within a test. */
 export function testMiddleware(): Middleware[] {
-  return [
-    new AgeLimit(),
-    new TimeLimit(),
-    new ShutdownNotifications(),
-    new Callbacks(),
-    new Pipelines(),
-    new Retries({ minBackoffMs: 50, maxBackoffMs: 200 }),
-  ];
+  return defaultMiddleware().map((middleware) =>
+    middleware instanceof Retries ? new Retries({ minBackoffMs: 50, maxBackoffMs: 200 }) : middleware,
+  );
 }
 
 /** A raw amqplib connection, for what tests do behind opsq's back. */
@@ -168,6 +162,99 @@ export class RabbitAdmin {
     }
     this.#families.clear();
     await this.#model.close();
+  }
+}
+
+/** Defaults of the brokers and workers a {@link RabbitTestBed} makes. */
+export interface RabbitTestBedDefaults {
+  /** Over the bed's own: the test RabbitMQ, {@link testMiddleware} and a captured logger. */
+  broker?: RabbitmqBrokerOptions;
+  worker?: WorkerOptions;
+}
+
+/**
+ * The vitest hooks a {@link RabbitTestBed} registers with, passed in by the test file (this
+ * module does not import vitest: the chaos suite loads it too).
+ */
+export interface TestHooks {
+  beforeAll(hook: () => Promise<void>): void;
+  afterEach(hook: () => Promise<void>): void;
+  afterAll(hook: () => Promise<void>): void;
+}
+
+/**
+ * What the RabbitMQ test files share, as a pytest fixture would: the admin connection (opened
+ * before the file's tests, deleting the queues it handed out after them), and the brokers and
+ * workers of one test, stopped and closed after it.
+ */
+export class RabbitTestBed {
+  readonly #defaults: RabbitTestBedDefaults;
+  #admin: RabbitAdmin | undefined;
+  readonly #workers: Worker[] = [];
+  readonly #brokers: RabbitmqBroker[] = [];
+  readonly #deferred: (() => Promise<void>)[] = [];
+
+  private constructor(defaults: RabbitTestBedDefaults) {
+    this.#defaults = defaults;
+  }
+
+  /**
+   * A test bed for the enclosing `describe`:
+   * `const rabbit = RabbitTestBed.use({ beforeAll, afterEach, afterAll })`.
+   */
+  static use(hooks: TestHooks, defaults: RabbitTestBedDefaults = {}): RabbitTestBed {
+    const bed = new RabbitTestBed(defaults);
+    hooks.beforeAll(async () => {
+      bed.#admin = await RabbitAdmin.open();
+    });
+    hooks.afterEach(() => bed.#afterEach());
+    hooks.afterAll(async () => {
+      await bed.#admin?.cleanup();
+    });
+    return bed;
+  }
+
+  /** The admin connection (open from `beforeAll` on). */
+  get admin(): RabbitAdmin {
+    if (this.#admin === undefined) {
+      throw new Error("the RabbitMQ admin connection is not open: use it inside a test");
+    }
+    return this.#admin;
+  }
+
+  /** A broker on the test RabbitMQ, closed after the test; `options` go over the defaults. */
+  broker(options: RabbitmqBrokerOptions = {}): RabbitmqBroker {
+    const broker = new RabbitmqBroker({
+      url: RABBITMQ_URL,
+      middleware: testMiddleware(),
+      logger: captureLogger().logger,
+      ...this.#defaults.broker,
+      ...options,
+    });
+    this.#brokers.push(broker);
+    return broker;
+  }
+
+  /** Starts a worker on `broker`, stopped after the test; `options` go over the defaults. */
+  async startWorker(broker: RabbitmqBroker, options: WorkerOptions = {}): Promise<Worker> {
+    const worker = new Worker(broker, { ...this.#defaults.worker, ...options });
+    this.#workers.push(worker);
+    await worker.start();
+    return worker;
+  }
+
+  /** Runs `close` after the test, once its workers and brokers are done (a proxy's, say); last deferred, first run. */
+  defer(close: () => Promise<void>): void {
+    this.#deferred.push(close);
+  }
+
+  /** Stops the test's workers, then closes its brokers, then runs what was deferred. */
+  async #afterEach(): Promise<void> {
+    await Promise.all(this.#workers.splice(0).map((worker) => worker.stop()));
+    await Promise.all(this.#brokers.splice(0).map((broker) => broker.close()));
+    for (const close of this.#deferred.splice(0).reverse()) {
+      await close();
+    }
   }
 }
 

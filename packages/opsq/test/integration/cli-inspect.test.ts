@@ -8,17 +8,8 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defineActor } from "../../src/actor.js";
 import type { DeadLetter, QueueInspection } from "../../src/brokers/rabbitmq.js";
-import { RabbitmqBroker } from "../../src/brokers/rabbitmq.js";
-import { Worker } from "../../src/worker.js";
 import { CliProcess, ensureBuilt, FIXTURES, killLeftovers } from "../fixtures/cli/cli-process.js";
-import {
-  captureLogger,
-  RABBITMQ_URL,
-  RabbitAdmin,
-  requireRabbitmq,
-  testMiddleware,
-  waitFor,
-} from "../helpers/rabbitmq.js";
+import { RABBITMQ_URL, RabbitTestBed, requireRabbitmq, waitFor } from "../helpers/rabbitmq.js";
 
 const available = await requireRabbitmq();
 
@@ -27,46 +18,19 @@ function opsq(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe.runIf(available)("opsq queues and opsq dead-letters", () => {
-  let admin: RabbitAdmin;
-  const brokers: RabbitmqBroker[] = [];
-  const workers: Worker[] = [];
+  const rabbit = RabbitTestBed.use(
+    { beforeAll, afterEach, afterAll },
+    { worker: { shutdownTimeoutMs: 2_000 } },
+  );
 
-  beforeAll(async () => {
-    ensureBuilt();
-    admin = await RabbitAdmin.open();
-  });
+  beforeAll(() => ensureBuilt());
 
-  afterEach(async () => {
-    await killLeftovers();
-    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
-    await Promise.all(brokers.splice(0).map((broker) => broker.close()));
-  });
-
-  afterAll(async () => {
-    await admin?.cleanup();
-  });
-
-  function makeBroker(): RabbitmqBroker {
-    const broker = new RabbitmqBroker({
-      url: RABBITMQ_URL,
-      middleware: testMiddleware(),
-      logger: captureLogger().logger,
-    });
-    brokers.push(broker);
-    return broker;
-  }
-
-  async function startWorker(broker: RabbitmqBroker): Promise<Worker> {
-    const worker = new Worker(broker, { shutdownTimeoutMs: 2_000 });
-    workers.push(worker);
-    await worker.start();
-    return worker;
-  }
+  afterEach(() => killLeftovers());
 
   it("counts ready, delayed and dead-lettered messages; lists dead letters with their reason; --requeue moves them back for a worker", async () => {
     // Given an actor that fails (once retried, then dead-lettered) while `failing` is set
-    const broker = makeBroker();
-    const queue = admin.queue("inspect");
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue("inspect");
     let failing = true;
     const processed: string[] = [];
     const flaky = defineActor(
@@ -79,9 +43,11 @@ describe.runIf(available)("opsq queues and opsq dead-letters", () => {
       },
       { queue, broker, maxRetries: 1 },
     );
-    const worker = await startWorker(broker);
+    const worker = await rabbit.startWorker(broker);
     const dead = [await flaky.send("alpha"), await flaky.send("beta", { note: "x" })];
-    await waitFor(async () => (await admin.count(`${queue}.XQ`)) === 2, { message: "two dead letters" });
+    await waitFor(async () => (await rabbit.admin.count(`${queue}.XQ`)) === 2, {
+      message: "two dead letters",
+    });
     await worker.stop();
     // And, with no worker running, one ready message and one delayed by a minute
     const ready = await flaky.send("gamma");
@@ -124,7 +90,7 @@ describe.runIf(available)("opsq queues and opsq dead-letters", () => {
     expect(listing.stdout).toContain('inspect_flaky("beta", {"note":"x"})');
     expect(listing.stdout).toContain(`died: rejected in ${queue} ×1 at `);
     expect(listing.stdout).toContain("error: Error: cannot process alpha: upstream said no");
-    expect(await admin.count(`${queue}.XQ`)).toBe(2);
+    expect(await rabbit.admin.count(`${queue}.XQ`)).toBe(2);
 
     // And --json gives the decoded messages, --limit caps them
     const json = await opsq(["dead-letters", queue, "--json", "--limit", "1"]);
@@ -141,7 +107,7 @@ describe.runIf(available)("opsq queues and opsq dead-letters", () => {
       error: `Error: cannot process ${word}: upstream said no`,
       deaths: [{ reason: "rejected", queue, count: 1 }],
     });
-    expect(await admin.count(`${queue}.XQ`)).toBe(2);
+    expect(await rabbit.admin.count(`${queue}.XQ`)).toBe(2);
 
     // When requeueing them
     const requeue = await opsq(["dead-letters", queue, "--requeue"]);
@@ -149,19 +115,19 @@ describe.runIf(available)("opsq queues and opsq dead-letters", () => {
     expect(requeue.stdout.trim()).toBe(`moved 2 dead-lettered message(s) from ${queue}.XQ back to ${queue}`);
 
     // Then they are back in q, next to the ready one
-    expect(await admin.count(`${queue}.XQ`)).toBe(0);
-    expect(await admin.count(queue)).toBe(3);
+    expect(await rabbit.admin.count(`${queue}.XQ`)).toBe(0);
+    expect(await rabbit.admin.count(queue)).toBe(3);
 
     // And a worker, the cause fixed, processes them
     failing = false;
-    await startWorker(broker);
+    await rabbit.startWorker(broker);
     await waitFor(() => processed.length === 3, { message: "the requeued and ready messages ran" });
     expect(processed.sort()).toEqual(["alpha", "beta", "gamma"]);
     expect(ready.messageId).toBeDefined();
   });
 
   it("--module lists the queues of the modules' actors", async () => {
-    const queue = admin.queue("inspect-mod");
+    const queue = rabbit.admin.queue("inspect-mod");
     const result = await opsq(["queues", "--module", join(FIXTURES, "rabbit-actors.js"), "--json"], {
       OPSQ_TEST_QUEUE: queue,
     });

@@ -9,17 +9,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defineActor } from "../../src/actor.js";
-import { RabbitmqBroker } from "../../src/brokers/rabbitmq.js";
-import { Worker } from "../../src/worker.js";
-import {
-  captureLogger,
-  loadFixture,
-  RABBITMQ_URL,
-  RabbitAdmin,
-  requireRabbitmq,
-  testMiddleware,
-  waitFor,
-} from "../helpers/rabbitmq.js";
+import { loadFixture, RabbitTestBed, requireRabbitmq, waitFor } from "../helpers/rabbitmq.js";
 
 const available = await requireRabbitmq();
 
@@ -48,22 +38,7 @@ function prepare(
 }
 
 describe.runIf(available)("Dramatiq golden messages on RabbitMQ", () => {
-  let admin: RabbitAdmin;
-  const brokers: RabbitmqBroker[] = [];
-  const workers: Worker[] = [];
-
-  beforeAll(async () => {
-    admin = await RabbitAdmin.open();
-  });
-
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
-    await Promise.all(brokers.splice(0).map((broker) => broker.close()));
-  });
-
-  afterAll(async () => {
-    await admin?.cleanup();
-  });
+  const rabbit = RabbitTestBed.use({ beforeAll, afterEach, afterAll });
 
   it("has the eight recorded cases", () => {
     expect(Object.keys(cases).sort()).toEqual(
@@ -82,14 +57,8 @@ describe.runIf(available)("Dramatiq golden messages on RabbitMQ", () => {
 
   it("processes every case with the actors Python defined, and dead-letters the exhausted one unchanged", async () => {
     // Given opsq actors named as the Python harness's, on a priority queue
-    const broker = new RabbitmqBroker({
-      url: RABBITMQ_URL,
-      maxPriority: 10,
-      middleware: testMiddleware(),
-      logger: captureLogger().logger,
-    });
-    brokers.push(broker);
-    const queue = admin.queue();
+    const broker = rabbit.broker({ maxPriority: 10 });
+    const queue = rabbit.admin.queue();
     const calls: { actor: string; args: unknown[] }[] = [];
     const record =
       (actor: string) =>
@@ -119,11 +88,9 @@ describe.runIf(available)("Dramatiq golden messages on RabbitMQ", () => {
     // When every recorded body is published as Python published it
     const prepared = Object.fromEntries(Object.entries(cases).map(([name, c]) => [name, prepare(c, queue)]));
     for (const { body, routingKey, priority } of Object.values(prepared)) {
-      await admin.publishRaw(routingKey, body, priority === undefined ? {} : { priority });
+      await rabbit.admin.publishRaw(routingKey, body, priority === undefined ? {} : { priority });
     }
-    const worker = new Worker(broker, { concurrency: 4 });
-    workers.push(worker);
-    await worker.start();
+    await rabbit.startWorker(broker, { concurrency: 4 });
 
     // Then each ran as it did in Python
     await waitFor(() => calls.length === 10 && calls.filter((c) => c.actor === "report").length === 2, {
@@ -155,7 +122,7 @@ describe.runIf(available)("Dramatiq golden messages on RabbitMQ", () => {
     });
 
     // And the exhausted message is dead-lettered byte for byte as it was published, with x-death
-    const dead = await admin.takeAll(`${queue}.XQ`);
+    const dead = await rabbit.admin.takeAll(`${queue}.XQ`);
     expect(dead).toHaveLength(1);
     expect(dead[0]!.content.toString()).toBe(prepared.retries_exhausted_in_xq!.body);
     expect(dead[0]!.properties.headers?.["x-death"]?.[0]).toMatchObject({ reason: "rejected", queue });
@@ -163,34 +130,27 @@ describe.runIf(available)("Dramatiq golden messages on RabbitMQ", () => {
 
   it("dead-letters every case for actors it does not know, byte for byte, and keeps consuming", async () => {
     // Given a worker that knows none of the fixture's actors
-    const broker = new RabbitmqBroker({
-      url: RABBITMQ_URL,
-      middleware: testMiddleware(),
-      logger: captureLogger().logger,
-    });
-    brokers.push(broker);
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const seen: string[] = [];
     const other = defineActor("other", (text: string) => void seen.push(text), { queue, broker });
-    const worker = new Worker(broker, { concurrency: 2 });
-    workers.push(worker);
-    await worker.start();
+    await rabbit.startWorker(broker, { concurrency: 2 });
 
     // When the recorded bodies that are due now arrive
     const due = Object.values(cases).filter((c) => c.body.options.eta === undefined);
     expect(due).toHaveLength(6);
     const bodies = due.map((c) => prepare(c, queue).body);
     for (const body of bodies) {
-      await admin.publishRaw(queue, body);
+      await rabbit.admin.publishRaw(queue, body);
     }
     await other.send("still here");
 
     // Then each is in the .XQ unchanged, rejected from the queue, and the worker still runs its actor
     await waitFor(() => seen.length === 1, { message: "the known actor ran" });
-    await waitFor(async () => (await admin.count(`${queue}.XQ`)) === due.length, {
+    await waitFor(async () => (await rabbit.admin.count(`${queue}.XQ`)) === due.length, {
       message: "six dead letters",
     });
-    const dead = await admin.takeAll(`${queue}.XQ`);
+    const dead = await rabbit.admin.takeAll(`${queue}.XQ`);
     expect(dead.map((message) => message.content.toString()).sort()).toEqual(bodies.slice().sort());
     for (const message of dead) {
       expect(message.properties.headers?.["x-death"]?.[0]).toMatchObject({

@@ -4,60 +4,28 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defineActor } from "../../src/actor.js";
-import { RabbitmqBroker } from "../../src/brokers/rabbitmq.js";
 import { ConnectionClosedError, PublishError, QueueJoinTimeoutError } from "../../src/errors.js";
 import { Worker } from "../../src/worker.js";
-import {
-  captureLogger,
-  RABBITMQ_URL,
-  RabbitAdmin,
-  requireRabbitmq,
-  testMiddleware,
-  waitFor,
-} from "../helpers/rabbitmq.js";
+import { RabbitTestBed, requireRabbitmq, waitFor } from "../helpers/rabbitmq.js";
 
 const available = await requireRabbitmq();
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe.runIf(available)("RabbitmqBroker: publishing", () => {
-  let admin: RabbitAdmin;
-  const brokers: RabbitmqBroker[] = [];
-
-  function makeBroker(options: { maxPriority?: number; confirmTimeoutMs?: number } = {}): RabbitmqBroker {
-    const broker = new RabbitmqBroker({
-      url: RABBITMQ_URL,
-      middleware: testMiddleware(),
-      logger: captureLogger().logger,
-      ...options,
-    });
-    brokers.push(broker);
-    return broker;
-  }
-
-  beforeAll(async () => {
-    admin = await RabbitAdmin.open();
-  });
-
-  afterEach(async () => {
-    await Promise.all(brokers.splice(0).map((broker) => broker.close()));
-  });
-
-  afterAll(async () => {
-    await admin?.cleanup();
-  });
+  const rabbit = RabbitTestBed.use({ beforeAll, afterEach, afterAll });
 
   it("publishes Dramatiq's seven keys with Python-compatible types, persistent, without a priority", async () => {
     // Given an actor on a fresh queue
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const probe = defineActor("wire_probe", (_a: number, _b: string) => {}, { queue, broker });
 
     // When sending, with kwargs too
     const sent = await probe.sendWithOptions({ args: [1, "two"], kwargs: { k: { x: 1 } } });
 
     // Then the raw message is what Python Dramatiq would publish
-    const [raw, ...others] = await admin.takeAll(queue);
+    const [raw, ...others] = await rabbit.admin.takeAll(queue);
     expect(others).toHaveLength(0);
     expect(raw!.fields.routingKey).toBe(queue);
     expect(raw!.fields.exchange).toBe("");
@@ -87,15 +55,15 @@ describe.runIf(available)("RabbitmqBroker: publishing", () => {
   });
 
   it("publishes a delayed message to q.DQ with queue_name q.DQ and an integer eta", async () => {
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const probe = defineActor("wire_probe", (_n: number) => {}, { queue, broker });
     const before = Date.now();
 
     await probe.sendWithOptions({ args: [2], delayMs: 60_000 });
 
-    expect(await admin.count(queue)).toBe(0);
-    const [raw] = await admin.takeAll(`${queue}.DQ`);
+    expect(await rabbit.admin.count(queue)).toBe(0);
+    const [raw] = await rabbit.admin.takeAll(`${queue}.DQ`);
     expect(raw!.properties.deliveryMode).toBe(2);
     const body = JSON.parse(raw!.content.toString("utf8")) as {
       queue_name: string;
@@ -107,14 +75,14 @@ describe.runIf(available)("RabbitmqBroker: publishing", () => {
   });
 
   it("sets the AMQP priority only when broker_priority is given, and keeps it in the body", async () => {
-    const broker = makeBroker({ maxPriority: 10 });
-    const queue = admin.queue();
+    const broker = rabbit.broker({ maxPriority: 10 });
+    const queue = rabbit.admin.queue();
     const probe = defineActor("wire_probe_prio", (_n: number) => {}, { queue, broker });
 
     await probe.sendWithOptions({ args: [3], brokerPriority: 5 });
     await probe.send(4);
 
-    const [withPriority, without] = await admin.takeAll(queue);
+    const [withPriority, without] = await rabbit.admin.takeAll(queue);
     expect(withPriority!.properties.priority).toBe(5);
     expect(JSON.parse(withPriority!.content.toString()).options).toEqual({ broker_priority: 5 });
     expect(without!.properties.priority).toBeUndefined();
@@ -123,11 +91,11 @@ describe.runIf(available)("RabbitmqBroker: publishing", () => {
 
   it("rejects with PublishError when RabbitMQ returns the message because its queue is gone", async () => {
     // Given a queue declared by the broker, then deleted behind its back
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const probe = defineActor("wire_probe", () => {}, { queue, broker });
     await probe.send();
-    await admin.deleteFamily(queue);
+    await rabbit.admin.deleteFamily(queue);
 
     // When sending again (the broker believes the queue exists), then the send fails loudly
     const error = await probe.send().then(
@@ -140,26 +108,26 @@ describe.runIf(available)("RabbitmqBroker: publishing", () => {
 
     // And the next send declares the queue again and goes through
     await probe.send();
-    expect(await admin.count(queue)).toBe(1);
+    expect(await rabbit.admin.count(queue)).toBe(1);
   });
 
   it("pipelines many sends; every resolved send is in the queue", async () => {
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const probe = defineActor("wire_probe", (_n: number) => {}, { queue, broker });
 
     const sent = await Promise.all(Array.from({ length: 2_000 }, (_, i) => probe.send(i)));
 
     expect(new Set(sent.map((message) => message.messageId)).size).toBe(2_000);
-    await waitFor(async () => (await admin.count(queue)) === 2_000, {
+    await waitFor(async () => (await rabbit.admin.count(queue)) === 2_000, {
       message: "2000 messages in the queue",
     });
   });
 
   it("close() settles every pending send: those that resolved are in the queue, the others failed", async () => {
     // Given many sends in flight
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const probe = defineActor("wire_probe", (_n: number) => {}, { queue, broker });
     await broker.declareQueueOnServer(queue);
     const sends = Array.from({ length: 5_000 }, (_, i) => probe.send(i));
@@ -182,20 +150,20 @@ describe.runIf(available)("RabbitmqBroker: publishing", () => {
         ).toBe(true);
       }
     }
-    expect(await admin.count(queue)).toBeGreaterThanOrEqual(confirmed);
+    expect(await rabbit.admin.count(queue)).toBeGreaterThanOrEqual(confirmed);
     await expect(probe.send(-1)).rejects.toBeInstanceOf(ConnectionClosedError);
   });
 
   it("counts, flushes and joins a queue family", async () => {
     // Given two ready messages, one delayed, one dead letter
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const seen: number[] = [];
     const probe = defineActor("wire_probe", (n: number) => void seen.push(n), { queue, broker });
     await probe.send(1);
     await probe.send(2);
     await probe.sendWithOptions({ args: [3], delayMs: 60_000 });
-    await admin.publishRaw(`${queue}.XQ`, "dead");
+    await rabbit.admin.publishRaw(`${queue}.XQ`, "dead");
     expect(await broker.getQueueCounts(queue)).toEqual({ ready: 2, delayed: 1, deadLettered: 1 });
 
     // When joining with no worker, then it times out

@@ -9,15 +9,12 @@ import { defineActor } from "../../src/actor.js";
 import { RabbitmqBroker, type RabbitmqBrokerOptions } from "../../src/brokers/rabbitmq.js";
 import { BrokerError, InequivalentQueueError } from "../../src/errors.js";
 import type { MessageDict } from "../../src/message.js";
-import { Worker } from "../../src/worker.js";
 import {
-  captureLogger,
   hasRabbitmqctl,
   RABBITMQ_URL,
-  RabbitAdmin,
+  RabbitTestBed,
   rabbitmqctl,
   requireRabbitmq,
-  testMiddleware,
   waitFor,
 } from "../helpers/rabbitmq.js";
 
@@ -41,43 +38,19 @@ describe("RabbitmqBroker quorum options", () => {
 });
 
 describe.runIf(available)("RabbitmqBroker with quorum queues", () => {
-  let admin: RabbitAdmin;
-  const brokers: RabbitmqBroker[] = [];
-  const workers: Worker[] = [];
-
-  function makeBroker(options: RabbitmqBrokerOptions = {}): RabbitmqBroker {
-    const broker = new RabbitmqBroker({
-      url: RABBITMQ_URL,
-      middleware: testMiddleware(),
-      logger: captureLogger().logger,
-      queueType: "quorum",
-      ...options,
-    });
-    brokers.push(broker);
-    return broker;
-  }
-
-  beforeAll(async () => {
-    admin = await RabbitAdmin.open();
-  });
-
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
-    await Promise.all(brokers.splice(0).map((broker) => broker.close()));
-  });
-
-  afterAll(async () => {
-    await admin?.cleanup();
-  });
+  const rabbit = RabbitTestBed.use(
+    { beforeAll, afterEach, afterAll },
+    { broker: { queueType: "quorum" }, worker: { shutdownTimeoutMs: 2_000 } },
+  );
 
   it.runIf(withRabbitmqctl)(
     "declares q, q.DQ and q.XQ as quorum queues; x-delivery-limit on q only; classic stays Dramatiq's",
     async () => {
       // Given a quorum family with a delivery limit, and a classic one
-      const quorum = admin.queue("quorum");
-      const classic = admin.queue("classic");
-      await makeBroker({ deliveryLimit: 3 }).declareQueueOnServer(quorum);
-      await makeBroker({ queueType: "classic" }).declareQueueOnServer(classic);
+      const quorum = rabbit.admin.queue("quorum");
+      const classic = rabbit.admin.queue("classic");
+      await rabbit.broker({ deliveryLimit: 3 }).declareQueueOnServer(quorum);
+      await rabbit.broker({ queueType: "classic" }).declareQueueOnServer(classic);
 
       // When listing them
       // (the JSON formatter lists arguments as [name, AMQP type, value] triples)
@@ -119,13 +92,11 @@ describe.runIf(available)("RabbitmqBroker with quorum queues", () => {
   );
 
   it("sends and processes a message, and a delayed one, on quorum queues", async () => {
-    const broker = makeBroker();
-    const queue = admin.queue("quorum");
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue("quorum");
     const results: number[] = [];
     const add = defineActor("q_add", (x: number, y: number) => void results.push(x + y), { queue, broker });
-    const worker = new Worker(broker, { shutdownTimeoutMs: 2_000 });
-    workers.push(worker);
-    await worker.start();
+    await rabbit.startWorker(broker);
 
     await add.send(1, 2);
     await add.sendWithOptions({ args: [20, 22], delayMs: 300 });
@@ -138,8 +109,8 @@ describe.runIf(available)("RabbitmqBroker with quorum queues", () => {
 
   it("deliveryLimit: RabbitMQ dead-letters a message handed back more than N times", async () => {
     // Given a quorum queue with a delivery limit of 2, and a message on it
-    const broker = makeBroker({ deliveryLimit: 2 });
-    const queue = admin.queue("poison");
+    const broker = rabbit.broker({ deliveryLimit: 2 });
+    const queue = rabbit.admin.queue("poison");
     const poison = defineActor("q_poison", () => {}, { queue, broker });
     const sent = await poison.send();
 
@@ -154,7 +125,7 @@ describe.runIf(available)("RabbitmqBroker with quorum queues", () => {
           channel.nack(message, false, true);
         }
       });
-      await waitFor(async () => (await admin.count(`${queue}.XQ`)) === 1, {
+      await waitFor(async () => (await rabbit.admin.count(`${queue}.XQ`)) === 1, {
         message: "the message dead-lettered",
       });
     } finally {
@@ -166,14 +137,18 @@ describe.runIf(available)("RabbitmqBroker with quorum queues", () => {
     const [dead] = await broker.readDeadLetters(queue);
     expect(dead).toMatchObject({ messageId: sent.messageId, actor: "q_poison" });
     expect(dead!.deaths[0]).toMatchObject({ reason: "delivery_limit", queue });
-    const [raw] = await admin.takeAll(`${queue}.XQ`);
+    const [raw] = await rabbit.admin.takeAll(`${queue}.XQ`);
     expect((JSON.parse(raw!.content.toString()) as MessageDict).message_id).toBe(sent.messageId);
   });
 
   it("a classic queue in the way is an InequivalentQueueError naming x-queue-type", async () => {
-    const queue = admin.queue("quorum");
-    await admin.declare(queue, { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": `${queue}.XQ` });
-    const error = await makeBroker()
+    const queue = rabbit.admin.queue("quorum");
+    await rabbit.admin.declare(queue, {
+      "x-dead-letter-exchange": "",
+      "x-dead-letter-routing-key": `${queue}.XQ`,
+    });
+    const error = await rabbit
+      .broker()
       .declareQueueOnServer(queue)
       .then(
         () => undefined,
@@ -186,7 +161,7 @@ describe.runIf(available)("RabbitmqBroker with quorum queues", () => {
 
   it("a quorum queue RabbitMQ refuses to create is a one-line BrokerError saying so", async () => {
     // Given a name RabbitMQ refuses (the reserved amq. prefix), standing in for a server without quorum queues
-    const broker = makeBroker();
+    const broker = rabbit.broker();
     const error = await broker.declareQueueOnServer("amq.opsq-quorum-refused").then(
       () => undefined,
       (thrown: unknown) => thrown,
@@ -199,7 +174,7 @@ describe.runIf(available)("RabbitmqBroker with quorum queues", () => {
     expect((error as Error).message).not.toContain("\n");
 
     // And the broker keeps working
-    const other = admin.queue("quorum");
+    const other = rabbit.admin.queue("quorum");
     await broker.declareQueueOnServer(other);
     expect(await broker.getQueueCounts(other)).toEqual({ ready: 0, delayed: 0, deadLettered: 0 });
   });

@@ -7,20 +7,17 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, defineActor } from "../../src/actor.js";
-import { RabbitmqBroker, type RabbitmqBrokerOptions } from "../../src/brokers/rabbitmq.js";
+import type { RabbitmqBroker } from "../../src/brokers/rabbitmq.js";
 import { PublishError } from "../../src/errors.js";
-import { Worker } from "../../src/worker.js";
 import {
   captureLogger,
   closeConnectionsNamed,
   hasRabbitmqctl,
   LEVEL,
   type LogLine,
-  RABBITMQ_URL,
-  RabbitAdmin,
+  RabbitTestBed,
   requireRabbitmq,
   startFlakyProxy,
-  testMiddleware,
   uniqueQueue,
   waitFor,
 } from "../helpers/rabbitmq.js";
@@ -64,52 +61,46 @@ function produce(actor: Actor<[number], void>) {
 }
 
 describe.runIf(available)("RabbitmqBroker: connection recovery", () => {
-  let admin: RabbitAdmin;
-  const closers: (() => Promise<void>)[] = [];
+  const rabbit = RabbitTestBed.use(
+    { beforeAll, afterEach, afterAll },
+    { broker: { reconnect: { initialDelayMs: 50, maxDelayMs: 500 } } },
+  );
 
-  function makeBroker(options: RabbitmqBrokerOptions): RabbitmqBroker {
-    const broker = new RabbitmqBroker({
-      middleware: testMiddleware(),
-      reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
-      ...options,
-    });
-    closers.push(() => broker.close());
-    return broker;
+  /**
+   * "probe" sent from `producer` and run by a worker on `consumer`, which records each label in
+   * `seen`; resolves once a first message ("before") has run.
+   */
+  async function probeBetween(
+    producer: RabbitmqBroker,
+    consumer: RabbitmqBroker,
+    queue: string,
+  ): Promise<{ probe: Actor<[label: string], void>; seen: string[] }> {
+    const seen: string[] = [];
+    const probe = defineActor("probe", (_label: string) => {}, { queue, broker: producer });
+    defineActor("probe", (label: string) => void seen.push(label), { queue, broker: consumer });
+    await rabbit.startWorker(consumer);
+    await probe.send("before");
+    await waitFor(() => seen.includes("before"), { message: "the first message ran" });
+    return { probe, seen };
   }
-
-  beforeAll(async () => {
-    admin = await RabbitAdmin.open();
-  });
-
-  afterEach(async () => {
-    for (const close of closers.splice(0).reverse()) {
-      await close();
-    }
-  });
-
-  afterAll(async () => {
-    await admin?.cleanup();
-  });
 
   it.runIf(withRabbitmqctl)(
     "survives the server closing its connections while producing and consuming",
     async () => {
       // Given a producer and a worker on their own brokers, under a connection name only this test uses
       const connectionName = uniqueQueue("opsq-recovery");
-      const queue = admin.queue();
+      const queue = rabbit.admin.queue();
       const producerLog = captureLogger();
       const workerLog = captureLogger();
-      const producer = makeBroker({ url: RABBITMQ_URL, connectionName, logger: producerLog.logger });
-      const consumer = makeBroker({ url: RABBITMQ_URL, connectionName, logger: workerLog.logger });
+      const producer = rabbit.broker({ connectionName, logger: producerLog.logger });
+      const consumer = rabbit.broker({ connectionName, logger: workerLog.logger });
       const runs = new Map<number, number>();
       const sink = defineActor("sink", (_n: number) => {}, { queue, broker: producer });
       defineActor("sink", (n: number) => void runs.set(n, (runs.get(n) ?? 0) + 1), {
         queue,
         broker: consumer,
       });
-      const worker = new Worker(consumer, { concurrency: 8 });
-      closers.push(() => worker.stop());
-      await worker.start();
+      await rabbit.startWorker(consumer, { concurrency: 8 });
       const production = produce(sink);
       await waitFor(() => runs.size >= 100, { message: "100 messages processed before the outage" });
 
@@ -148,17 +139,15 @@ describe.runIf(available)("RabbitmqBroker: connection recovery", () => {
 
   it("subscribes again when its queue is deleted under a running worker", async () => {
     // Given a worker consuming a queue
-    const queue = admin.queue();
+    const queue = rabbit.admin.queue();
     const log = captureLogger();
-    const broker = makeBroker({ url: RABBITMQ_URL, logger: log.logger });
+    const broker = rabbit.broker({ logger: log.logger });
     const seen: string[] = [];
     const probe = defineActor("probe", (label: string) => void seen.push(label), { queue, broker });
-    const worker = new Worker(broker);
-    closers.push(() => worker.stop());
-    await worker.start();
+    await rabbit.startWorker(broker);
 
     // When someone deletes the queue family
-    await admin.deleteFamily(queue);
+    await rabbit.admin.deleteFamily(queue);
 
     // Then RabbitMQ cancels both consumers, they declare the queues again and subscribe again
     await waitFor(
@@ -170,7 +159,7 @@ describe.runIf(available)("RabbitmqBroker: connection recovery", () => {
     await waitFor(
       async () => {
         // Until they are declared again, checkQueue fails with 404.
-        const consumers = await admin
+        const consumers = await rabbit.admin
           .withChannel(async (channel) => [
             (await channel.checkQueue(queue)).consumerCount,
             (await channel.checkQueue(`${queue}.DQ`)).consumerCount,
@@ -189,19 +178,13 @@ describe.runIf(available)("RabbitmqBroker: connection recovery", () => {
   it("reconnects with backoff while the server is unreachable; sends made meanwhile wait and succeed", async () => {
     // Given a producer and a worker connected through a proxy
     const proxy = await startFlakyProxy();
-    closers.push(() => proxy.close());
-    const queue = admin.queue();
+    rabbit.defer(() => proxy.close());
     const producerLog = captureLogger();
-    const producer = makeBroker({ url: proxy.url, logger: producerLog.logger });
-    const consumer = makeBroker({ url: proxy.url, logger: captureLogger().logger });
-    const seen: string[] = [];
-    const probe = defineActor("probe", (_label: string) => {}, { queue, broker: producer });
-    defineActor("probe", (label: string) => void seen.push(label), { queue, broker: consumer });
-    const worker = new Worker(consumer);
-    closers.push(() => worker.stop());
-    await worker.start();
-    await probe.send("before");
-    await waitFor(() => seen.includes("before"), { message: "the first message ran" });
+    const { probe, seen } = await probeBetween(
+      rabbit.broker({ url: proxy.url, logger: producerLog.logger }),
+      rabbit.broker({ url: proxy.url }),
+      rabbit.admin.queue(),
+    );
 
     // When the server goes away for a second, and a message is sent meanwhile
     proxy.outage(1_000);
@@ -236,19 +219,13 @@ describe.runIf(available)("RabbitmqBroker: connection recovery", () => {
   it("detects a silent network black hole by heartbeats and resumes consuming", async () => {
     // Given a worker whose connection goes through a proxy, with 1 s heartbeats
     const proxy = await startFlakyProxy();
-    closers.push(() => proxy.close());
-    const queue = admin.queue();
+    rabbit.defer(() => proxy.close());
     const log = captureLogger();
-    const producer = makeBroker({ url: RABBITMQ_URL, logger: captureLogger().logger });
-    const consumer = makeBroker({ url: proxy.url, heartbeatSeconds: 1, logger: log.logger });
-    const seen: string[] = [];
-    const probe = defineActor("probe", (_label: string) => {}, { queue, broker: producer });
-    defineActor("probe", (label: string) => void seen.push(label), { queue, broker: consumer });
-    const worker = new Worker(consumer);
-    closers.push(() => worker.stop());
-    await worker.start();
-    await probe.send("before");
-    await waitFor(() => seen.includes("before"), { message: "the first message ran" });
+    const { probe, seen } = await probeBetween(
+      rabbit.broker(),
+      rabbit.broker({ url: proxy.url, heartbeatSeconds: 1, logger: log.logger }),
+      rabbit.admin.queue(),
+    );
 
     // When the network silently stops carrying its packets
     proxy.freeze();

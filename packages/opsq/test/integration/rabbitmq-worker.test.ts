@@ -4,62 +4,23 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, defineActor } from "../../src/actor.js";
-import { RabbitmqBroker } from "../../src/brokers/rabbitmq.js";
 import type { MessageDict } from "../../src/message.js";
-import { Worker, type WorkerOptions } from "../../src/worker.js";
-import {
-  captureLogger,
-  RABBITMQ_URL,
-  RabbitAdmin,
-  requireRabbitmq,
-  testMiddleware,
-  waitFor,
-} from "../helpers/rabbitmq.js";
+import { RabbitTestBed, requireRabbitmq, waitFor } from "../helpers/rabbitmq.js";
 
 const available = await requireRabbitmq();
 
 describe.runIf(available)("Worker on RabbitmqBroker", () => {
-  let admin: RabbitAdmin;
-  const brokers: RabbitmqBroker[] = [];
-  const workers: Worker[] = [];
-
-  function makeBroker(options: { maxPriority?: number } = {}): RabbitmqBroker {
-    const broker = new RabbitmqBroker({
-      url: RABBITMQ_URL,
-      middleware: testMiddleware(),
-      logger: captureLogger().logger,
-      ...options,
-    });
-    brokers.push(broker);
-    return broker;
-  }
-
-  async function startWorker(broker: RabbitmqBroker, options: WorkerOptions = {}): Promise<Worker> {
-    const worker = new Worker(broker, { shutdownTimeoutMs: 2_000, ...options });
-    workers.push(worker);
-    await worker.start();
-    return worker;
-  }
-
-  beforeAll(async () => {
-    admin = await RabbitAdmin.open();
-  });
-
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
-    await Promise.all(brokers.splice(0).map((broker) => broker.close()));
-  });
-
-  afterAll(async () => {
-    await admin?.cleanup();
-  });
+  const rabbit = RabbitTestBed.use(
+    { beforeAll, afterEach, afterAll },
+    { worker: { shutdownTimeoutMs: 2_000 } },
+  );
 
   it("processes a sent message and acks it", async () => {
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const results: number[] = [];
     const add = defineActor("add", (x: number, y: number) => void results.push(x + y), { queue, broker });
-    await startWorker(broker);
+    await rabbit.startWorker(broker);
 
     await add.send(1, 2);
 
@@ -70,11 +31,11 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
   });
 
   it("runs a delayed message after its eta, not before", async () => {
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const ranAt: number[] = [];
     const probe = defineActor("probe", () => void ranAt.push(Date.now()), { queue, broker });
-    await startWorker(broker);
+    await rabbit.startWorker(broker);
 
     const sent = await probe.sendWithOptions({ delayMs: 600 });
 
@@ -85,8 +46,8 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
   });
 
   it("retries with backoff, then dead-letters with options.retries = maxRetries and x-death headers", async () => {
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const attempts: number[] = [];
     const fail = defineActor(
       "wire_fail",
@@ -96,16 +57,16 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
       },
       { queue, broker, maxRetries: 2 },
     );
-    await startWorker(broker);
+    await rabbit.startWorker(broker);
 
     const sent = await fail.send();
 
-    await waitFor(async () => (await admin.count(`${queue}.XQ`)) === 1, { message: "a dead letter" });
+    await waitFor(async () => (await rabbit.admin.count(`${queue}.XQ`)) === 1, { message: "a dead letter" });
     expect(attempts).toHaveLength(3);
     for (let i = 1; i < attempts.length; i++) {
       expect(attempts[i]! - attempts[i - 1]!).toBeGreaterThanOrEqual(50); // minBackoffMs
     }
-    const [dead] = await admin.takeAll(`${queue}.XQ`);
+    const [dead] = await rabbit.admin.takeAll(`${queue}.XQ`);
     const body = JSON.parse(dead!.content.toString()) as MessageDict;
     expect(body.message_id).toBe(sent.messageId);
     expect(body.queue_name).toBe(queue);
@@ -119,8 +80,8 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
 
   it("frees the slot of an attempt past its time limit, even when the handler ignores its signal", async () => {
     // Given a slow actor that ignores its signal, a fast one, and one slot
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const slowStarted: number[] = [];
     const fastDone: number[] = [];
     const slow = defineActor(
@@ -132,7 +93,7 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
       { queue, broker, timeLimitMs: 200, maxRetries: 1 },
     );
     const fast = defineActor("fast", () => void fastDone.push(Date.now()), { queue, broker });
-    await startWorker(broker, { concurrency: 1, prefetch: 1 });
+    await rabbit.startWorker(broker, { concurrency: 1, prefetch: 1 });
 
     // When the slow one is running and the fast one waits
     await slow.send();
@@ -144,11 +105,11 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
     expect(fastDone[0]! - slowStarted[0]!).toBeLessThan(2_000);
 
     // And the slow one is retried once, then dead-lettered with TimeLimitExceeded as its last failure
-    await waitFor(async () => (await admin.count(`${queue}.XQ`)) === 1, {
+    await waitFor(async () => (await rabbit.admin.count(`${queue}.XQ`)) === 1, {
       message: "the slow message dead-lettered",
     });
     expect(slowStarted).toHaveLength(2);
-    const [dead] = await admin.takeAll(`${queue}.XQ`);
+    const [dead] = await rabbit.admin.takeAll(`${queue}.XQ`);
     const body = JSON.parse(dead!.content.toString()) as MessageDict;
     expect(body.actor_name).toBe("slow");
     expect(body.options.retries).toBe(1);
@@ -156,11 +117,11 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
   });
 
   it("dead-letters malformed bodies and keeps consuming", async () => {
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const seen: string[] = [];
     const probe = defineActor("probe", (text: string) => void seen.push(text), { queue, broker });
-    await startWorker(broker);
+    await rabbit.startWorker(broker);
     const valid = probe.message("fine").asDict();
 
     // When bad bodies arrive: invalid JSON, an extra key, NaN, invalid UTF-8
@@ -171,16 +132,16 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
       Buffer.concat([Buffer.from('{"queue_name":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
     ];
     for (const body of bodies) {
-      await admin.publishRaw(queue, body);
+      await rabbit.admin.publishRaw(queue, body);
     }
     await probe.send("after");
 
     // Then each is dead-lettered as it was, and the worker still processes good messages
     await waitFor(() => seen.includes("after"), { message: "the good message ran" });
-    await waitFor(async () => (await admin.count(`${queue}.XQ`)) === bodies.length, {
+    await waitFor(async () => (await rabbit.admin.count(`${queue}.XQ`)) === bodies.length, {
       message: "4 dead letters",
     });
-    const dead = await admin.takeAll(`${queue}.XQ`);
+    const dead = await rabbit.admin.takeAll(`${queue}.XQ`);
     expect(dead.map((message) => message.content)).toEqual(
       bodies.map((body) => (typeof body === "string" ? Buffer.from(body) : body)),
     );
@@ -189,8 +150,8 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
 
   it("runs higher-priority messages first on a queue with maxPriority", async () => {
     // Given low then high priority messages published while no worker runs
-    const broker = makeBroker({ maxPriority: 10 });
-    const queue = admin.queue();
+    const broker = rabbit.broker({ maxPriority: 10 });
+    const queue = rabbit.admin.queue();
     const order: string[] = [];
     const probe = defineActor("probe", (label: string) => void order.push(label), { queue, broker });
     for (const label of ["low-1", "low-2", "low-3"]) {
@@ -199,7 +160,7 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
     await probe.sendWithOptions({ args: ["high"], brokerPriority: 9 });
 
     // When a worker starts with one slot and prefetch 1
-    await startWorker(broker, { concurrency: 1, prefetch: 1 });
+    await rabbit.startWorker(broker, { concurrency: 1, prefetch: 1 });
 
     // Then the high-priority one runs first
     await waitFor(() => order.length === 4, { message: "4 messages ran" });
@@ -208,8 +169,8 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
 
   it("shuts down gracefully: in-flight work finishes, the rest goes back, nothing is lost or run twice", async () => {
     // Given six 300 ms jobs and a worker with two slots
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const started: number[] = [];
     const finished: number[] = [];
     const job: Actor<[number], void> = defineActor(
@@ -222,7 +183,7 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
       { queue, broker },
     );
     await Promise.all([0, 1, 2, 3, 4, 5].map((n) => job.send(n)));
-    const first = await startWorker(broker, { concurrency: 2, prefetch: 4 });
+    const first = await rabbit.startWorker(broker, { concurrency: 2, prefetch: 4 });
     await waitFor(() => started.length === 2, { message: "two jobs running" });
 
     // When it stops with work in flight
@@ -231,10 +192,12 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
     // Then the in-flight jobs completed and the others are back in the queue
     expect(finished.sort()).toEqual(started.slice().sort());
     expect(finished).toHaveLength(2);
-    await waitFor(async () => (await admin.count(queue)) === 4, { message: "4 messages back in the queue" });
+    await waitFor(async () => (await rabbit.admin.count(queue)) === 4, {
+      message: "4 messages back in the queue",
+    });
 
     // And a new worker runs exactly the rest
-    await startWorker(broker, { concurrency: 2 });
+    await rabbit.startWorker(broker, { concurrency: 2 });
     await waitFor(() => finished.length === 6, { message: "all six jobs done" });
     await broker.join(queue, { timeoutMs: 5_000 });
     expect(finished.sort()).toEqual([0, 1, 2, 3, 4, 5]);
@@ -242,13 +205,13 @@ describe.runIf(available)("Worker on RabbitmqBroker", () => {
   });
 
   it("re-parks a message due later than maxHoldMs and still runs it once, on time", async () => {
-    const broker = makeBroker();
-    const queue = admin.queue();
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue();
     const ranAt: number[] = [];
     const probe = defineActor("probe", () => void ranAt.push(Date.now()), { queue, broker });
     let holds = 0;
     broker.addMiddleware({ beforeDelayMessage: () => void holds++ });
-    await startWorker(broker, { maxHoldMs: 300 });
+    await rabbit.startWorker(broker, { maxHoldMs: 300 });
 
     const sent = await probe.sendWithOptions({ delayMs: 1_000 });
 

@@ -50,7 +50,7 @@ export async function submitCommand(goal: string, flags: SubmitFlags, io: CliIo)
         enqueue: async (taskId) => {
           const actors = await import("../../actors/index.js");
           closeBroker = () => actors.broker.close();
-          await actors.executeAgentTask.send(taskId);
+          await actors.enqueueTask(actors.executeAgentTask, taskId);
         },
       });
       io.out(`${task.taskId} ${task.status}`);

@@ -6,6 +6,7 @@ import { MiddlewareError, SkipMessage } from "../../../src/errors.js";
 import type { Logger } from "../../../src/logger.js";
 import type { Middleware, Outcome } from "../../../src/middleware/middleware.js";
 import { Retries } from "../../../src/middleware/retries.js";
+import type { Worker } from "../../../src/worker.js";
 import { captureLogger, quietLogger, sleep, workerPool } from "../helpers.js";
 
 const pool = workerPool();
@@ -13,6 +14,16 @@ afterEach(() => pool.stopAll());
 
 function stubBroker(middleware: Middleware[], logger: Logger = quietLogger()): StubBroker {
   return new StubBroker({ middleware, logger });
+}
+
+/** Defines "actor" on `broker`, sends it one message and waits until a worker has processed it. */
+async function processOneMessage(broker: StubBroker, handler: () => void): Promise<Worker> {
+  const actor = defineActor("actor", handler, { broker });
+  const worker = await pool.start(broker);
+  await actor.send();
+  await broker.join("default");
+  await worker.join();
+  return worker;
 }
 
 /** A middleware that records each process and ack hook it sees, tagged with `name`. */
@@ -31,13 +42,9 @@ describe("middleware hooks", () => {
     // Given three middleware recording their hooks
     const events: string[] = [];
     const broker = stubBroker([recorder("a", events), recorder("b", events), recorder("c", events)]);
-    const actor = defineActor("actor", () => void events.push("handler"), { broker });
-    const worker = await pool.start(broker);
 
     // When a message is processed
-    await actor.send();
-    await broker.join("default");
-    await worker.join();
+    await processOneMessage(broker, () => void events.push("handler"));
 
     // Then I expect an onion: a, b, c before; c, b, a after
     expect(events).toEqual([
@@ -69,13 +76,9 @@ describe("middleware hooks", () => {
       },
       { beforeProcessMessage: () => void events.push("fast") },
     ]);
-    const actor = defineActor("actor", () => void events.push("handler"), { broker });
-    const worker = await pool.start(broker);
 
     // When a message is processed
-    await actor.send();
-    await broker.join("default");
-    await worker.join();
+    await processOneMessage(broker, () => void events.push("handler"));
 
     // Then I expect them in order
     expect(events).toEqual(["slow", "fast", "handler"]);
@@ -101,13 +104,9 @@ describe("middleware hooks", () => {
         ],
         logger,
       );
-      const actor = defineActor("actor", () => void events.push("handler"), { broker });
-      const worker = await pool.start(broker);
 
       // When a message is processed
-      await actor.send();
-      await broker.join("default");
-      await worker.join();
+      await processOneMessage(broker, () => void events.push("handler"));
 
       // Then I expect the other hooks and the handler to run, the message acked, and the errors logged
       expect(events).toEqual([
@@ -144,13 +143,9 @@ describe("middleware hooks", () => {
       },
       recorder("c", events),
     ]);
-    const actor = defineActor("actor", () => void events.push("handler"), { broker });
-    const worker = await pool.start(broker);
 
     // When a message is processed
-    await actor.send();
-    await broker.join("default");
-    await worker.join();
+    await processOneMessage(broker, () => void events.push("handler"));
 
     // Then I expect the skip to stop the chain, the after-process hooks not to run, and an ack
     expect(events).toEqual([
@@ -180,13 +175,9 @@ describe("middleware hooks", () => {
       new Retries({ minBackoffMs: 1 }),
     ]);
     const signals: AbortSignal[] = [];
-    const actor = defineActor("actor", () => void signals.push(getContext().signal), { broker });
-    const worker = await pool.start(broker);
 
     // When a message is processed
-    await actor.send();
-    await broker.join("default");
-    await worker.join();
+    const worker = await processOneMessage(broker, () => void signals.push(getContext().signal));
 
     // Then I expect the after hooks to see the error, Retries to retry it, and the retry to succeed
     // (the retry may finish before the first attempt's last after hook: the order is not fixed)
@@ -207,13 +198,9 @@ describe("middleware hooks", () => {
         afterProcessMessage: (_b, _p, outcome) => void events.push(`after: ${outcome.error?.message}`),
       },
     ]);
-    const actor = defineActor("actor", () => void events.push("handler"), { broker });
-    const worker = await pool.start(broker);
 
     // When a message is processed
-    await actor.send();
-    await broker.join("default");
-    await worker.join();
+    await processOneMessage(broker, () => void events.push("handler"));
 
     // Then I expect it dead-lettered, unrun (Dramatiq checks message.failed before calling the actor),
     // and the after hooks told it failed

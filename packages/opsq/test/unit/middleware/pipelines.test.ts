@@ -40,6 +40,16 @@ function fixtureActors(broker: StubBroker) {
   return { add, report, calls };
 }
 
+/**
+ * The calls the fixture's pipeline add(1, 2) → add(3) → report (pipeIgnore) makes: 1 + 2, then
+ * 3 + 3, then report without the result.
+ */
+const FIXTURE_PIPELINE_CALLS = [
+  ["add", [1, 2]],
+  ["add", [3, 3]],
+  ["report", []],
+];
+
 describe("Pipelines", () => {
   it("passes each step's result to the next, and respects pipeIgnore", async () => {
     // Given add → add → report(pipeIgnore)
@@ -56,11 +66,7 @@ describe("Pipelines", () => {
     await worker.join();
 
     // Then I expect 1 + 2, then 3 + 3, then report without the result
-    expect(calls.map(([name, args]) => [name, args])).toEqual([
-      ["add", [1, 2]],
-      ["add", [3, 3]],
-      ["report", []],
-    ]);
+    expect(calls.map(([name, args]) => [name, args])).toEqual(FIXTURE_PIPELINE_CALLS);
   });
 
   it("runs Python's pipeline message, nested pipe_target and all", async () => {
@@ -75,11 +81,7 @@ describe("Pipelines", () => {
     await worker.join();
 
     // Then I expect the three steps in order
-    expect(calls.map(([name, args]) => [name, args])).toEqual([
-      ["add", [1, 2]],
-      ["add", [3, 3]],
-      ["report", []],
-    ]);
+    expect(calls.map(([name, args]) => [name, args])).toEqual(FIXTURE_PIPELINE_CALLS);
   });
 
   it("respects pipeIgnore set on the target actor", async () => {

@@ -1,0 +1,150 @@
+/**
+ * `opsq cancel` and `opsq worker --cancel-url` as subprocesses, on the live RabbitMQ and
+ * PostgreSQL: a cancelled queued message is never run, a running one is aborted and acked.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { RabbitmqBroker } from "../../src/brokers/rabbitmq.js";
+import { PostgresCancellationBackend } from "../../src/cancellation/postgres.js";
+import { Message } from "../../src/message.js";
+import { xqName } from "../../src/queue-names.js";
+import { CliProcess, ensureBuilt, FIXTURES, killLeftovers } from "../fixtures/cli/cli-process.js";
+import { requirePostgres, TEST_DATABASE_URL, uniqueTableName } from "../helpers/postgres.js";
+import { captureLogger, RABBITMQ_URL, RabbitAdmin, requireRabbitmq, waitFor } from "../helpers/rabbitmq.js";
+
+const available = (await requirePostgres()) && (await requireRabbitmq());
+const RABBIT_ACTORS = join(FIXTURES, "rabbit-actors.js");
+
+describe.runIf(available)("opsq cancel", () => {
+  let admin: RabbitAdmin;
+  let producer: RabbitmqBroker;
+  let queue: string;
+  let table: string;
+  let markers: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    admin = await RabbitAdmin.open();
+    producer = new RabbitmqBroker({ url: RABBITMQ_URL, logger: captureLogger().logger });
+  });
+
+  beforeEach(() => {
+    queue = admin.queue("cancel-cli");
+    table = uniqueTableName("opsq_cancel_cli");
+    markers = mkdtempSync(join(tmpdir(), "opsq-cancel-markers-"));
+  });
+
+  afterEach(async () => {
+    await killLeftovers();
+    rmSync(markers, { recursive: true, force: true });
+    const backend = new PostgresCancellationBackend({ url: TEST_DATABASE_URL, table });
+    await backend.dropTable();
+    await backend.close();
+  });
+
+  afterAll(async () => {
+    await producer?.close();
+    await admin?.cleanup();
+  });
+
+  function cancelCli(ids: string[], env: NodeJS.ProcessEnv = {}) {
+    return CliProcess.run(["cancel", ...ids, "--cancel-table", table], {
+      env: { OPSQ_CANCEL_URL: TEST_DATABASE_URL, ...env },
+    });
+  }
+
+  it("cancels a queued message before the worker starts, and a running one while it runs", async () => {
+    // Given a message cancelled with `opsq cancel` (the URL from OPSQ_CANCEL_URL) before any worker runs
+    const victim = new Message({ queueName: queue, actorName: "cli_record", args: ["victim"] });
+    const cancelled = await cancelCli([victim.messageId]);
+    expect(cancelled).toMatchObject({ code: 0, stdout: `cancelled ${victim.messageId}\n`, stderr: "" });
+    await producer.enqueue(victim);
+
+    // When a worker with --cancel-url starts, and runs another message and a slow one
+    const worker = CliProcess.start(
+      ["worker", RABBIT_ACTORS, "--cancel-url", TEST_DATABASE_URL, "--cancel-table", table],
+      {
+        env: { RABBITMQ_URL, OPSQ_TEST_QUEUE: queue, OPSQ_TEST_MARKERS: markers, OPSQ_CANCEL_URL: undefined },
+      },
+    );
+    await worker.waitReady();
+    expect(worker.lines).toContainEqual(expect.objectContaining({ msg: "cancellation enabled", table }));
+    const kept = await producer.enqueue(
+      new Message({ queueName: queue, actorName: "cli_record", args: ["kept"] }),
+    );
+    const slow = await producer.enqueue(
+      new Message({ queueName: queue, actorName: "cli_slow", args: [60_000] }),
+    );
+    await waitFor(() => existsSync(join(markers, `${kept.messageId}.done`)), { message: "the kept message" });
+    await waitFor(() => existsSync(join(markers, `${slow.messageId}.started`)), {
+      message: "the slow start",
+    });
+
+    // …and the slow one is cancelled with `opsq cancel --cancel-url`
+    const running = await CliProcess.run(
+      ["cancel", slow.messageId, "unknown-id", "--cancel-url", TEST_DATABASE_URL, "--cancel-table", table],
+      { env: { OPSQ_CANCEL_URL: undefined } },
+    );
+    expect(running).toMatchObject({ code: 0, stdout: `cancelled ${slow.messageId}\ncancelled unknown-id\n` });
+
+    // Then I expect the victim skipped, the slow one aborted, both acked, nothing dead-lettered
+    await worker.waitFor(
+      () =>
+        worker.lines.some(
+          (line) =>
+            line.msg === "message cancelled while running; acked, not retried" &&
+            line.message_id === slow.messageId,
+        ),
+      "the running message aborted",
+    );
+    expect(worker.lines).toContainEqual(
+      expect.objectContaining({
+        msg: "message cancelled; acked without running it",
+        message_id: victim.messageId,
+      }),
+    );
+    expect(existsSync(join(markers, `${victim.messageId}.done`))).toBe(false);
+    await waitFor(async () => (await admin.count(queue)) === 0, { message: "an empty queue" });
+    expect(await admin.count(xqName(queue))).toBe(0);
+    worker.signal("SIGTERM");
+    expect(await worker.waitExit()).toEqual({ code: 0, signal: null });
+  });
+
+  it("says what is missing, or what failed, in one line without the password", async () => {
+    const missing = await CliProcess.run(["cancel", "some-id"], { env: { OPSQ_CANCEL_URL: undefined } });
+    expect(missing).toMatchObject({
+      code: 2,
+      stderr: "opsq: no cancellation store: give --cancel-url <postgres url> or set OPSQ_CANCEL_URL\n",
+    });
+
+    const unreachable = await CliProcess.run(
+      ["cancel", "some-id", "--cancel-url", "postgres://app:hunter2@127.0.0.1:1/app"],
+      { env: { OPSQ_CANCEL_URL: undefined } },
+    );
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toMatch(
+      /^opsq: cannot use the cancellation store at postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/app: .*ECONNREFUSED.*\n$/,
+    );
+    expect(unreachable.stderr).not.toContain("hunter2");
+
+    const badUrl = await CliProcess.run(["cancel", "some-id", "--cancel-url", "amqp://x@y"], {
+      env: { OPSQ_CANCEL_URL: undefined },
+    });
+    expect(badUrl).toMatchObject({
+      code: 2,
+      stderr: 'opsq: the cancellation store must be a postgres:// URL, got "amqp://x@y"\n',
+    });
+
+    const worker = await CliProcess.run(
+      ["worker", RABBIT_ACTORS, "--cancel-url", "postgres://app:hunter2@127.0.0.1:1/app"],
+      { env: { RABBITMQ_URL, OPSQ_TEST_QUEUE: queue, OPSQ_TEST_MARKERS: markers } },
+    );
+    expect(worker.code).toBe(3);
+    expect(worker.stderr).toContain(
+      "opsq: cannot use the cancellation store at postgres://app:***@127.0.0.1:1/app",
+    );
+    expect(worker.stdout + worker.stderr).not.toContain("hunter2");
+  });
+});
