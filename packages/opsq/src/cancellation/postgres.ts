@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type postgres from "postgres";
-import { OpsqError } from "../errors.js";
+import { checkTableName, ignoreCreateRace, LazyPostgres, type PostgresTarget } from "../postgres-client.js";
 import {
   type CancellationBackend,
   type CancellationChanges,
@@ -18,11 +18,7 @@ import {
 } from "./backend.js";
 
 /** Options of {@link PostgresCancellationBackend}: a connection URL or a `postgres` client, and a table. */
-export interface PostgresCancellationBackendOptions {
-  /** Connection URL; the backend opens (and `close()` ends) its own small pool. */
-  url?: string;
-  /** An existing `postgres` client; `close()` leaves it open. */
-  sql?: postgres.Sql;
+export interface PostgresCancellationBackendOptions extends PostgresTarget {
   /** Table of cancels; may be schema-qualified (the schema must exist). @default "opsq_cancellations" */
   table?: string;
   /** How long a cancel is kept. @default 604800000 (7 days) */
@@ -30,8 +26,6 @@ export interface PostgresCancellationBackendOptions {
   /** Expired rows are deleted at most this often, on a cancel. @default 60000 */
   purgeIntervalMs?: number;
 }
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,50}(\.[A-Za-z_][A-Za-z0-9_]{0,50})?$/;
 
 /** Longest NOTIFY payload sent; PostgreSQL refuses 8000 bytes or more. Longer announcements only say "read". */
 const MAX_PAYLOAD_BYTES = 7_900;
@@ -59,33 +53,22 @@ export class PostgresCancellationBackend implements CancellationBackend {
   readonly ttlMs: number;
   /** The LISTEN/NOTIFY channel: the table name (or a hash of it when longer than 63 bytes). */
   readonly channel: string;
-  readonly #url: string | undefined;
   readonly #purgeIntervalMs: number;
-  #sql: postgres.Sql | undefined;
-  readonly #ownsSql: boolean;
-  #ready: Promise<postgres.Sql> | undefined;
+  readonly #pg: LazyPostgres;
   #lastPurge = 0;
 
   /** @param options `url` or `sql`, the table name and the TTL */
   constructor(options: PostgresCancellationBackendOptions) {
-    if ((options.url === undefined) === (options.sql === undefined)) {
-      throw new OpsqError("PostgresCancellationBackend needs exactly one of `url` or `sql`");
-    }
-    const table = options.table ?? "opsq_cancellations";
-    if (!IDENTIFIER.test(table)) {
-      throw new OpsqError(
-        `invalid table name "${table}": use letters, digits and "_" (optionally "schema.table")`,
-      );
-    }
+    const table = checkTableName("PostgresCancellationBackend", options.table ?? "opsq_cancellations");
     this.table = table;
     this.ttlMs = checkTtl(options.ttlMs, "PostgresCancellationBackend");
     this.channel =
       table.length <= 63
         ? table
         : `opsq_cancel_${createHash("sha1").update(table).digest("hex").slice(0, 24)}`;
-    this.#url = options.url;
-    this.#sql = options.sql;
-    this.#ownsSql = options.sql === undefined;
+    this.#pg = new LazyPostgres("PostgresCancellationBackend", options, (sql) => this.#createTables(sql), {
+      max: 2,
+    });
     this.#purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
   }
 
@@ -172,42 +155,18 @@ export class PostgresCancellationBackend implements CancellationBackend {
   async dropTable(): Promise<void> {
     const sql = await this.#connect();
     await sql`drop table if exists ${sql(this.table)}`;
-    this.#ready = undefined;
+    this.#pg.forgetSetUp();
   }
 
   async close(): Promise<void> {
-    const sql = this.#sql;
-    this.#ready = undefined;
-    if (this.#ownsSql && sql !== undefined) {
-      this.#sql = undefined;
-      await sql.end({ timeout: 5 });
-    }
+    await this.#pg.close();
   }
 
   #connect(): Promise<postgres.Sql> {
-    this.#ready ??= this.#init().catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    return this.#ready;
+    return this.#pg.connect();
   }
 
-  async #init(): Promise<postgres.Sql> {
-    if (this.#sql === undefined) {
-      let driver: typeof postgres;
-      try {
-        driver = (await import("postgres")).default;
-      } catch (error) {
-        throw new OpsqError(
-          'PostgresCancellationBackend needs the "postgres" package: npm install postgres',
-          {
-            cause: error,
-          },
-        );
-      }
-      this.#sql = driver(this.#url as string, { max: 2, onnotice: () => {} });
-    }
-    const sql = this.#sql;
+  async #createTables(sql: postgres.Sql): Promise<void> {
     await ignoreCreateRace(
       sql`
         create table if not exists ${sql(this.table)} (
@@ -220,7 +179,6 @@ export class PostgresCancellationBackend implements CancellationBackend {
     await ignoreCreateRace(
       sql`create index if not exists ${sql(index)} on ${sql(this.table)} (cancelled_at)`,
     );
-    return sql;
   }
 }
 
@@ -240,16 +198,4 @@ function parseAnnouncement(payload: string): CancelledEntry[] | undefined {
     // not ours, or empty: read the table
   }
   return undefined;
-}
-
-// Two processes creating the same table at once: one of them gets a unique violation on pg_type.
-async function ignoreCreateRace(creating: PromiseLike<unknown>): Promise<void> {
-  try {
-    await creating;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code !== "23505" && code !== "42P07") {
-      throw error;
-    }
-  }
 }

@@ -6,14 +6,11 @@
  */
 import type postgres from "postgres";
 import { OpsqError } from "../errors.js";
+import { ignoreCreateRace, LazyPostgres, type PostgresTarget } from "../postgres-client.js";
 import type { BarrierWaitOptions, RateLimiterBackend } from "./backend.js";
 
 /** Options of {@link PostgresRateLimiterBackend}: a connection URL or a `postgres` client, and where the tables go. */
-export interface PostgresRateLimiterBackendOptions {
-  /** Connection URL; the backend opens (and `close()` ends) its own small pool. */
-  url?: string;
-  /** An existing `postgres` client; `close()` leaves it open. */
-  sql?: postgres.Sql;
+export interface PostgresRateLimiterBackendOptions extends PostgresTarget {
   /**
    * Prefix of the three tables `<prefix>_holders`, `<prefix>_hits` and
    * `<prefix>_barriers`; may be schema-qualified (`"ops.rate_limits"`).
@@ -51,19 +48,13 @@ export class PostgresRateLimiterBackend implements RateLimiterBackend {
   readonly #holders: string;
   readonly #hits: string;
   readonly #barriers: string;
-  readonly #url: string | undefined;
   readonly #pollIntervalMs: number;
   readonly #purgeIntervalMs: number;
-  readonly #ownsSql: boolean;
-  #sql: postgres.Sql | undefined;
-  #ready: Promise<postgres.Sql> | undefined;
+  readonly #pg: LazyPostgres;
   #lastPurge = 0;
 
   /** @param options `url` or `sql`, the table prefix and the intervals */
   constructor(options: PostgresRateLimiterBackendOptions) {
-    if ((options.url === undefined) === (options.sql === undefined)) {
-      throw new OpsqError("PostgresRateLimiterBackend needs exactly one of `url` or `sql`");
-    }
     const prefix = options.tablePrefix ?? "opsq_rate_limits";
     if (typeof prefix !== "string" || !TABLE_PREFIX.test(prefix)) {
       throw new OpsqError(
@@ -82,9 +73,9 @@ export class PostgresRateLimiterBackend implements RateLimiterBackend {
     this.#holders = `${prefix}_holders`;
     this.#hits = `${prefix}_hits`;
     this.#barriers = `${prefix}_barriers`;
-    this.#url = options.url;
-    this.#sql = options.sql;
-    this.#ownsSql = options.sql === undefined;
+    this.#pg = new LazyPostgres("PostgresRateLimiterBackend", options, (sql) => this.#createTables(sql), {
+      max: 4,
+    });
     this.#pollIntervalMs = options.pollIntervalMs ?? 100;
     this.#purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
   }
@@ -207,16 +198,11 @@ export class PostgresRateLimiterBackend implements RateLimiterBackend {
     for (const table of [this.#holders, this.#hits, this.#barriers]) {
       await sql`drop table if exists ${sql(table)}`;
     }
-    this.#ready = undefined;
+    this.#pg.forgetSetUp();
   }
 
   async close(): Promise<void> {
-    const sql = this.#sql;
-    this.#ready = undefined;
-    if (this.#ownsSql && sql !== undefined) {
-      this.#sql = undefined;
-      await sql.end({ timeout: 5 });
-    }
+    await this.#pg.close();
   }
 
   // Purges before (never after) a change, so a failed purge cannot strand a holder it just added.
@@ -229,26 +215,10 @@ export class PostgresRateLimiterBackend implements RateLimiterBackend {
   }
 
   #connect(): Promise<postgres.Sql> {
-    this.#ready ??= this.#init().catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    return this.#ready;
+    return this.#pg.connect();
   }
 
-  async #init(): Promise<postgres.Sql> {
-    if (this.#sql === undefined) {
-      let driver: typeof postgres;
-      try {
-        driver = (await import("postgres")).default;
-      } catch (error) {
-        throw new OpsqError('PostgresRateLimiterBackend needs the "postgres" package: npm install postgres', {
-          cause: error,
-        });
-      }
-      this.#sql = driver(this.#url as string, { max: 4, onnotice: () => {} });
-    }
-    const sql = this.#sql;
+  async #createTables(sql: postgres.Sql): Promise<void> {
     await ignoreCreateRace(sql`
       create table if not exists ${sql(this.#holders)} (
         key text primary key,
@@ -267,7 +237,6 @@ export class PostgresRateLimiterBackend implements RateLimiterBackend {
         remaining integer not null,
         expires_at timestamptz not null
       )`);
-    return sql;
   }
 }
 
@@ -284,16 +253,4 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-// Two processes creating the same table at once: one of them gets a unique violation on pg_type.
-async function ignoreCreateRace(creating: PromiseLike<unknown>): Promise<void> {
-  try {
-    await creating;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code !== "23505" && code !== "42P07") {
-      throw error;
-    }
-  }
 }

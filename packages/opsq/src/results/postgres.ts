@@ -5,22 +5,16 @@
  * @module
  */
 import type postgres from "postgres";
-import { OpsqError } from "../errors.js";
+import { checkTableName, ignoreCreateRace, LazyPostgres, type PostgresTarget } from "../postgres-client.js";
 import { BaseResultBackend, type Lookup } from "./backend.js";
 
 /** Options of {@link PostgresResultBackend}: a connection URL or a `postgres` client, and a table. */
-export interface PostgresResultBackendOptions {
-  /** Connection URL; the backend opens (and `close()` ends) its own small pool. */
-  url?: string;
-  /** An existing `postgres` client; `close()` leaves it open. */
-  sql?: postgres.Sql;
+export interface PostgresResultBackendOptions extends PostgresTarget {
   /** Table of results (`<table>_barriers` holds group barriers); may be schema-qualified. @default "opsq_results" */
   table?: string;
   /** Expired rows are deleted at most this often, on a store. @default 60000 */
   purgeIntervalMs?: number;
 }
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,50}(\.[A-Za-z_][A-Za-z0-9_]{0,50})?$/;
 
 /**
  * Results in a table `(key text primary key, value jsonb, expires_at timestamptz)`,
@@ -33,29 +27,17 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,50}(\.[A-Za-z_][A-Za-z0-9_]{0,50})?
  */
 export class PostgresResultBackend extends BaseResultBackend {
   readonly table: string;
-  readonly #url: string | undefined;
   readonly #purgeIntervalMs: number;
-  #sql: postgres.Sql | undefined;
-  readonly #ownsSql: boolean;
-  #ready: Promise<postgres.Sql> | undefined;
+  readonly #pg: LazyPostgres;
   #lastPurge = 0;
 
   /** @param options `url` or `sql`, and the table name */
   constructor(options: PostgresResultBackendOptions) {
     super();
-    if ((options.url === undefined) === (options.sql === undefined)) {
-      throw new OpsqError("PostgresResultBackend needs exactly one of `url` or `sql`");
-    }
-    const table = options.table ?? "opsq_results";
-    if (!IDENTIFIER.test(table)) {
-      throw new OpsqError(
-        `invalid table name "${table}": use letters, digits and "_" (optionally "schema.table")`,
-      );
-    }
-    this.table = table;
-    this.#url = options.url;
-    this.#sql = options.sql;
-    this.#ownsSql = options.sql === undefined;
+    this.table = checkTableName("PostgresResultBackend", options.table ?? "opsq_results");
+    this.#pg = new LazyPostgres("PostgresResultBackend", options, (sql) => this.#createTables(sql), {
+      max: 4,
+    });
     this.#purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
   }
 
@@ -114,39 +96,18 @@ export class PostgresResultBackend extends BaseResultBackend {
     const sql = await this.#connect();
     await sql`drop table if exists ${sql(this.table)}`;
     await sql`drop table if exists ${sql(`${this.table}_barriers`)}`;
-    this.#ready = undefined;
+    this.#pg.forgetSetUp();
   }
 
   async close(): Promise<void> {
-    const sql = this.#sql;
-    this.#ready = undefined;
-    if (this.#ownsSql && sql !== undefined) {
-      this.#sql = undefined;
-      await sql.end({ timeout: 5 });
-    }
+    await this.#pg.close();
   }
 
   #connect(): Promise<postgres.Sql> {
-    this.#ready ??= this.#init().catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    return this.#ready;
+    return this.#pg.connect();
   }
 
-  async #init(): Promise<postgres.Sql> {
-    if (this.#sql === undefined) {
-      let driver: typeof postgres;
-      try {
-        driver = (await import("postgres")).default;
-      } catch (error) {
-        throw new OpsqError('PostgresResultBackend needs the "postgres" package: npm install postgres', {
-          cause: error,
-        });
-      }
-      this.#sql = driver(this.#url as string, { max: 4, onnotice: () => {} });
-    }
-    const sql = this.#sql;
+  async #createTables(sql: postgres.Sql): Promise<void> {
     await ignoreCreateRace(
       sql`
         create table if not exists ${sql(this.table)} (
@@ -170,23 +131,10 @@ export class PostgresResultBackend extends BaseResultBackend {
       alter table ${sql(`${this.table}_barriers`)}
         add column if not exists arrived text[] not null default '{}',
         add column if not exists released_by text`;
-    return sql;
   }
 }
 
 // postgres.js's json() wants a JSON value; undefined (a handler returning nothing) is stored as null.
 function toJson(value: unknown): postgres.JSONValue {
   return (value === undefined ? null : JSON.parse(JSON.stringify(value))) as postgres.JSONValue;
-}
-
-// Two processes creating the same table at once: one of them gets a unique violation on pg_type.
-async function ignoreCreateRace(creating: PromiseLike<unknown>): Promise<void> {
-  try {
-    await creating;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code !== "23505" && code !== "42P07") {
-      throw error;
-    }
-  }
 }

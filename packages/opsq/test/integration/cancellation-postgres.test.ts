@@ -113,7 +113,7 @@ describe.runIf(available)("PostgresCancellationBackend (live PostgreSQL)", () =>
 
   it("rejects a bad table name and a missing connection in one line", () => {
     expect(() => new PostgresCancellationBackend({ url: TEST_DATABASE_URL, table: "bad-name" })).toThrow(
-      'invalid table name "bad-name": use letters, digits and "_" (optionally "schema.table")',
+      'PostgresCancellationBackend: invalid table name "bad-name": use letters, digits and "_" (optionally "schema.table")',
     );
     expect(() => new PostgresCancellationBackend({})).toThrow(
       "PostgresCancellationBackend needs exactly one of `url` or `sql`",
