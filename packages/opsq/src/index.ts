@@ -66,10 +66,10 @@ export { currentMessage, getContext } from "./context.js";
 // Errors
 export * from "./errors.js";
 export { Group, type GroupOptions, type GroupResults, type GroupWaitOptions, group } from "./group.js";
+export { closeIsolationPools } from "./isolation/lazy-pool.js";
 // Isolation (hard time limits)
 export { IsolationLifecycle } from "./isolation/lifecycle.js";
 export type { IsolationMode, IsolationOptions } from "./isolation/options.js";
-export { closeIsolationPools } from "./isolation/pool.js";
 // Logging
 export { createLogger, getLogger, type Logger, type LoggerOptions, redactUrl, setLogger } from "./logger.js";
 // Messages

@@ -10,8 +10,8 @@ import type { Handler } from "../actor.js";
 import { currentMessage, getContext } from "../context.js";
 import type { ErrorClass } from "../options.js";
 import { reviveError } from "./error-transfer.js";
+import { poolModule } from "./lazy-pool.js";
 import type { ResolvedIsolation } from "./options.js";
-import { poolFor } from "./pool.js";
 
 /**
  * A handler that runs actor `actorName` in an isolated runner.
@@ -28,6 +28,7 @@ export function isolate(
   return async (...args: unknown[]) => {
     // Outside a worker (actor.fn called directly) there is no context: no message, no signal.
     const context = currentMessage() === undefined ? undefined : getContext();
+    const { poolFor } = await poolModule();
     const outcome = await poolFor(isolation).run(
       {
         actorName,

@@ -9,7 +9,7 @@
  */
 import type { Broker } from "../broker.js";
 import type { Middleware } from "../middleware/middleware.js";
-import { closeIsolationPools } from "./pool.js";
+import { closeIsolationPools } from "./lazy-pool.js";
 
 // Workers running in this process on brokers with isolated actors: pools are shared by them all.
 let runningWorkers = 0;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { OpsqError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -54,6 +54,8 @@ export interface MetricsServer {
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const host = options.host ?? DEFAULT_METRICS_HOST;
   const contentType = options.contentType ?? PROMETHEUS_CONTENT_TYPE;
+  // Loaded here: a worker that serves no metrics does not pay for node:http at start-up.
+  const { createServer } = await import("node:http");
   const server = createServer((request, response) => {
     void respond(request, response, options, contentType);
   });

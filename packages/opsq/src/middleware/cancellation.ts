@@ -88,6 +88,8 @@ export class Cancellation implements Middleware {
   #resubscribe = false;
   #failing = false;
   #lastPrune = 0;
+  // The first load of the cancels while the worker boots; undefined once it succeeded.
+  #booting: Promise<void> | undefined;
 
   /** @param options the backend, the poll interval and strictness */
   constructor(options: CancellationOptions) {
@@ -107,13 +109,30 @@ export class Cancellation implements Middleware {
     return expiresAt !== undefined && expiresAt > Date.now();
   }
 
-  /** Subscribes and loads the unexpired cancels before the worker consumes. */
-  beforeWorkerBoot(broker: Broker): Promise<void> | undefined {
+  /**
+   * Starts subscribing and loading the unexpired cancels, while the worker connects to its
+   * broker and starts its consumers (a message arriving meanwhile waits for the load).
+   */
+  beforeWorkerBoot(broker: Broker): void {
     if (this.#workers++ > 0) {
-      return undefined;
+      return;
     }
     this.#logger = broker.logger.child({ middleware: this.name });
-    return this.#start();
+    const booting = this.#start();
+    this.#booting = booting;
+    booting.then(
+      () => {
+        if (this.#booting === booting) {
+          this.#booting = undefined;
+        }
+      },
+      () => {}, // kept in #booting: afterWorkerBoot rethrows it, so the worker does not start
+    );
+  }
+
+  /** The worker is ready once the cancels are loaded: a failed load fails its start. */
+  afterWorkerBoot(): Promise<void> | undefined {
+    return this.#booting;
   }
 
   /** Stops listening once the last worker of the process stopped. */
@@ -132,6 +151,14 @@ export class Cancellation implements Middleware {
 
   /** Skips a cancelled message; tracks the others while they run. */
   beforeProcessMessage(_broker: Broker, proxy: MessageProxy): Promise<void> | undefined {
+    const booting = this.#booting;
+    if (booting !== undefined) {
+      return booting.then(() => this.#admit(proxy));
+    }
+    return this.#admit(proxy);
+  }
+
+  #admit(proxy: MessageProxy): Promise<void> | undefined {
     if (this.hasCancelled(proxy.messageId)) {
       this.#skip(proxy);
     }
