@@ -205,9 +205,9 @@ async function waitForExits(runners: readonly Runner[]): Promise<void> {
     return;
   }
   let timer: NodeJS.Timeout | undefined;
+  // Not unref'd: idle runners are, so this timer is what keeps the event loop alive until they exit.
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, EXIT_WAIT_MS);
-    timer.unref();
   });
   await Promise.race([Promise.all(runners.map((runner) => runner.exited)), timeout]);
   clearTimeout(timer);
