@@ -15,8 +15,8 @@ export interface StartupFigures {
   note: string;
 }
 
-/** An unreachable PostgreSQL URL: the actors module must not connect at import, so it is never used. */
-const UNREACHABLE_DATABASE_URL = "postgres://bench:unused@127.0.0.1:9/unused";
+/** The database ops-core's worker boots against (it loads the cancelled task ids from it). */
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 /** The environment without ops-core's and opsq's own variables (never inherited from the shell). */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -45,25 +45,26 @@ async function measure(
 }
 
 /**
- * `opsq worker ops-core/actors` with DATABASE_URL unset; should the module insist on one, again with
- * an unreachable DATABASE_URL (which also shows it does not connect at import).
+ * `opsq worker ops-core/actors` against the live PostgreSQL: the task store and the agent runtime
+ * load on the first task, but the Cancellation middleware loads the cancels at boot, in parallel
+ * with the RabbitMQ connection.
  */
 export async function measureOpsCoreStartup(context: BenchContext, runs = 5): Promise<StartupFigures> {
   const queue = uniqueQueue(context, "startup-ops-core");
-  const base = { ...cleanEnv(), RABBITMQ_URL: context.url, OPS_CORE_QUEUE: queue, OPSQ_LOG_LEVEL: "info" };
+  const env = {
+    ...cleanEnv(),
+    RABBITMQ_URL: context.url,
+    DATABASE_URL,
+    OPS_CORE_QUEUE: queue,
+    OPSQ_LOG_LEVEL: "info",
+  };
   const module = "ops-core/actors";
   try {
-    try {
-      return { module, note: "DATABASE_URL unset", ...(await measure(module, base, runs)) };
-    } catch (error) {
-      if (!/DATABASE_URL/.test(String(error))) throw error;
-      const env = { ...base, DATABASE_URL: UNREACHABLE_DATABASE_URL };
-      return {
-        module,
-        note: `the module refuses to start without DATABASE_URL, so it was set to an unreachable address (${UNREACHABLE_DATABASE_URL}): the module does not connect at import`,
-        ...(await measure(module, env, runs)),
-      };
-    }
+    return {
+      module,
+      note: "DATABASE_URL set: the worker loads cancelled task ids from PostgreSQL at boot",
+      ...(await measure(module, env, runs)),
+    };
   } finally {
     await deleteFamilies(context, [queue]);
   }

@@ -12,7 +12,7 @@ export const ExitCode = {
   KILLED: 1,
   /** A module could not be imported or registered no actors, or an argument is bad. */
   IMPORT_ERROR: 2,
-  /** The broker could not be reached at start-up. */
+  /** The broker, or a store a middleware needs to boot (the cancellation store), could not be reached at start-up. */
   CONNECT_ERROR: 3,
 } as const;
 

@@ -45,7 +45,7 @@ Exit codes:
   0  stopped cleanly (first SIGTERM/SIGINT: finish in-flight messages, then exit)
   1  killed (second signal) or crashed
   2  a module could not be imported or registered no actors, or a bad argument
-  3  the broker (or the --cancel-url database) could not be reached at start-up
+  3  the broker, or a store a middleware needs to boot (--cancel-url), could not be reached at start-up
 
 Examples:
   $ opsq worker ops-core/actors

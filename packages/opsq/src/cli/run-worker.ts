@@ -7,7 +7,7 @@
 import type { Broker } from "../broker.js";
 // Makes RabbitMQ the global broker of modules that define actors without a broker (amqplib loads on connect).
 import "../brokers/rabbitmq.js";
-import { ConnectionError } from "../errors.js";
+import { ConnectionError, MiddlewareError } from "../errors.js";
 import { createLogger, getLogger, redactUrl, setLogger } from "../logger.js";
 import { Worker } from "../worker.js";
 import { CliError, ExitCode } from "./exit-codes.js";
@@ -129,6 +129,12 @@ async function consume(
   } catch (error) {
     await worker.stop({ timeoutMs: 0 }).catch(() => {});
     await broker.close().catch(() => {});
+    if (error instanceof MiddlewareError) {
+      // A middleware could not boot (the cancellation store is unreachable, say): one line, exit 3.
+      throw new CliError(`cannot start the worker: ${redactUrl(error.message)}`, ExitCode.CONNECT_ERROR, {
+        cause: error,
+      });
+    }
     throw error instanceof ConnectionError ? connectError(broker, error) : error;
   }
   const actors = [...broker.actors.values()].filter((actor) => queues.includes(actor.queueName));

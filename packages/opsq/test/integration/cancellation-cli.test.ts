@@ -147,4 +147,22 @@ describe.runIf(available)("opsq cancel", () => {
     );
     expect(worker.stdout + worker.stderr).not.toContain("hunter2");
   });
+
+  it("exits 3 in one line when a module's own Cancellation middleware cannot reach its store", async () => {
+    // Given a module whose broker has a Cancellation middleware on an unreachable PostgreSQL
+    const worker = await CliProcess.run(["worker", join(FIXTURES, "cancellable-actors.mjs")], {
+      env: {
+        RABBITMQ_URL,
+        OPSQ_TEST_QUEUE: queue,
+        OPSQ_TEST_CANCEL_URL: "postgres://app:hunter2@127.0.0.1:1/app",
+      },
+    });
+
+    // Then I expect exit 3 and one line saying what could not be reached, without the password
+    expect(worker.code).toBe(3);
+    expect(worker.stderr).toMatch(
+      /^opsq: cannot start the worker: cannot read cancelled messages from the cancellation backend: .*ECONNREFUSED.*\n$/,
+    );
+    expect(worker.stdout + worker.stderr).not.toContain("hunter2");
+  });
 });
