@@ -128,30 +128,22 @@ export class Prometheus implements Middleware {
     const prom = loadPromClient();
     this.registry = new prom.Registry();
     const registers = [this.registry];
+    // A metric's options; `collect` runs at each scrape, with the metric as `this`.
+    const config = <M>(name: string, help: string, collect?: (metric: M) => void) => ({
+      name: prefix + name,
+      help,
+      labelNames: LABEL_NAMES,
+      registers,
+      ...(collect && {
+        collect(this: M) {
+          collect(this);
+        },
+      }),
+    });
     const counter = (name: string, help: string, collect?: (metric: Counter<LabelName>) => void) =>
-      new prom.Counter({
-        name: prefix + name,
-        help,
-        labelNames: LABEL_NAMES,
-        registers,
-        ...(collect && {
-          collect() {
-            collect(this);
-          },
-        }),
-      });
+      new prom.Counter(config(name, help, collect));
     const gauge = (name: string, help: string, collect?: (metric: Gauge<LabelName>) => void) =>
-      new prom.Gauge({
-        name: prefix + name,
-        help,
-        labelNames: LABEL_NAMES,
-        registers,
-        ...(collect && {
-          collect() {
-            collect(this);
-          },
-        }),
-      });
+      new prom.Gauge(config(name, help, collect));
     this.#messages = counter(
       "messages_total",
       "Attempts that ended: succeeded, failed or skipped.",

@@ -2,51 +2,32 @@
  * `opsq cancel` and `opsq worker --cancel-url` as subprocesses, on the live RabbitMQ and
  * PostgreSQL: a cancelled queued message is never run, a running one is aborted and acked.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { RabbitmqBroker } from "../../src/brokers/rabbitmq.js";
 import { PostgresCancellationBackend } from "../../src/cancellation/postgres.js";
 import { Message } from "../../src/message.js";
 import { xqName } from "../../src/queue-names.js";
-import { CliProcess, ensureBuilt, FIXTURES, killLeftovers } from "../fixtures/cli/cli-process.js";
+import { CliProcess, FIXTURES } from "../fixtures/cli/cli-process.js";
+import { CliTestBed } from "../helpers/cli-bed.js";
 import { requirePostgres, TEST_DATABASE_URL, uniqueTableName } from "../helpers/postgres.js";
-import { captureLogger, RABBITMQ_URL, RabbitAdmin, requireRabbitmq, waitFor } from "../helpers/rabbitmq.js";
+import { RABBITMQ_URL, requireRabbitmq, waitFor } from "../helpers/rabbitmq.js";
 
 const available = (await requirePostgres()) && (await requireRabbitmq());
 const RABBIT_ACTORS = join(FIXTURES, "rabbit-actors.js");
 
 describe.runIf(available)("opsq cancel", () => {
-  let admin: RabbitAdmin;
-  let producer: RabbitmqBroker;
-  let queue: string;
   let table: string;
-  let markers: string;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    admin = await RabbitAdmin.open();
-    producer = new RabbitmqBroker({ url: RABBITMQ_URL, logger: captureLogger().logger });
-  });
+  const bed = CliTestBed.use({ beforeAll, beforeEach, afterEach, afterAll }, "cancel-cli");
 
   beforeEach(() => {
-    queue = admin.queue("cancel-cli");
     table = uniqueTableName("opsq_cancel_cli");
-    markers = mkdtempSync(join(tmpdir(), "opsq-cancel-markers-"));
   });
 
   afterEach(async () => {
-    await killLeftovers();
-    rmSync(markers, { recursive: true, force: true });
     const backend = new PostgresCancellationBackend({ url: TEST_DATABASE_URL, table });
     await backend.dropTable();
     await backend.close();
-  });
-
-  afterAll(async () => {
-    await producer?.close();
-    await admin?.cleanup();
   });
 
   function cancelCli(ids: string[], env: NodeJS.ProcessEnv = {}) {
@@ -57,28 +38,35 @@ describe.runIf(available)("opsq cancel", () => {
 
   it("cancels a queued message before the worker starts, and a running one while it runs", async () => {
     // Given a message cancelled with `opsq cancel` (the URL from OPSQ_CANCEL_URL) before any worker runs
-    const victim = new Message({ queueName: queue, actorName: "cli_record", args: ["victim"] });
+    const victim = new Message({ queueName: bed.queue, actorName: "cli_record", args: ["victim"] });
     const cancelled = await cancelCli([victim.messageId]);
     expect(cancelled).toMatchObject({ code: 0, stdout: `cancelled ${victim.messageId}\n`, stderr: "" });
-    await producer.enqueue(victim);
+    await bed.producer.enqueue(victim);
 
     // When a worker with --cancel-url starts, and runs another message and a slow one
     const worker = CliProcess.start(
       ["worker", RABBIT_ACTORS, "--cancel-url", TEST_DATABASE_URL, "--cancel-table", table],
       {
-        env: { RABBITMQ_URL, OPSQ_TEST_QUEUE: queue, OPSQ_TEST_MARKERS: markers, OPSQ_CANCEL_URL: undefined },
+        env: {
+          RABBITMQ_URL,
+          OPSQ_TEST_QUEUE: bed.queue,
+          OPSQ_TEST_MARKERS: bed.markers,
+          OPSQ_CANCEL_URL: undefined,
+        },
       },
     );
     await worker.waitReady();
     expect(worker.lines).toContainEqual(expect.objectContaining({ msg: "cancellation enabled", table }));
-    const kept = await producer.enqueue(
-      new Message({ queueName: queue, actorName: "cli_record", args: ["kept"] }),
+    const kept = await bed.producer.enqueue(
+      new Message({ queueName: bed.queue, actorName: "cli_record", args: ["kept"] }),
     );
-    const slow = await producer.enqueue(
-      new Message({ queueName: queue, actorName: "cli_slow", args: [60_000] }),
+    const slow = await bed.producer.enqueue(
+      new Message({ queueName: bed.queue, actorName: "cli_slow", args: [60_000] }),
     );
-    await waitFor(() => existsSync(join(markers, `${kept.messageId}.done`)), { message: "the kept message" });
-    await waitFor(() => existsSync(join(markers, `${slow.messageId}.started`)), {
+    await waitFor(() => existsSync(join(bed.markers, `${kept.messageId}.done`)), {
+      message: "the kept message",
+    });
+    await waitFor(() => existsSync(join(bed.markers, `${slow.messageId}.started`)), {
       message: "the slow start",
     });
 
@@ -105,9 +93,9 @@ describe.runIf(available)("opsq cancel", () => {
         message_id: victim.messageId,
       }),
     );
-    expect(existsSync(join(markers, `${victim.messageId}.done`))).toBe(false);
-    await waitFor(async () => (await admin.count(queue)) === 0, { message: "an empty queue" });
-    expect(await admin.count(xqName(queue))).toBe(0);
+    expect(existsSync(join(bed.markers, `${victim.messageId}.done`))).toBe(false);
+    await waitFor(async () => (await bed.admin.count(bed.queue)) === 0, { message: "an empty queue" });
+    expect(await bed.admin.count(xqName(bed.queue))).toBe(0);
     worker.signal("SIGTERM");
     expect(await worker.waitExit()).toEqual({ code: 0, signal: null });
   });
@@ -139,7 +127,7 @@ describe.runIf(available)("opsq cancel", () => {
 
     const worker = await CliProcess.run(
       ["worker", RABBIT_ACTORS, "--cancel-url", "postgres://app:hunter2@127.0.0.1:1/app"],
-      { env: { RABBITMQ_URL, OPSQ_TEST_QUEUE: queue, OPSQ_TEST_MARKERS: markers } },
+      { env: { RABBITMQ_URL, OPSQ_TEST_QUEUE: bed.queue, OPSQ_TEST_MARKERS: bed.markers } },
     );
     expect(worker.code).toBe(3);
     expect(worker.stderr).toContain(
@@ -153,7 +141,7 @@ describe.runIf(available)("opsq cancel", () => {
     const worker = await CliProcess.run(["worker", join(FIXTURES, "cancellable-actors.mjs")], {
       env: {
         RABBITMQ_URL,
-        OPSQ_TEST_QUEUE: queue,
+        OPSQ_TEST_QUEUE: bed.queue,
         OPSQ_TEST_CANCEL_URL: "postgres://app:hunter2@127.0.0.1:1/app",
       },
     });

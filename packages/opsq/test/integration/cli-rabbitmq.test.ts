@@ -4,62 +4,30 @@
  * message id), and signals stop it gracefully, at once, or after the shutdown
  * timeout; `--processes` runs and restarts several worker processes.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { RabbitmqBroker } from "../../src/brokers/rabbitmq.js";
 import { Message } from "../../src/message.js";
 import { xqName } from "../../src/queue-names.js";
-import {
-  CliProcess,
-  ensureBuilt,
-  FIXTURES,
-  killLeftovers,
-  OPSQ_DIR,
-  REPO_ROOT,
-} from "../fixtures/cli/cli-process.js";
-import { captureLogger, RABBITMQ_URL, RabbitAdmin, requireRabbitmq, waitFor } from "../helpers/rabbitmq.js";
+import { CliProcess, FIXTURES, OPSQ_DIR, REPO_ROOT } from "../fixtures/cli/cli-process.js";
+import { CliTestBed } from "../helpers/cli-bed.js";
+import { RABBITMQ_URL, requireRabbitmq, waitFor } from "../helpers/rabbitmq.js";
 
 const available = await requireRabbitmq();
 const RABBIT_ACTORS = join(FIXTURES, "rabbit-actors.js");
 
 describe.runIf(available)("opsq worker on RabbitMQ", () => {
-  let admin: RabbitAdmin;
-  let producer: RabbitmqBroker;
-  let queue: string;
-  let markers: string;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    admin = await RabbitAdmin.open();
-    producer = new RabbitmqBroker({ url: RABBITMQ_URL, logger: captureLogger().logger });
-  });
-
-  beforeEach(() => {
-    queue = admin.queue("cli");
-    markers = mkdtempSync(join(tmpdir(), "opsq-cli-markers-"));
-  });
-
-  afterEach(async () => {
-    await killLeftovers();
-    rmSync(markers, { recursive: true, force: true });
-  });
-
-  afterAll(async () => {
-    await producer?.close();
-    await admin?.cleanup();
-  });
+  const bed = CliTestBed.use({ beforeAll, beforeEach, afterEach, afterAll }, "cli");
 
   /** Starts `opsq worker` on the fixture actors, for this test's queue and marker directory. */
   function startWorker(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
     return CliProcess.start(["worker", ...args], {
-      env: { RABBITMQ_URL, OPSQ_TEST_QUEUE: queue, OPSQ_TEST_MARKERS: markers, ...env },
+      env: { RABBITMQ_URL, OPSQ_TEST_QUEUE: bed.queue, OPSQ_TEST_MARKERS: bed.markers, ...env },
     });
   }
 
   async function send(actorName: string, ...args: unknown[]): Promise<string> {
-    const message = await producer.enqueue(new Message({ queueName: queue, actorName, args }));
+    const message = await bed.producer.enqueue(new Message({ queueName: bed.queue, actorName, args }));
     return message.messageId;
   }
 
@@ -67,7 +35,7 @@ describe.runIf(available)("opsq worker on RabbitMQ", () => {
     messageId: string,
     stage: "started" | "done",
   ): { pid: number; value?: unknown } | undefined {
-    const file = join(markers, `${messageId}.${stage}`);
+    const file = join(bed.markers, `${messageId}.${stage}`);
     return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : undefined;
   }
 
@@ -84,7 +52,7 @@ describe.runIf(available)("opsq worker on RabbitMQ", () => {
     const [ready] = await cli.waitReady();
     expect(ready).toMatchObject({
       actors: ["cli_crash", "cli_record", "cli_slow"],
-      queues: [queue],
+      queues: [bed.queue],
       concurrency: 8,
       pid: cli.child.pid,
     });
@@ -98,8 +66,8 @@ describe.runIf(available)("opsq worker on RabbitMQ", () => {
     expect(marker(id, "done")).toEqual({ pid: cli.child.pid, value: 42 });
     cli.signal("SIGTERM");
     expect(await cli.waitExit()).toEqual({ code: 0, signal: null });
-    expect(await admin.count(queue)).toBe(0);
-    expect(await admin.count(xqName(queue))).toBe(0);
+    expect(await bed.admin.count(bed.queue)).toBe(0);
+    expect(await bed.admin.count(xqName(bed.queue))).toBe(0);
   });
 
   it("finishes the message in flight on SIGTERM, acks it and exits 0", async () => {
@@ -115,8 +83,8 @@ describe.runIf(available)("opsq worker on RabbitMQ", () => {
     // Then it finishes the message before exiting 0, and the message is gone from the queue
     expect(await cli.waitExit()).toEqual({ code: 0, signal: null });
     expect(marker(id, "done")).toBeDefined();
-    expect(await admin.count(queue)).toBe(0);
-    expect(await admin.count(xqName(queue))).toBe(0);
+    expect(await bed.admin.count(bed.queue)).toBe(0);
+    expect(await bed.admin.count(xqName(bed.queue))).toBe(0);
   });
 
   it("exits 1 at once on a second signal; the message in flight goes back to the queue", async () => {
@@ -136,7 +104,9 @@ describe.runIf(available)("opsq worker on RabbitMQ", () => {
     expect(await cli.waitExit(5_000)).toEqual({ code: 1, signal: null });
     expect(Date.now() - signalledAt).toBeLessThan(2_000);
     expect(marker(id, "done")).toBeUndefined();
-    await waitFor(async () => (await admin.count(queue)) === 1, { message: "message back in the queue" });
+    await waitFor(async () => (await bed.admin.count(bed.queue)) === 1, {
+      message: "message back in the queue",
+    });
   });
 
   it("hands the message in flight back after --shutdown-timeout and exits 0", async () => {
@@ -151,8 +121,10 @@ describe.runIf(available)("opsq worker on RabbitMQ", () => {
     expect(await cli.waitExit(5_000)).toEqual({ code: 0, signal: null });
     expect(Date.now() - signalledAt).toBeLessThan(3_000);
     expect(cli.lines.some((line) => line.msg.startsWith("shutdown timeout reached"))).toBe(true);
-    await waitFor(async () => (await admin.count(queue)) === 1, { message: "message back in the queue" });
-    expect(await admin.count(xqName(queue))).toBe(0);
+    await waitFor(async () => (await bed.admin.count(bed.queue)) === 1, {
+      message: "message back in the queue",
+    });
+    expect(await bed.admin.count(xqName(bed.queue))).toBe(0);
   });
 
   it("--processes 2: two worker processes consume the queue; SIGTERM stops them all with 0", async () => {
@@ -175,7 +147,7 @@ describe.runIf(available)("opsq worker on RabbitMQ", () => {
     // And SIGTERM stops everything cleanly
     cli.signal("SIGTERM");
     expect(await cli.waitExit()).toEqual({ code: 0, signal: null });
-    expect(await admin.count(queue)).toBe(0);
+    expect(await bed.admin.count(bed.queue)).toBe(0);
   });
 
   it("--processes 2: restarts a worker process that dies, and its message is run again", async () => {
@@ -206,7 +178,7 @@ describe.runIf(available)("opsq worker on RabbitMQ", () => {
     }
     const cli = startWorker([join(FIXTURES, "rabbit-broker.mjs")]);
     const [ready] = await cli.waitReady();
-    expect(ready).toMatchObject({ actors: ["cli_mjs_record"], queues: [queue] });
+    expect(ready).toMatchObject({ actors: ["cli_mjs_record"], queues: [bed.queue] });
 
     const id = await send("cli_mjs_record", "hello");
 
@@ -222,7 +194,7 @@ describe.runIf(available)("opsq worker on RabbitMQ", () => {
 
     const [ready] = await cli.waitReady();
     for (const exampleQueue of ready!.queues as string[]) {
-      admin.track(exampleQueue);
+      bed.admin.track(exampleQueue);
     }
 
     expect(ready).toMatchObject({ queues: ["example-math", "example-io"] });

@@ -4,15 +4,14 @@
  * the worker keeps serving other messages; its runner is replaced; a TypeScript module works too;
  * and a stopped worker leaves no runner process behind.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { RabbitmqBroker } from "../../src/brokers/rabbitmq.js";
 import { Message } from "../../src/message.js";
 import { xqName } from "../../src/queue-names.js";
-import { CliProcess, ensureBuilt, killLeftovers, OPSQ_DIR } from "../fixtures/cli/cli-process.js";
-import { captureLogger, RABBITMQ_URL, RabbitAdmin, requireRabbitmq, waitFor } from "../helpers/rabbitmq.js";
+import { CliProcess, OPSQ_DIR } from "../fixtures/cli/cli-process.js";
+import { CliTestBed } from "../helpers/cli-bed.js";
+import { RABBITMQ_URL, requireRabbitmq, waitFor } from "../helpers/rabbitmq.js";
 
 const available = await requireRabbitmq();
 const FIXTURES = join(OPSQ_DIR, "test/fixtures/isolation");
@@ -26,44 +25,25 @@ interface Marker {
 describe.runIf(available).each(["thread", "process"] as const)(
   "opsq worker with actors isolated in a %s",
   (mode) => {
-    let admin: RabbitAdmin;
-    let producer: RabbitmqBroker;
-    let queue: string;
-    let markers: string;
-
-    beforeAll(async () => {
-      ensureBuilt();
-      admin = await RabbitAdmin.open();
-      producer = new RabbitmqBroker({ url: RABBITMQ_URL, logger: captureLogger().logger });
-    });
-
-    beforeEach(() => {
-      queue = admin.queue("isolation");
-      markers = mkdtempSync(join(tmpdir(), "opsq-isolation-cli-"));
-    });
-
-    afterEach(async () => {
-      await killLeftovers();
-      rmSync(markers, { recursive: true, force: true });
-    });
-
-    afterAll(async () => {
-      await producer?.close();
-      await admin?.cleanup();
-    });
+    const bed = CliTestBed.use({ beforeAll, beforeEach, afterEach, afterAll }, "isolation");
 
     function startWorker(module: string): CliProcess {
       return CliProcess.start(["worker", join(FIXTURES, module), "--concurrency", "2"], {
-        env: { RABBITMQ_URL, OPSQ_TEST_QUEUE: queue, OPSQ_TEST_MARKERS: markers, OPSQ_TEST_ISOLATION: mode },
+        env: {
+          RABBITMQ_URL,
+          OPSQ_TEST_QUEUE: bed.queue,
+          OPSQ_TEST_MARKERS: bed.markers,
+          OPSQ_TEST_ISOLATION: mode,
+        },
       });
     }
 
     async function send(actorName: string, ...args: unknown[]): Promise<string> {
-      return (await producer.enqueue(new Message({ queueName: queue, actorName, args }))).messageId;
+      return (await bed.producer.enqueue(new Message({ queueName: bed.queue, actorName, args }))).messageId;
     }
 
     function marker(messageId: string, stage: "started" | "done"): Marker | undefined {
-      const file = join(markers, `${messageId}.${stage}`);
+      const file = join(bed.markers, `${messageId}.${stage}`);
       return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Marker) : undefined;
     }
 
@@ -105,11 +85,11 @@ describe.runIf(available).each(["thread", "process"] as const)(
       // Then I expect the plain message served by the worker while the handler spins,
       expect((await waitMarker(plainId, "done")).pid).toBe(cli.child.pid);
       // the stuck message dead-lettered, with TimeLimitExceeded as the reason the worker gives,
-      await waitFor(async () => (await admin.count(xqName(queue))) === 1, {
+      await waitFor(async () => (await bed.admin.count(xqName(bed.queue))) === 1, {
         timeoutMs: 20_000,
         message: "the stuck message in the dead-letter queue",
       });
-      const [dead] = await admin.takeAll(xqName(queue));
+      const [dead] = await bed.admin.takeAll(xqName(bed.queue));
       expect(JSON.parse(dead!.content.toString()).message_id).toBe(stuckId);
       const failed = cli.lines.find(
         (line) => line.msg === "message failed; dead-lettered" && line.message_id === stuckId,
@@ -134,7 +114,7 @@ describe.runIf(available).each(["thread", "process"] as const)(
         expect(isAlive(first.pid)).toBe(false);
         expect(isAlive(next.pid)).toBe(false);
       }
-      expect(await admin.count(queue)).toBe(0);
+      expect(await bed.admin.count(bed.queue)).toBe(0);
     });
 
     it("runs an isolated actor of a TypeScript module", async () => {
