@@ -45,11 +45,13 @@ export class MessageProxy implements ActorContext {
    * @param message the decoded message
    * @param redelivered the delivery's redelivered flag
    * @param logger the worker's logger; a child is made on first use
+   * @param workerId the id of the worker processing it (`Worker.id`), when there is one
    */
   constructor(
     readonly message: Message,
     readonly redelivered: boolean,
     logger: Logger,
+    readonly workerId?: string,
   ) {
     this.#parentLogger = logger;
   }

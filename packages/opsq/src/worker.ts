@@ -254,7 +254,7 @@ export class Worker {
   }
 
   async #process(delivery: Delivery, message: Message): Promise<void> {
-    const proxy = new MessageProxy(message, delivery.redelivered, this.#logger);
+    const proxy = new MessageProxy(message, delivery.redelivered, this.#logger, this.id);
     const task: Task = { delivery, proxy, abandoned: false };
     this.#inFlight.add(task);
     try {
@@ -395,7 +395,7 @@ export class Worker {
       void this.#release(delivery, message, true);
       return;
     }
-    const proxy = new MessageProxy(message, delivery.redelivered, this.#logger);
+    const proxy = new MessageProxy(message, delivery.redelivered, this.#logger, this.id);
     void this.broker.emitBefore("beforeDelayMessage", this.broker, proxy)?.catch(noop);
     const due = waitMs <= this.#maxHoldMs;
     const timer = setTimeout(

@@ -8,6 +8,7 @@ import type { Broker } from "../broker.js";
 import { Shutdown } from "../errors.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { getOption } from "../options.js";
+import type { Worker } from "../worker.js";
 import type { Middleware } from "./middleware.js";
 
 /** Options of {@link ShutdownNotifications}. */
@@ -43,10 +44,13 @@ export class ShutdownNotifications implements Middleware {
     this.#running.delete(proxy);
   }
 
-  beforeWorkerShutdown(): void {
+  /** Notifies the attempts of the worker that is stopping (several workers may share a broker). */
+  beforeWorkerShutdown(_broker: Broker, worker: Worker): void {
     for (const proxy of this.#running) {
-      proxy.logger.info("worker shutting down; notifying the actor");
-      proxy.abort(new Shutdown());
+      if (proxy.workerId === worker.id) {
+        proxy.logger.info("worker shutting down; notifying the actor");
+        proxy.abort(new Shutdown());
+      }
     }
   }
 }

@@ -91,6 +91,39 @@ describe("ShutdownNotifications", () => {
     expect(worker.stats).toMatchObject({ acked: 1, running: 0 });
   });
 
+  it("notifies only the attempts of the worker that stops, when two workers share a broker", async () => {
+    // Given two workers on one broker, each running one notifyShutdown attempt of its own queue
+    const broker = stubBroker([new ShutdownNotifications()]);
+    const started = { a: deferred(), b: deferred() };
+    const reasons: Record<string, unknown> = {};
+    const release = deferred();
+    const waitFor = (name: "a" | "b") => async () => {
+      const { signal } = getContext();
+      started[name].resolve();
+      reasons[name] = await Promise.race([
+        new Promise((resolve) => signal.addEventListener("abort", () => resolve(signal.reason))),
+        release.promise.then(() => "finished"),
+      ]);
+    };
+    const a = defineActor("a", waitFor("a"), { broker, queue: "qa", notifyShutdown: true });
+    const b = defineActor("b", waitFor("b"), { broker, queue: "qb", notifyShutdown: true });
+    const workerA = await pool.start(broker, { queues: ["qa"] });
+    await pool.start(broker, { queues: ["qb"] });
+    await a.send();
+    await b.send();
+    await Promise.all([started.a.promise, started.b.promise]);
+
+    // When worker A stops
+    const stopping = workerA.stop({ timeoutMs: 5_000 });
+    await stopping;
+    release.resolve();
+    await broker.join("qb");
+
+    // Then I expect A's attempt notified, and B's left to finish
+    expect(reasons.a).toBeInstanceOf(Shutdown);
+    expect(reasons.b).toBe("finished");
+  });
+
   it("takes notify_shutdown from the message, then the actor, then the default", async () => {
     // Given a default of true, an actor that says false
     const broker = stubBroker([new ShutdownNotifications({ notifyShutdown: true })]);
