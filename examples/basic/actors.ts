@@ -38,21 +38,17 @@ export const flakyFetch = defineActor(
 
 /**
  * A pipeline step: multiplies the previous step's result by `factor`. The
- * Pipelines middleware appends that result as the last argument, so it is
- * optional here: `multiply.message(10)` builds the step without it.
+ * Pipelines middleware appends that result as the last argument, and
+ * `multiply.pipeMessage(10)` builds the step without it.
  */
-export const multiply = defineActor(
-  "multiply",
-  (factor: number, value?: number): number => factor * (value ?? 0),
-  {
-    queue: "example-math",
-  },
-);
+export const multiply = defineActor("multiply", (factor: number, value: number): number => factor * value, {
+  queue: "example-math",
+});
 
 /** The last step of the pipeline: logs what it received. */
 export const report = defineActor(
   "report",
-  (total?: number): void => {
+  (total: number): void => {
     getContext().logger.info({ total }, "pipeline finished");
   },
   { queue: "example-math" },

@@ -10,7 +10,7 @@ await add.send(2, 3);
 await flakyFetch.send("https://example.com");
 
 // (1 + 2) × 10, then report(30): each step's result is appended to the next step's arguments.
-await pipeline([add.message(1, 2), multiply.message(10), report.message()]).run();
+await pipeline([add.message(1, 2), multiply.pipeMessage(10), report.pipeMessage()]).run();
 
 // Delivered no earlier than 5 s from now (through the example-math.DQ delay queue).
 await add.sendWithOptions({ args: [40, 2], delayMs: 5_000 });

@@ -93,7 +93,7 @@ export async function runStubDemo(print: (line: string) => void = console.log): 
   await add.send(2, 3);
   await flakyFetch.send("https://example.com");
   await doomed.send();
-  await pipeline([add.message(1, 2), multiply.message(10), report.message()], broker).run();
+  await pipeline([add.message(1, 2), multiply.pipeMessage(10), report.pipeMessage()], broker).run();
 
   // 4. Wait until the queue and its delay queue (where retries wait) are empty.
   await broker.join("demo", { timeoutMs: 10_000 });

@@ -18,6 +18,16 @@ import { DEFAULT_QUEUE, isValidName, qName } from "./queue-names.js";
 /** An actor's handler: positional arguments in, a result (or a promise of one) out. */
 export type Handler<A extends unknown[], R> = (...args: A) => R | PromiseLike<R>;
 
+/**
+ * The parameters of a handler without its last one (the piped result), e.g. `[x: number]`
+ * for `(x: number, y: number) => …`; a rest parameter stays as it is.
+ */
+export type LeadingArgs<A extends unknown[]> = A extends [...infer Leading, unknown]
+  ? Leading
+  : A extends [...infer Leading, (infer _Last)?]
+    ? Leading
+    : A;
+
 /** Options of {@link defineActor}: where the actor lives, plus middleware options. */
 export interface ActorOptions extends MiddlewareOptions {
   /** The queue its messages go to. @default "default" */
@@ -110,6 +120,16 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
   /** Builds a message for this actor without sending it (for pipelines and groups). */
   message(...args: A): Message<A, R> {
     return new Message<A, R>({ queueName: this.queueName, actorName: this.name, args });
+  }
+
+  /**
+   * Builds a pipeline step: a message with every argument but the last, which the
+   * previous step's result fills in when the pipeline runs.
+   *
+   * @example pipeline([add.message(1, 2), add.pipeMessage(3)]) // add(1, 2), then add(3, 3)
+   */
+  pipeMessage(...args: LeadingArgs<A>): Message<A, R> {
+    return new Message<A, R>({ queueName: this.queueName, actorName: this.name, args: args as unknown as A });
   }
 
   /** Builds a message with options without sending it. */

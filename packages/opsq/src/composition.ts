@@ -19,11 +19,12 @@ export interface Pipeline {
  * Chains messages: when step i succeeds, step i+1 is enqueued with step i's
  * result appended to its arguments (unless it was built with `pipeIgnore: true`).
  *
- * @param steps messages built with `actor.message(...)` or `actor.messageWithOptions(...)`
+ * @param steps messages built with `actor.message(...)`, `actor.pipeMessage(...)` (every argument
+ *   but the piped last one) or `actor.messageWithOptions(...)`
  * @param broker the broker to enqueue on. @default getBroker()
  * @example
  * ```ts
- * await pipeline([add.message(1, 2), add.message(3), report.messageWithOptions({ pipeIgnore: true })]).run();
+ * await pipeline([add.message(1, 2), add.pipeMessage(3), report.messageWithOptions({ pipeIgnore: true })]).run();
  * ```
  */
 export function pipeline(steps: readonly Message[], broker?: Broker): Pipeline {

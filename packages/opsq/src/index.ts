@@ -14,7 +14,14 @@
  */
 
 // Actors
-export { Actor, type ActorOptions, defineActor, type Handler, type SendOptions } from "./actor.js";
+export {
+  Actor,
+  type ActorOptions,
+  defineActor,
+  type Handler,
+  type LeadingArgs,
+  type SendOptions,
+} from "./actor.js";
 // Backoff
 export { type BackoffOptions, computeBackoff } from "./backoff.js";
 // Brokers

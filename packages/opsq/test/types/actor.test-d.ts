@@ -162,9 +162,13 @@ describe("context and middleware", () => {
   it("chains typed messages in a pipeline", () => {
     const sum = defineActor("sum", (...xs: number[]) => xs.length, { broker });
     pipeline([add.message(1, 2), sum.message(3), ping.messageWithOptions({ pipeIgnore: true })], broker);
-    // Known limitation: a step's last argument comes from the previous step's result, but
-    // message() wants every argument, so a fixed-arity actor cannot be a middle step as is.
-    // @ts-expect-error add.message(3) lacks y, which the pipeline would supply
+    // message() wants every argument; pipeMessage() leaves out the last one, which the pipeline supplies
+    // @ts-expect-error add.message(3) lacks y
     pipeline([add.message(1, 2), add.message(3)], broker);
+    pipeline([add.message(1, 2), add.pipeMessage(3)], broker);
+    expectTypeOf(add.pipeMessage).parameters.toEqualTypeOf<[number]>();
+    expectTypeOf(sum.pipeMessage).parameters.toEqualTypeOf<number[]>();
+    // @ts-expect-error pipeMessage checks the arguments it takes
+    add.pipeMessage("3");
   });
 });

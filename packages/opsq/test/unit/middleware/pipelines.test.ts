@@ -69,6 +69,32 @@ describe("Pipelines", () => {
     expect(calls.map(([name, args]) => [name, args])).toEqual(FIXTURE_PIPELINE_CALLS);
   });
 
+  it("runs a fixed-arity step built with pipeMessage, the piped result as its last argument", async () => {
+    // Given add(x, y) with both parameters required
+    const broker = pipelineBroker();
+    const seen: [number, number][] = [];
+    const add = defineActor(
+      "add2",
+      (x: number, y: number) => {
+        seen.push([x, y]);
+        return x + y;
+      },
+      { broker },
+    );
+    const worker = await pool.start(broker);
+
+    // When add(1, 2) pipes into add.pipeMessage(3)
+    await pipeline([add.message(1, 2), add.pipeMessage(3)], broker).run();
+    await broker.join("default");
+    await worker.join();
+
+    // Then I expect add(1, 2), then add(3, 3)
+    expect(seen).toEqual([
+      [1, 2],
+      [3, 3],
+    ]);
+  });
+
   it("runs Python's pipeline message, nested pipe_target and all", async () => {
     // Given the actors of the fixture
     const broker = pipelineBroker();
