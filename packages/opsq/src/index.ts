@@ -59,6 +59,12 @@ export {
   DEFAULT_CANCEL_TTL_MS,
 } from "./cancellation/backend.js";
 export {
+  type CancelOptions,
+  cancel,
+  cancellationBackendOf,
+  type MessageRef,
+} from "./cancellation/cancel.js";
+export {
   MemoryCancellationBackend,
   type MemoryCancellationBackendOptions,
 } from "./cancellation/memory.js";
@@ -87,14 +93,7 @@ export { type MetricsServer, type MetricsServerOptions, startMetricsServer } fro
 // Middleware
 export { AgeLimit, type AgeLimitOptions } from "./middleware/age-limit.js";
 export { Callbacks } from "./middleware/callbacks.js";
-export {
-  Cancellation,
-  type CancellationOptions,
-  type CancelOptions,
-  cancel,
-  cancellationBackendOf,
-  type MessageRef,
-} from "./middleware/cancellation.js";
+export { Cancellation, type CancellationOptions } from "./middleware/cancellation.js";
 export { defaultMiddleware } from "./middleware/defaults.js";
 export type { AfterHook, BeforeHook, Middleware, Outcome } from "./middleware/middleware.js";
 export { Pipelines } from "./middleware/pipelines.js";

@@ -7,12 +7,13 @@ import type {
   CancellationListener,
   CancellationSubscription,
 } from "../../../src/cancellation/backend.js";
+import { cancel, cancellationBackendOf } from "../../../src/cancellation/cancel.js";
 import { MemoryCancellationBackend } from "../../../src/cancellation/memory.js";
 import { pipeline } from "../../../src/composition.js";
 import { getContext } from "../../../src/context.js";
 import { MessageCancelled, MiddlewareError, OpsqError, ResultFailure } from "../../../src/errors.js";
 import { Callbacks } from "../../../src/middleware/callbacks.js";
-import { Cancellation, cancel, cancellationBackendOf } from "../../../src/middleware/cancellation.js";
+import { Cancellation } from "../../../src/middleware/cancellation.js";
 import type { Middleware } from "../../../src/middleware/middleware.js";
 import { Pipelines } from "../../../src/middleware/pipelines.js";
 import { Results } from "../../../src/middleware/results.js";
