@@ -23,6 +23,7 @@ import { probePostgres } from "./lib/pg.js";
 import { ADMIN_URL, createRunUser, ensureRabbitRunning, hasRabbitmqctl, type RunUser } from "./lib/rabbit.js";
 import { errorText, type Scenario, type ScenarioOptions, type ScenarioResult } from "./lib/scenario.js";
 import { killLeftovers } from "./lib/worker.js";
+import { scenario as cancel } from "./scenarios/cancel.js";
 import { scenario as connectionDrop } from "./scenarios/connection-drop.js";
 import { scenario as connectionDropAll } from "./scenarios/connection-drop-all.js";
 import { scenario as gracefulShutdown } from "./scenarios/graceful-shutdown.js";
@@ -39,6 +40,7 @@ import { scenario as sigkillProcesses2 } from "./scenarios/sigkill-processes-2.j
 export const SCENARIOS: readonly Scenario[] = [
   poison,
   gracefulShutdown,
+  cancel,
   sigkill,
   sigkillProcesses2,
   connectionDrop,

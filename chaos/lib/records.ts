@@ -9,8 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 
 /** One line of a record file. */
 export interface RecordLine {
-  /** `start` when the handler begins, `done` when it returns (just before the ack). */
-  ev: "start" | "done";
+  /** `start` when the handler begins, `done` when it returns (just before the ack), `aborted` when its signal stopped the work. */
+  ev: "start" | "done" | "aborted";
   /** The message id. */
   id: string;
   /** The message's sequence number (its first argument). */
@@ -57,17 +57,21 @@ export interface Summary {
 export function summarize(records: readonly RecordLine[], confirmed: Iterable<string>): Summary {
   const runs = new Map<string, number>();
   let starts = 0;
+  let ends = 0;
   let dones = 0;
   for (const line of records) {
-    if (line.ev === "done") {
-      runs.set(line.id, (runs.get(line.id) ?? 0) + 1);
-      dones++;
-    } else {
+    if (line.ev === "start") {
       starts++;
+    } else {
+      ends++;
+      if (line.ev === "done") {
+        runs.set(line.id, (runs.get(line.id) ?? 0) + 1);
+        dones++;
+      }
     }
   }
   const lost = [...confirmed].filter((id) => !runs.has(id));
-  return { processed: runs.size, duplicates: dones - runs.size, lost, unfinished: starts - dones, runs };
+  return { processed: runs.size, duplicates: dones - runs.size, lost, unfinished: starts - ends, runs };
 }
 
 /** Distinct ids run to the end so far. */

@@ -218,7 +218,8 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
       return error.exitCode === 0 ? ExitCode.OK : ExitCode.IMPORT_ERROR;
     }
     if (error instanceof CliError) {
-      writeErr(`opsq: ${error.message}\n`);
+      // Redacted: a message may quote what the user typed, a URL with its password included.
+      writeErr(`opsq: ${redactUrl(error.message)}\n`);
       return error.exitCode;
     }
     throw error;

@@ -38,6 +38,21 @@ describe("runCli", () => {
     ]);
   });
 
+  it("never prints a password it was given, even in a module name (a URL typed in the wrong place)", async () => {
+    const err: string[] = [];
+
+    const code = await runCli(["worker", "postgres://app:hunter2@db:5432/app"], {
+      cwd: FIXTURES,
+      stop: new AbortController().signal,
+      writeErr: (text) => err.push(text),
+    });
+
+    expect(code).toBe(ExitCode.IMPORT_ERROR);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/^opsq: cannot find module "postgres:\/\/app:\*\*\*@db:5432\/app"/);
+    expect(err.join("")).not.toContain("hunter2");
+  });
+
   it("runs a worker until the stop signal is aborted, then returns 0", async () => {
     // Given a worker on a module exporting a StubBroker (from opsq's build: another copy than this src)
     const stop = new AbortController();
