@@ -7,7 +7,7 @@
  * @module
  */
 import { describeError } from "./describe-error.js";
-import { EnqueueError } from "./errors.js";
+import { EnqueueError, TaskAlreadyExistsError, TaskValidationError } from "./errors.js";
 import { type SubmitTaskRequest, validateSubmitRequest } from "./submit-request.js";
 import type { JsonValue, NewTask, Task } from "./task.js";
 
@@ -19,6 +19,8 @@ export interface SchedulerStore {
   addTask(input: NewTask): Promise<Task>;
   /** Marks a `pending`/`running` task `failed`. */
   failTask(taskId: string, reason: string, result?: JsonValue): Promise<Task | null>;
+  /** Returns the task or `null`; needed to resubmit with a caller-chosen `taskId`. */
+  findTask?(taskId: string): Promise<Task | null>;
 }
 
 /** Dependencies of {@link submitTask}. */
@@ -36,19 +38,32 @@ export interface SubmitTaskDeps {
 /**
  * Submits a task: validates it, inserts it as `pending`, and enqueues its id.
  *
+ * With a caller-chosen `taskId`, a submission is idempotent (retry it after a lost reply): when
+ * a task with that id and the same request exists, it is returned as stored and, if still
+ * `pending`, enqueued again (a worker that finds the task already running acks the duplicate).
+ *
  * @returns the task as stored (status `pending`; a fast worker may already have moved on)
- * @throws {TaskValidationError} for bad input — nothing was written or enqueued
+ * @throws {TaskValidationError} for bad input, or a `taskId` already used by a different request — nothing was written or enqueued
  * @throws {EnqueueError} when the enqueue failed — the task was marked `failed`
  * @example
  * const task = await submitTask({ taskType: "agent_task", inputData: { goal: "What is 6 * 7?" } }, { store });
  */
 export async function submitTask(request: SubmitTaskRequest, deps: SubmitTaskDeps): Promise<Task> {
   const valid = validateSubmitRequest(request);
-  const task = await deps.store.addTask({
-    taskType: valid.taskType,
-    inputData: valid.inputData,
-    name: valid.name ?? null,
-  });
+  let task: Task;
+  try {
+    task = await deps.store.addTask({
+      taskType: valid.taskType,
+      inputData: valid.inputData,
+      name: valid.name ?? null,
+      ...(valid.taskId !== undefined ? { taskId: valid.taskId } : {}),
+    });
+  } catch (error) {
+    const existing = error instanceof TaskAlreadyExistsError ? await findResubmitted(valid, deps) : null;
+    if (existing === null) throw error;
+    if (existing.status !== "pending") return existing; // running or finished: nothing to send
+    task = existing;
+  }
   try {
     await (deps.enqueue ?? enqueueWithActor)(task.taskId);
   } catch (error) {
@@ -69,4 +84,30 @@ export async function submitTask(request: SubmitTaskRequest, deps: SubmitTaskDep
 async function enqueueWithActor(taskId: string): Promise<void> {
   const { enqueueTask, executeAgentTask } = await import("./actors/index.js");
   await enqueueTask(executeAgentTask, taskId);
+}
+
+// The stored task a resubmission with the same `taskId` refers to, or null when there is none to find.
+async function findResubmitted(valid: SubmitTaskRequest, deps: SubmitTaskDeps): Promise<Task | null> {
+  if (valid.taskId === undefined || deps.store.findTask === undefined) return null;
+  const existing = await deps.store.findTask(valid.taskId);
+  if (existing === null) return null;
+  const same =
+    existing.taskType === valid.taskType &&
+    (existing.name ?? null) === (valid.name ?? null) &&
+    canonicalJson(existing.inputData) === canonicalJson(valid.inputData);
+  if (!same) {
+    throw new TaskValidationError("taskId", `task "${valid.taskId}" already exists with a different request`);
+  }
+  return existing;
+}
+
+// JSON with object keys sorted, so two equal values give the same text whatever their key order.
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === "object" && !Array.isArray(inner)
+      ? Object.fromEntries(
+          Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : inner,
+  );
 }

@@ -18,6 +18,12 @@ export interface SubmitTaskRequest {
   inputData: JsonObject;
   /** Optional label (at most 200 characters). */
   name?: string | null;
+  /**
+   * The task's id, chosen by the caller to make the submission idempotent: submitting the same
+   * request with the same id again returns the stored task instead of a second one.
+   * @default `task_<uuid>`
+   */
+  taskId?: string;
 }
 
 /** The task types ops-core runs, with the schema of their `inputData`. */
@@ -29,6 +35,10 @@ const requestShape = {
   taskType: z.string(),
   inputData: z.unknown(),
   name: z.string().trim().min(1).max(200).nullable().optional(),
+  taskId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'use 1 to 128 letters, digits, "_", ".", ":" or "-"')
+    .optional(),
 };
 
 /**
@@ -51,6 +61,7 @@ export function validateSubmitRequest(request: unknown): SubmitTaskRequest {
     taskType: envelope.taskType,
     inputData: envelope.inputData as JsonObject,
     ...(envelope.name ? { name: envelope.name } : {}),
+    ...(envelope.taskId !== undefined ? { taskId: envelope.taskId } : {}),
   };
 }
 

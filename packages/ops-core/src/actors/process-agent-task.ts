@@ -70,6 +70,8 @@ export async function processAgentTask(
       signal: context.signal,
       logger: context.logger,
       workerId: WORKER_ID,
+      // A fresh message (neither redelivered nor a retry) finding the task running is a duplicate.
+      takeOver: context.redelivered || context.retries > 0,
     });
     return outcome.kind;
   } catch (error) {

@@ -67,6 +67,10 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
     .option("--type <type>", "task type", AGENT_TASK_TYPE)
     .option("--input <json>", "more input fields, as a JSON object (e.g. '{\"maxSteps\": 4}')")
     .option("--name <name>", "a label for the task")
+    .option(
+      "--id <task id>",
+      "choose the task id, so that running the same command again (after a lost reply) submits nothing new",
+    )
     .option("--wait", "print status changes until the task finishes, then its answer")
     .option("--timeout <s>", "longest --wait, in seconds", positiveNumber, 300)
     .action(async (goal: string, flags: SubmitFlags) => {

@@ -25,6 +25,12 @@ export interface ListTasksOptions {
   status?: TaskStatus;
 }
 
+/** Options of {@link TaskStore.claimTask}. */
+export interface ClaimOptions {
+  /** Also claim a task that is `running` (a redelivery or a retry takes it over). @default true */
+  takeOver?: boolean;
+}
+
 /** Outcome written by {@link TaskStore.completeTask}. */
 export interface TaskCompletion {
   /** `completed` or `failed`. */
@@ -120,14 +126,17 @@ export class TaskStore {
   }
 
   /**
-   * Claims the task for `workerId`: `pending|running → running`, `attempts + 1`, `started_at`
-   * set on the first claim only. `running` is accepted so a message redelivered after a worker
-   * crash can take the task over.
+   * Claims the task for `workerId`: `pending → running` (and `running → running` with
+   * `takeOver`), `attempts + 1`, `started_at` set on the first claim only. Take-over is for a
+   * message redelivered after a worker crash or hand-back, or retried after a failed attempt;
+   * a fresh duplicate of the message must not take over a task another delivery is running.
    *
-   * @returns the claimed task, or `null` when it is missing or already terminal
+   * @param options `takeOver`: also claim a `running` task. @default true
+   * @returns the claimed task, or `null` when it is missing, terminal, or running and not taken over
    */
-  async claimTask(taskId: string, workerId: string): Promise<Task | null> {
-    return this.transition(taskId, ["pending", "running"], {
+  async claimTask(taskId: string, workerId: string, options: ClaimOptions = {}): Promise<Task | null> {
+    const from: TaskStatus[] = options.takeOver === false ? ["pending"] : ["pending", "running"];
+    return this.transition(taskId, from, {
       status: "running",
       startedAt: sql`coalesce(${task.startedAt}, now())`,
       attempts: sql`${task.attempts} + 1`,

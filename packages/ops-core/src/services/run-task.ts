@@ -2,8 +2,9 @@
  * `runTask`: everything a worker does for one "execute agent task" message, with every
  * dependency injected (the actor only builds the deps and calls this).
  *
- * 1. Claim the task (`pending|running → running`, `attempts + 1`). When the claim is refused,
- *    look it up: missing → log and return; terminal → return (a redelivered message is a no-op).
+ * 1. Claim the task (`pending → running`, or `running → running` for a redelivery or a retry;
+ *    `attempts + 1`). When the claim is refused, look it up: missing → log and return; terminal
+ *    → return (a redelivered message is a no-op); running → return (a duplicate message).
  * 2. Run the agent under a deadline (`timeoutMs`) combined with the caller's signal; the
  *    signal reaches the LLM client, so the HTTP request is really cancelled.
  * 3. Write the result and the final status in one statement (`completeTask`).
@@ -24,7 +25,7 @@ import type { Tool } from "../agent/tool.js";
 import type { ToolRegistry } from "../agent/tool-registry.js";
 import { parseAgentTaskInput } from "../agent-task-input.js";
 import { classifyError } from "../classify-error.js";
-import type { TaskCompletion } from "../db/task-store.js";
+import type { ClaimOptions, TaskCompletion } from "../db/task-store.js";
 import { describeError } from "../describe-error.js";
 import { AgentTimeoutError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -34,8 +35,8 @@ import type { JsonValue, Task, TaskStatus } from "../task.js";
 export interface RunTaskStore {
   /** Returns the task or `null`. */
   findTask(taskId: string): Promise<Task | null>;
-  /** Guarded `pending|running → running`; `null` when terminal or missing. */
-  claimTask(taskId: string, workerId: string): Promise<Task | null>;
+  /** Guarded `pending → running` (and `running → running` with `takeOver`); `null` when refused. */
+  claimTask(taskId: string, workerId: string, options?: ClaimOptions): Promise<Task | null>;
   /** Guarded `running → completed|failed`; `null` when not running. */
   completeTask(taskId: string, completion: TaskCompletion): Promise<Task | null>;
 }
@@ -58,6 +59,12 @@ export interface RunTaskDeps {
   logger: Logger;
   /** Recorded on the task when it is claimed. */
   workerId: string;
+  /**
+   * May this delivery take over a task that is `running`? True for a redelivery (a worker died
+   * or handed it back) or a retry; false for a fresh message, which is then a duplicate (the
+   * same task enqueued twice) and must not run the task a second time at once. @default true
+   */
+  takeOver?: boolean;
   /** Mark the task `failed` when any tool call failed or was denied. @default true */
   failOnToolError?: boolean;
 }
@@ -79,14 +86,19 @@ export async function runTask(taskId: string, deps: RunTaskDeps): Promise<RunTas
   const { store, logger } = deps;
   const log = { taskId, workerId: deps.workerId };
   // Claim first: one guarded UPDATE in the common case; only a refused claim needs a lookup.
-  const claimed = await store.claimTask(taskId, deps.workerId);
+  const claimed = await store.claimTask(taskId, deps.workerId, { takeOver: deps.takeOver ?? true });
   if (!claimed) {
     const found = await store.findTask(taskId);
     if (!found) {
       logger.warn(log, "task not found; nothing to run");
       return { kind: "missing" };
     }
-    logger.info({ ...log, status: found.status }, "task already finished; nothing to run");
+    logger.info(
+      { ...log, status: found.status },
+      found.status === "running"
+        ? "task already running under another delivery; this duplicate message is acked"
+        : "task already finished; nothing to run",
+    );
     return { kind: "skipped", taskStatus: found.status };
   }
   logger.info({ ...log, attempts: claimed.attempts }, "task claimed");

@@ -88,6 +88,15 @@ export function taskStoreContract(get: () => { store: TaskStore; handle: Databas
     expect(second!.startedAt).toBe(first!.startedAt);
   });
 
+  it("claims a running task only when told to take it over", async () => {
+    const { store } = get();
+    const { taskId } = await store.addTask({ taskType: "agent_task" });
+    expect(await store.claimTask(taskId, "w1", { takeOver: false })).toMatchObject({ attempts: 1 });
+    expect(await store.claimTask(taskId, "w2", { takeOver: false })).toBeNull();
+    expect(await store.getTask(taskId)).toMatchObject({ status: "running", attempts: 1, workerId: "w1" });
+    expect(await store.claimTask(taskId, "w2")).toMatchObject({ attempts: 2, workerId: "w2" });
+  });
+
   it("never claims a terminal or missing task", async () => {
     const { store } = get();
     const { taskId } = await store.addTask({ taskType: "agent_task" });

@@ -64,6 +64,45 @@ describe("submitTask", () => {
     expect(enqueued).toEqual([]);
   });
 
+  it("is idempotent with a caller-chosen taskId: the same request again returns the stored task", async () => {
+    const request = { taskType: "agent_task", inputData: { goal: "g", maxSteps: 3 }, taskId: "order-42" };
+    const first = await submitTask(request, { store: embedded.store, enqueue });
+    // Same request, keys in another order: still pending, so it is sent again (a running duplicate is acked)
+    const again = await submitTask(
+      { taskId: "order-42", inputData: { maxSteps: 3, goal: "g" }, taskType: "agent_task" },
+      { store: embedded.store, enqueue },
+    );
+    expect(again).toEqual(first);
+    expect(first.taskId).toBe("order-42");
+    expect(await embedded.store.countTasks()).toBe(1);
+    expect(enqueued).toEqual(["order-42", "order-42"]);
+
+    // Once a worker has it, a resubmission returns it and sends nothing
+    await embedded.store.claimTask("order-42", "w1");
+    const running = await submitTask(request, { store: embedded.store, enqueue });
+    expect(running).toMatchObject({ taskId: "order-42", status: "running" });
+    expect(enqueued).toHaveLength(2);
+  });
+
+  it("refuses a taskId already used by a different request, and a malformed one, writing nothing", async () => {
+    await submitTask(
+      { taskType: "agent_task", inputData: { goal: "g" }, taskId: "t-1" },
+      { store: embedded.store, enqueue },
+    );
+    const other = submitTask(
+      { taskType: "agent_task", inputData: { goal: "another goal" }, taskId: "t-1" },
+      { store: embedded.store, enqueue },
+    );
+    await expect(other).rejects.toThrow('taskId: task "t-1" already exists with a different request');
+    const malformed = submitTask(
+      { taskType: "agent_task", inputData: { goal: "g" }, taskId: "has space" },
+      { store: embedded.store, enqueue },
+    );
+    await expect(malformed).rejects.toMatchObject({ field: "taskId" });
+    expect(await embedded.store.countTasks()).toBe(1);
+    expect(enqueued).toEqual(["t-1"]);
+  });
+
   it("marks the task failed and throws a clear error when the enqueue fails", async () => {
     const attempt = submitTask(
       { taskType: "agent_task", inputData: { goal: "g" } },

@@ -22,6 +22,8 @@ export interface SubmitFlags {
   input?: string;
   /** Label. */
   name?: string;
+  /** The task id (an idempotent submission). */
+  id?: string;
   /** Follow the task until it finishes. */
   wait?: boolean;
   /** Longest wait, in seconds. */
@@ -40,6 +42,7 @@ export async function submitCommand(goal: string, flags: SubmitFlags, io: CliIo)
     taskType: flags.type,
     inputData: { ...parseInput(flags.input), goal },
     ...(flags.name === undefined ? {} : { name: flags.name }),
+    ...(flags.id === undefined ? {} : { taskId: flags.id }),
   });
   const config = configOf(io);
   return withStore(config, "submit", async (store) => {

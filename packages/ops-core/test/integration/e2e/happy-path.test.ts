@@ -101,6 +101,27 @@ describe.runIf(available)("E2E: tasks through opsq worker ops-core/actors", () =
     expect(requests[1]!.messages.at(-1)).toMatchObject({ role: "tool", content: '{"text":"ping from e2e"}' });
   });
 
+  it("runs a task once when it is submitted twice with the same id (a retry after a lost reply)", async () => {
+    // Given a worker with room for both messages, and a slow LLM
+    const producer = await e2e.producer();
+    await e2e.worker(producer.queue, { concurrency: 4 });
+    const request = {
+      taskType: "agent_task",
+      inputData: { goal: "[[delay:600]] Count me once" },
+      taskId: `e2e-idem-${Date.now()}`,
+    };
+
+    // When the same submission is made twice (both messages reach the worker)
+    const [first, second] = [await producer.submit(request), await producer.submit(request)];
+    expect(second.taskId).toBe(first.taskId);
+
+    // Then I expect one task, run once: one LLM request, one claim
+    const { final } = await watchStatuses(e2e.store, first.taskId);
+    expect(final).toMatchObject({ status: "completed", attempts: 1 });
+    const runs = e2e.fake.chatRequests().filter((r) => JSON.stringify(r.messages).includes("Count me once"));
+    expect(runs).toHaveLength(1);
+  });
+
   it("rejects bad input up front: nothing stored, nothing enqueued", async () => {
     e2e.fake.reset();
     const producer = await e2e.producer();

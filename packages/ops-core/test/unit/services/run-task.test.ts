@@ -70,6 +70,27 @@ describe("runTask", () => {
     expect(await embedded.store.getTask(taskId)).toEqual(done);
   });
 
+  it("acks a fresh duplicate of a running task's message without running it again", async () => {
+    // Given a task another delivery is running
+    const taskId = await addTask({ goal: "[[tool:echo]] hi" });
+    const running = await embedded.store.claimTask(taskId, "w0");
+
+    // When a fresh message for it arrives (not a redelivery, not a retry), Then it is skipped
+    expect(await runTask(taskId, deps({ llm: fakeClient(), takeOver: false }))).toEqual({
+      kind: "skipped",
+      taskStatus: "running",
+    });
+    expect(fake.chatRequests()).toHaveLength(0);
+    expect(await embedded.store.getTask(taskId)).toEqual(running);
+    expect(logger.lines.at(-1)?.message).toBe(
+      "task already running under another delivery; this duplicate message is acked",
+    );
+
+    // And a redelivery (takeOver) does take it over
+    expect(await runTask(taskId, deps({ takeOver: true }))).toMatchObject({ kind: "completed" });
+    expect(await embedded.store.getTask(taskId)).toMatchObject({ status: "completed", attempts: 2 });
+  });
+
   it("runs the offline agent with a tool and stores result and status together", async () => {
     const taskId = await addTask({ goal: "What is 6 * 7?" });
     const outcome = await runTask(taskId, deps());
