@@ -38,7 +38,7 @@ export class LazyPostgres {
   /**
    * @param owner the backend's class name, for errors
    * @param target `url` or `sql`, exactly one
-   * @param setUp creates the backend's tables; run on first use and after {@link forgetSetUp}
+   * @param setUp creates the backend's tables; run on first use and after {@link LazyPostgres.dropTables}
    * @param options `max`: pool size when opened from a URL
    */
   constructor(
@@ -67,8 +67,12 @@ export class LazyPostgres {
     return this.#ready;
   }
 
-  /** Makes the next {@link connect} run the set-up again (after tables were dropped). */
-  forgetSetUp(): void {
+  /** Drops `tables` (for tests); the next {@link connect} creates them again. */
+  async dropTables(...tables: string[]): Promise<void> {
+    const sql = await this.connect();
+    for (const table of tables) {
+      await sql`drop table if exists ${sql(table)}`;
+    }
     this.#ready = undefined;
   }
 

@@ -152,10 +152,8 @@ export class PostgresCancellationBackend implements CancellationBackend {
   }
 
   /** Drops the table (for tests). */
-  async dropTable(): Promise<void> {
-    const sql = await this.#connect();
-    await sql`drop table if exists ${sql(this.table)}`;
-    this.#pg.forgetSetUp();
+  dropTable(): Promise<void> {
+    return this.#pg.dropTables(this.table);
   }
 
   async close(): Promise<void> {

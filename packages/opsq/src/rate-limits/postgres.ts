@@ -193,12 +193,8 @@ export class PostgresRateLimiterBackend implements RateLimiterBackend {
   }
 
   /** Drops the three tables (for tests). */
-  async dropTables(): Promise<void> {
-    const sql = await this.#connect();
-    for (const table of [this.#holders, this.#hits, this.#barriers]) {
-      await sql`drop table if exists ${sql(table)}`;
-    }
-    this.#pg.forgetSetUp();
+  dropTables(): Promise<void> {
+    return this.#pg.dropTables(this.#holders, this.#hits, this.#barriers);
   }
 
   async close(): Promise<void> {

@@ -92,11 +92,8 @@ export class PostgresResultBackend extends BaseResultBackend {
   }
 
   /** Drops both tables (for tests). */
-  async dropTables(): Promise<void> {
-    const sql = await this.#connect();
-    await sql`drop table if exists ${sql(this.table)}`;
-    await sql`drop table if exists ${sql(`${this.table}_barriers`)}`;
-    this.#pg.forgetSetUp();
+  dropTables(): Promise<void> {
+    return this.#pg.dropTables(this.table, `${this.table}_barriers`);
   }
 
   async close(): Promise<void> {
