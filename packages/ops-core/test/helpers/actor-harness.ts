@@ -14,8 +14,11 @@ import {
 import { configureTaskRuntime, type RuntimeTaskStore, type TaskRuntime } from "../../src/actors/runtime.js";
 import { taskRuntimeMiddleware } from "../../src/actors/runtime-middleware.js";
 import type { LlmClient } from "../../src/agent/llm-client.js";
+import { OpenAiCompatibleClient } from "../../src/agent/openai-compatible-client.js";
 import { submitTask } from "../../src/scheduler.js";
 import type { Task } from "../../src/task.js";
+import { createEmbeddedStore, type EmbeddedStore } from "./embedded-store.js";
+import { type FakeLlm, startFakeLlm } from "./fake-llm.js";
 
 /** A JSON log line of the broker's pino logger. */
 export type LogRecord = { level: number; msg: string } & Record<string, unknown>;
@@ -114,4 +117,72 @@ export async function startActorHarness(options: ActorHarnessOptions): Promise<A
       configureTaskRuntime(undefined);
     },
   };
+}
+
+/** vitest's hooks, passed in (this module is not tied to vitest's globals). */
+export interface ActorTestHooks {
+  beforeAll(hook: () => Promise<void>, timeoutMs?: number): void;
+  afterAll(hook: () => Promise<void>): void;
+  beforeEach(hook: () => Promise<void>): void;
+  afterEach(hook: () => Promise<void>): void;
+}
+
+/**
+ * What an actor test file shares: an embedded store (emptied before each test), the fake
+ * OpenAI-compatible server (reset after each), and the harnesses its tests start (stopped after
+ * each test).
+ */
+export class ActorTestBed {
+  #embedded: EmbeddedStore | undefined;
+  #fake: FakeLlm | undefined;
+  readonly #harnesses: ActorHarness[] = [];
+
+  private constructor() {}
+
+  /** `const bed = ActorTestBed.use({ beforeAll, afterAll, beforeEach, afterEach })` in a `describe`. */
+  static use(hooks: ActorTestHooks): ActorTestBed {
+    const bed = new ActorTestBed();
+    hooks.beforeAll(async () => {
+      [bed.#embedded, bed.#fake] = await Promise.all([createEmbeddedStore(), startFakeLlm()]);
+    }, 60_000);
+    hooks.afterAll(async () => {
+      await Promise.all([bed.#embedded?.close(), bed.#fake?.close()]);
+    });
+    hooks.beforeEach(() => bed.embedded.reset());
+    hooks.afterEach(async () => {
+      await Promise.all(bed.#harnesses.splice(0).map((harness) => harness.stop()));
+      bed.#fake?.reset();
+    });
+    return bed;
+  }
+
+  /** The embedded store. */
+  get embedded(): EmbeddedStore {
+    if (this.#embedded === undefined)
+      throw new Error("the actor test bed is not ready: use it inside a test");
+    return this.#embedded;
+  }
+
+  /** The fake LLM server. */
+  get fake(): FakeLlm {
+    if (this.#fake === undefined) throw new Error("the actor test bed is not ready: use it inside a test");
+    return this.#fake;
+  }
+
+  /** The real HTTP client on the fake server; no SDK retries unless asked, so counts are exact. */
+  fakeLlm(maxRetries = 0): OpenAiCompatibleClient {
+    return new OpenAiCompatibleClient({
+      baseUrl: this.fake.baseUrl,
+      apiKey: "sk-unit",
+      model: "fake-model",
+      maxRetries,
+    });
+  }
+
+  /** Starts a harness on the embedded store and the fake LLM (unless `options` say otherwise). */
+  async start(options: Partial<ActorHarnessOptions> = {}): Promise<ActorHarness> {
+    const harness = await startActorHarness({ store: this.embedded.store, llm: this.fakeLlm(), ...options });
+    this.#harnesses.push(harness);
+    return harness;
+  }
 }

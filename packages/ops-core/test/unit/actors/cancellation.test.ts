@@ -7,52 +7,22 @@ import { Cancellation, cancel, MemoryCancellationBackend } from "opsq";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { enqueueTask } from "../../../src/actors/execute-agent-task.js";
 import { CANCELLED_REASON } from "../../../src/actors/process-agent-task.js";
-import { OpenAiCompatibleClient } from "../../../src/agent/openai-compatible-client.js";
 import type { Task } from "../../../src/task.js";
-import { type ActorHarness, startActorHarness } from "../../helpers/actor-harness.js";
-import { createEmbeddedStore, type EmbeddedStore } from "../../helpers/embedded-store.js";
-import { type FakeLlm, startFakeLlm } from "../../helpers/fake-llm.js";
+import { ActorTestBed } from "../../helpers/actor-harness.js";
 
 describe("cancelling execute_agent_task messages", () => {
-  let embedded: EmbeddedStore;
-  let fake: FakeLlm;
-  let harness: ActorHarness | undefined;
+  const bed = ActorTestBed.use({ beforeAll, afterAll, beforeEach, afterEach });
   let backend: MemoryCancellationBackend;
 
-  beforeAll(async () => {
-    [embedded, fake] = await Promise.all([createEmbeddedStore(), startFakeLlm()]);
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all([embedded?.close(), fake?.close()]);
-  });
-  beforeEach(() => embedded.reset());
-  afterEach(async () => {
-    await harness?.stop();
-    harness = undefined;
-    fake.reset();
-  });
-
-  const start = async (concurrency = 2) => {
+  const start = (concurrency = 2) => {
     backend = new MemoryCancellationBackend();
-    harness = await startActorHarness({
-      store: embedded.store,
-      llm: new OpenAiCompatibleClient({
-        baseUrl: fake.baseUrl,
-        apiKey: "sk-unit",
-        model: "fake-model",
-        maxRetries: 0,
-      }),
-      cancellation: new Cancellation({ backend }),
-      maxRetries: 3,
-      concurrency,
-    });
-    return harness;
+    return bed.start({ cancellation: new Cancellation({ backend }), maxRetries: 3, concurrency });
   };
 
   async function waitForTask(taskId: string, predicate: (task: Task) => boolean): Promise<Task> {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const task = await embedded.store.getTask(taskId);
+      const task = await bed.embedded.store.getTask(taskId);
       if (predicate(task)) return task;
       if (Date.now() > deadline) throw new Error(`task ${taskId} is still ${task.status}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -70,7 +40,7 @@ describe("cancelling execute_agent_task messages", () => {
     // Given a task whose LLM request hangs
     const h = await start();
     const { task } = await h.submit("[[delay:30000]] never answered");
-    await fake.waitFor((requests) => requests.length === 1, 5_000);
+    await bed.fake.waitFor((requests) => requests.length === 1, 5_000);
 
     // When its message is cancelled (as `opsq cancel <task id>` does: the task table is not touched)
     await cancel(task.taskId, { backend });
@@ -78,9 +48,9 @@ describe("cancelling execute_agent_task messages", () => {
     // Then I expect the task cancelled by the actor, the request aborted, no retry, no dead letter
     const cancelled = await waitForTask(task.taskId, (t) => t.status === "cancelled");
     expect(cancelled).toMatchObject({ errorMessage: CANCELLED_REASON, attempts: 1 });
-    await fake.waitFor((requests) => requests[0]!.aborted, 2_000);
+    await bed.fake.waitFor((requests) => requests[0]!.aborted, 2_000);
     await h.join();
-    expect(fake.chatRequests()).toHaveLength(1);
+    expect(bed.fake.chatRequests()).toHaveLength(1);
     expect(h.worker.stats).toMatchObject({ acked: 1, nacked: 0 });
     expect(h.broker.deadLetters(h.queue)).toHaveLength(0);
     expect(h.logs).toContainEqual(
@@ -91,17 +61,17 @@ describe("cancelling execute_agent_task messages", () => {
   it("keeps the reason of a task cancelled in the store first (as `ops-core cancel` does)", async () => {
     const h = await start();
     const { task } = await h.submit("[[delay:30000]] never answered");
-    await fake.waitFor((requests) => requests.length === 1, 5_000);
+    await bed.fake.waitFor((requests) => requests.length === 1, 5_000);
 
-    await embedded.store.cancelTask(task.taskId, "user changed their mind");
+    await bed.embedded.store.cancelTask(task.taskId, "user changed their mind");
     await cancel(task.taskId, { backend });
 
-    await fake.waitFor((requests) => requests[0]!.aborted, 2_000);
+    await bed.fake.waitFor((requests) => requests[0]!.aborted, 2_000);
     await h.join();
     await waitForTask(task.taskId, () =>
       h.logs.some((line) => line.msg === "task was already cancelled or finished"),
     );
-    expect(await embedded.store.getTask(task.taskId)).toMatchObject({
+    expect(await bed.embedded.store.getTask(task.taskId)).toMatchObject({
       status: "cancelled",
       errorMessage: "user changed their mind",
     });
@@ -111,7 +81,7 @@ describe("cancelling execute_agent_task messages", () => {
     // Given one slot busy with a hanging task, and a second task queued behind it
     const h = await start(1);
     const { task: busy } = await h.submit("[[delay:30000]] keeps the slot");
-    await fake.waitFor((requests) => requests.length === 1, 5_000);
+    await bed.fake.waitFor((requests) => requests.length === 1, 5_000);
     const { task: queued } = await h.submit("should never run");
 
     // When the queued task's message is cancelled, then the busy one's
@@ -126,20 +96,23 @@ describe("cancelling execute_agent_task messages", () => {
       startedAt: null,
     });
     await waitForTask(busy.taskId, (t) => t.status === "cancelled");
-    expect(fake.chatRequests()).toHaveLength(1);
+    expect(bed.fake.chatRequests()).toHaveLength(1);
     expect(h.worker.stats).toMatchObject({ acked: 2, nacked: 0 });
   });
 
   it("never runs a task already cancelled in the store, even without a message cancel", async () => {
     const h = await start();
-    const task = await embedded.store.addTask({ taskType: "agent_task", inputData: { goal: "too late" } });
-    await embedded.store.cancelTask(task.taskId);
+    const task = await bed.embedded.store.addTask({
+      taskType: "agent_task",
+      inputData: { goal: "too late" },
+    });
+    await bed.embedded.store.cancelTask(task.taskId);
 
     await enqueueTask(h.actor, task.taskId);
     await h.join();
 
-    expect(fake.chatRequests()).toHaveLength(0);
-    expect(await embedded.store.getTask(task.taskId)).toMatchObject({ status: "cancelled", attempts: 0 });
+    expect(bed.fake.chatRequests()).toHaveLength(0);
+    expect(await bed.embedded.store.getTask(task.taskId)).toMatchObject({ status: "cancelled", attempts: 0 });
     expect(h.logs).toContainEqual(expect.objectContaining({ msg: "task already finished; nothing to run" }));
   });
 });

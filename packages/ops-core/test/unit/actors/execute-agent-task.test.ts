@@ -3,46 +3,22 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { WORKER_ID } from "../../../src/actors/process-agent-task.js";
 import type { RuntimeTaskStore } from "../../../src/actors/runtime.js";
 import { OfflineLlmClient } from "../../../src/agent/offline-llm-client.js";
-import { OpenAiCompatibleClient } from "../../../src/agent/openai-compatible-client.js";
-import { type ActorHarness, startActorHarness } from "../../helpers/actor-harness.js";
-import { createEmbeddedStore, type EmbeddedStore } from "../../helpers/embedded-store.js";
-import { type FakeLlm, startFakeLlm } from "../../helpers/fake-llm.js";
+import { type ActorHarnessOptions, ActorTestBed } from "../../helpers/actor-harness.js";
 
 describe("execute_agent_task on a StubBroker worker", () => {
-  let embedded: EmbeddedStore;
-  let fake: FakeLlm;
-  let harness: ActorHarness | undefined;
-
-  beforeAll(async () => {
-    [embedded, fake] = await Promise.all([createEmbeddedStore(), startFakeLlm()]);
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all([embedded?.close(), fake?.close()]);
-  });
-  beforeEach(() => embedded.reset());
-  afterEach(async () => {
-    await harness?.stop();
-    harness = undefined;
-    fake.reset();
-  });
-
-  /** The real HTTP client on the fake server; no SDK retries unless asked, so counts are exact. */
-  const fakeLlm = (maxRetries = 0) =>
-    new OpenAiCompatibleClient({ baseUrl: fake.baseUrl, apiKey: "sk-unit", model: "fake-model", maxRetries });
-  const start = async (options: Partial<Parameters<typeof startActorHarness>[0]> = {}) => {
-    harness = await startActorHarness({ store: embedded.store, llm: fakeLlm(), ...options });
-    return harness;
-  };
+  const bed = ActorTestBed.use({ beforeAll, afterAll, beforeEach, afterEach });
+  const _fakeLlm = (maxRetries = 0) => bed.fakeLlm(maxRetries);
+  const start = (options: Partial<ActorHarnessOptions> = {}) => bed.start(options);
 
   it("runs a task with a tool call to completion and acks the message", async () => {
     const h = await start();
     const { task } = await h.submit("[[tool:echo]] ping");
     await h.join();
-    const done = await embedded.store.getTask(task.taskId);
+    const done = await bed.embedded.store.getTask(task.taskId);
     expect(done).toMatchObject({ status: "completed", attempts: 1, workerId: WORKER_ID, errorMessage: null });
     expect(done.result).toMatchObject({ answer: 'Tool echo returned: {"text":"ping"}', steps: 2 });
     expect(done.createdAt <= done.startedAt! && done.startedAt! <= done.completedAt!).toBe(true);
-    const requests = fake.chatRequests();
+    const requests = bed.fake.chatRequests();
     expect(requests).toHaveLength(2);
     expect(requests[0]).toMatchObject({
       model: "fake-model",
@@ -63,7 +39,7 @@ describe("execute_agent_task on a StubBroker worker", () => {
     const h = await start({ llm: new OfflineLlmClient() });
     const { task } = await h.submit("What is 6 * 7?");
     await h.join();
-    const done = await embedded.store.getTask(task.taskId);
+    const done = await bed.embedded.store.getTask(task.taskId);
     expect(done.status).toBe("completed");
     expect(done.result).toMatchObject({
       model: "opsq-offline-demo",
@@ -75,12 +51,12 @@ describe("execute_agent_task on a StubBroker worker", () => {
     const h = await start();
     const { task, message } = await h.submit("hello");
     await h.join();
-    const finished = await embedded.store.getTask(task.taskId);
+    const finished = await bed.embedded.store.getTask(task.taskId);
     expect(finished.status).toBe("completed");
     h.broker.publishRaw(h.queue, message.encode());
     await h.join();
-    expect(await embedded.store.getTask(task.taskId)).toEqual(finished);
-    expect(fake.chatRequests()).toHaveLength(1);
+    expect(await bed.embedded.store.getTask(task.taskId)).toEqual(finished);
+    expect(bed.fake.chatRequests()).toHaveLength(1);
     expect(h.worker.stats).toMatchObject({ acked: 2, nacked: 0 });
     expect(h.logs.some((line) => line.msg === "task already finished; nothing to run")).toBe(true);
   });
@@ -93,7 +69,7 @@ describe("execute_agent_task on a StubBroker worker", () => {
     expect(h.logs).toContainEqual(
       expect.objectContaining({ msg: "task not found; nothing to run", taskId: "task_missing" }),
     );
-    expect(fake.chatRequests()).toHaveLength(0);
+    expect(bed.fake.chatRequests()).toHaveLength(0);
   });
 
   it("dead-letters a message without a task id at once, without retries", async () => {
@@ -111,8 +87,8 @@ describe("execute_agent_task on a StubBroker worker", () => {
     const h = await start();
     const { task } = await h.submit("[[status:500x1]] flaky");
     await h.join();
-    expect(await embedded.store.getTask(task.taskId)).toMatchObject({ status: "completed", attempts: 2 });
-    expect(fake.chatRequests().map((request) => request.status)).toEqual([500, 200]);
+    expect(await bed.embedded.store.getTask(task.taskId)).toMatchObject({ status: "completed", attempts: 2 });
+    expect(bed.fake.chatRequests().map((request) => request.status)).toEqual([500, 200]);
     expect(h.logs).toContainEqual(
       expect.objectContaining({ msg: "transient failure; the message will be retried", attempts: 1 }),
     );
@@ -123,43 +99,43 @@ describe("execute_agent_task on a StubBroker worker", () => {
     const h = await start({ maxRetries: 1 });
     const { task } = await h.submit("[[status:503]] down");
     await h.join();
-    const failed = await embedded.store.getTask(task.taskId);
+    const failed = await bed.embedded.store.getTask(task.taskId);
     expect(failed).toMatchObject({ status: "failed", attempts: 2 });
     expect(failed.errorMessage).toBe(
-      `LLM request to ${fake.baseUrl} (model "fake-model") failed with HTTP 503: fake error 503 (gave up after 2 attempts)`,
+      `LLM request to ${bed.fake.baseUrl} (model "fake-model") failed with HTTP 503: fake error 503 (gave up after 2 attempts)`,
     );
     const dead = h.broker.deadLetteredMessages(h.queue);
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ args: [task.taskId], options: { retries: 1 } });
-    expect(fake.chatRequests()).toHaveLength(2);
+    expect(bed.fake.chatRequests()).toHaveLength(2);
   });
 
   it("fails a permanent LLM error at once: no retry, no dead letter", async () => {
     const h = await start();
     const { task } = await h.submit("[[status:401]] denied");
     await h.join();
-    expect(await embedded.store.getTask(task.taskId)).toMatchObject({
+    expect(await bed.embedded.store.getTask(task.taskId)).toMatchObject({
       status: "failed",
       attempts: 1,
-      errorMessage: `LLM request to ${fake.baseUrl} (model "fake-model") failed with HTTP 401: fake error 401`,
+      errorMessage: `LLM request to ${bed.fake.baseUrl} (model "fake-model") failed with HTTP 401: fake error 401`,
     });
-    expect(fake.chatRequests()).toHaveLength(1);
+    expect(bed.fake.chatRequests()).toHaveLength(1);
     expect(h.worker.stats).toMatchObject({ acked: 1, nacked: 0 });
   });
 
   it("fails the task and dead-letters the message when a permanent error escapes the run", async () => {
     const store: RuntimeTaskStore = {
-      findTask: (id) => embedded.store.findTask(id),
-      claimTask: (id, worker) => embedded.store.claimTask(id, worker),
+      findTask: (id) => bed.embedded.store.findTask(id),
+      claimTask: (id, worker) => bed.embedded.store.claimTask(id, worker),
       completeTask: async () => {
         throw Object.assign(new Error("value too long for type character varying(10)"), { code: "22001" });
       },
-      failTask: (id, reason) => embedded.store.failTask(id, reason),
+      failTask: (id, reason) => bed.embedded.store.failTask(id, reason),
     };
-    const h = await start({ store: Object.assign(Object.create(embedded.store), store) });
+    const h = await start({ store: Object.assign(Object.create(bed.embedded.store), store) });
     const { task } = await h.submit("hello");
     await h.join();
-    expect(await embedded.store.getTask(task.taskId)).toMatchObject({
+    expect(await bed.embedded.store.getTask(task.taskId)).toMatchObject({
       status: "failed",
       attempts: 1,
       errorMessage: "value too long for type character varying(10)",
@@ -171,17 +147,17 @@ describe("execute_agent_task on a StubBroker worker", () => {
   it("leaves a task handed back at shutdown for the next worker, which completes it", async () => {
     // No retries left: only the shutdown rule keeps the task from being marked failed.
     const h = await start({ concurrency: 1, maxRetries: 0 });
-    fake.enqueue({ delayMs: 5_000, content: "too late" });
+    bed.fake.enqueue({ delayMs: 5_000, content: "too late" });
     const { task } = await h.submit("slow one");
-    await fake.waitFor((requests) => requests.length === 1);
+    await bed.fake.waitFor((requests) => requests.length === 1);
     await h.worker.stop({ timeoutMs: 20 });
-    await fake.waitFor((requests) => requests[0]!.aborted);
-    const interrupted = await embedded.store.getTask(task.taskId);
+    await bed.fake.waitFor((requests) => requests[0]!.aborted);
+    const interrupted = await bed.embedded.store.getTask(task.taskId);
     expect(interrupted).toMatchObject({ status: "running", attempts: 1, errorMessage: null });
 
     await h.startWorker();
     await h.join();
-    expect(await embedded.store.getTask(task.taskId)).toMatchObject({
+    expect(await bed.embedded.store.getTask(task.taskId)).toMatchObject({
       status: "completed",
       attempts: 2,
       result: expect.objectContaining({ answer: "Fake answer to: slow one" }),
