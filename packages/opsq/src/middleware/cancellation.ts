@@ -167,12 +167,11 @@ export class Cancellation implements Middleware {
     return this.#strict ? this.#verify(proxy) : undefined;
   }
 
-  /** A cancelled attempt is handled: acked, not retried (Retries leaves `MessageCancelled` alone). */
+  /** Stops tracking the attempt (a cancelled one was marked handled when it was aborted). */
   afterProcessMessage(_broker: Broker, proxy: MessageProxy, outcome: Outcome): void {
     this.#running.delete(proxy);
     if (outcome.error instanceof MessageCancelled) {
       proxy.logger.info("message cancelled while running; acked, not retried");
-      proxy.markHandled();
     }
   }
 
@@ -270,6 +269,8 @@ export class Cancellation implements Middleware {
       if (this.hasCancelled(proxy.messageId)) {
         this.#running.delete(proxy);
         proxy.logger.info("message cancelled; aborting the attempt");
+        // Handled before any after hook runs, whatever the middleware order: acked, never retried.
+        proxy.markHandled();
         proxy.abort(new MessageCancelled(proxy.messageId));
       }
     }

@@ -6,7 +6,7 @@
  */
 import { computeBackoff } from "../backoff.js";
 import type { Broker } from "../broker.js";
-import { MessageCancelled, Retry, UnrecoverableError } from "../errors.js";
+import { Retry, UnrecoverableError } from "../errors.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { actorNameOf, getOption } from "../options.js";
 import type { Middleware, Outcome } from "./middleware.js";
@@ -33,8 +33,8 @@ const MAX_TRACEBACK_CHARS = 4_000;
  * be acked; otherwise fails the message so it is dead-lettered, and sends
  * `(messageDict, { retries, max_retries })` to `onRetryExhausted` if set.
  * Errors listed in `throws`, and {@link UnrecoverableError}, fail at once.
- * {@link MessageCancelled} (the message was cancelled on purpose) is neither retried nor
- * failed: the message is acked.
+ * A failure another middleware already handled (`proxy.handled`, as Cancellation does for a
+ * cancelled attempt) is left alone: the message is acked.
  */
 export class Retries implements Middleware {
   readonly name = "Retries";
@@ -60,11 +60,8 @@ export class Retries implements Middleware {
 
   // Not async: a success (the usual case) returns nothing to await.
   afterProcessMessage(broker: Broker, proxy: MessageProxy, outcome: Outcome): Promise<void> | undefined {
-    if (outcome.error === undefined || proxy.failed) {
-      return undefined;
-    }
-    if (outcome.error instanceof MessageCancelled) {
-      proxy.markHandled();
+    // Failed, or handled, by another middleware already (a cancelled attempt, say): nothing to decide.
+    if (outcome.error === undefined || proxy.failed || proxy.handled) {
       return undefined;
     }
     return this.#retryOrFail(broker, proxy, outcome.error);

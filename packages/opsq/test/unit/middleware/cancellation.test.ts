@@ -270,6 +270,42 @@ describe("Cancellation: running messages", () => {
     );
   });
 
+  it("is not retried whatever the middleware order (Retries' after hook running first)", async () => {
+    // Given Cancellation registered before Retries, so that Retries sees the outcome first
+    const backend = new MemoryCancellationBackend();
+    const broker = new StubBroker({
+      middleware: [
+        new Cancellation({ backend, pollIntervalMs: 10 }),
+        new Retries({ maxRetries: 3, minBackoffMs: 1, maxBackoffMs: 2 }),
+      ],
+      logger: quietLogger(),
+    });
+    const started = deferred();
+    const attempts: number[] = [];
+    const slow = defineActor(
+      "slow",
+      async () => {
+        attempts.push(getContext().retries);
+        started.resolve();
+        await aborted(getContext().signal);
+      },
+      { broker },
+    );
+    const worker = await pool.start(broker);
+    const sent = await slow.send();
+    await started.promise;
+
+    // When it is cancelled while running
+    await cancel(sent, { broker });
+    await broker.join("default");
+    await worker.join();
+
+    // Then I expect one attempt, acked, no retry
+    expect(attempts).toEqual([0]);
+    expect(broker.deadLetters("default")).toEqual([]);
+    expect(worker.stats).toMatchObject({ acked: 1, nacked: 0 });
+  });
+
   it("frees the slot at once even when the handler ignores its signal", async () => {
     // Given one slot taken by a handler that never finishes nor looks at its signal
     const backend = new MemoryCancellationBackend();
