@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isDeepStrictEqual } from "node:util";
 import { describeError } from "./describe-error.js";
 import { EnqueueError, TaskAlreadyExistsError, TaskValidationError } from "./errors.js";
 import { type SubmitTaskRequest, validateSubmitRequest } from "./submit-request.js";
@@ -94,20 +95,10 @@ async function findResubmitted(valid: SubmitTaskRequest, deps: SubmitTaskDeps): 
   const same =
     existing.taskType === valid.taskType &&
     (existing.name ?? null) === (valid.name ?? null) &&
-    canonicalJson(existing.inputData) === canonicalJson(valid.inputData);
+    // Compared as stored: JSON drops undefined fields; key order does not matter to isDeepStrictEqual.
+    isDeepStrictEqual(existing.inputData, JSON.parse(JSON.stringify(valid.inputData)));
   if (!same) {
     throw new TaskValidationError("taskId", `task "${valid.taskId}" already exists with a different request`);
   }
   return existing;
-}
-
-// JSON with object keys sorted, so two equal values give the same text whatever their key order.
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === "object" && !Array.isArray(inner)
-      ? Object.fromEntries(
-          Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : inner,
-  );
 }
