@@ -208,7 +208,7 @@ async function rateLimitFigures(): Promise<void> {
   await backend.close();
 }
 
-if (!process.env.SKIP_ISO) await isolationFigures();
+await isolationFigures();
 await middlewareFigures();
 await cancellationFigures();
 await rateLimitFigures();
