@@ -1,7 +1,7 @@
 // Makes a fresh clone runnable: installs dependencies when node_modules is missing or older than
 // the lockfile, then builds the TypeScript project (incremental, so a second run costs little).
 import { execSync } from "node:child_process";
-import { chmodSync, existsSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 
 const run = (command) => execSync(command, { stdio: "inherit" });
 const marker = "node_modules/.package-lock.json";
@@ -11,9 +11,3 @@ if (stale) {
   run("npm ci --no-audit --no-fund");
 }
 run("npx tsc -b");
-// npm links the bins before dist exists, and tsc does not set the executable bit.
-for (const bin of ["packages/opsq/dist/cli/main.js", "packages/ops-core/dist/cli/main.js"]) {
-  if (existsSync(bin)) {
-    chmodSync(bin, 0o755);
-  }
-}
