@@ -124,6 +124,8 @@ export {
   type MiddlewareOptions,
   toWireKey,
 } from "./options.js";
+// PostgreSQL (what the PostgreSQL backends take)
+export type { PostgresClient, PostgresTarget } from "./postgres-target.js";
 // Queue names
 export { DEFAULT_QUEUE, dqName, isValidName, qName, xqName } from "./queue-names.js";
 // Rate limits

@@ -8,14 +8,7 @@
  */
 import type postgres from "postgres";
 import { OpsqError } from "./errors.js";
-
-/** How a backend reaches PostgreSQL: a URL (it opens and ends its own pool) or a client it borrows. */
-export interface PostgresTarget {
-  /** Connection URL; the backend opens (and `close()` ends) its own small pool. */
-  url?: string;
-  /** An existing `postgres` client; `close()` leaves it open. */
-  sql?: postgres.Sql;
-}
+import type { PostgresTarget } from "./postgres-target.js";
 
 /** Longest wait between reconnection attempts of a pool opened from a URL. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
@@ -25,6 +18,10 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,50}(\.[A-Za-z_][A-Za-z0-9_]{0,50})?
 /**
  * A client opened on first use, set up once (tables created) per opening. A failed
  * opening or set-up is forgotten, so the next call tries again.
+ *
+ * Left out of the declarations (it names the optional `postgres` package's types).
+ *
+ * @internal
  */
 export class LazyPostgres {
   readonly #owner: string;
@@ -52,7 +49,8 @@ export class LazyPostgres {
     }
     this.#owner = owner;
     this.#url = target.url;
-    this.#sql = target.sql;
+    // A PostgresClient is opsq's structural name for a postgres.js client.
+    this.#sql = target.sql as postgres.Sql | undefined;
     this.#ownsSql = target.sql === undefined;
     this.#max = options.max ?? 4;
     this.#setUp = setUp;

@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import type postgres from "postgres";
-import { checkTableName, ignoreCreateRace, LazyPostgres, type PostgresTarget } from "../postgres-client.js";
+import { checkTableName, ignoreCreateRace, LazyPostgres } from "../postgres-client.js";
+import type { PostgresTarget } from "../postgres-target.js";
 import {
   type CancellationBackend,
   type CancellationChanges,

@@ -6,7 +6,8 @@
  */
 import type postgres from "postgres";
 import { OpsqError } from "../errors.js";
-import { ignoreCreateRace, LazyPostgres, type PostgresTarget } from "../postgres-client.js";
+import { ignoreCreateRace, LazyPostgres } from "../postgres-client.js";
+import type { PostgresTarget } from "../postgres-target.js";
 import type { BarrierWaitOptions, RateLimiterBackend } from "./backend.js";
 
 /** Options of {@link PostgresRateLimiterBackend}: a connection URL or a `postgres` client, and where the tables go. */

@@ -5,7 +5,8 @@
  * @module
  */
 import type postgres from "postgres";
-import { checkTableName, ignoreCreateRace, LazyPostgres, type PostgresTarget } from "../postgres-client.js";
+import { checkTableName, ignoreCreateRace, LazyPostgres } from "../postgres-client.js";
+import type { PostgresTarget } from "../postgres-target.js";
 import { BaseResultBackend, type Lookup } from "./backend.js";
 
 /** Options of {@link PostgresResultBackend}: a connection URL or a `postgres` client, and a table. */
