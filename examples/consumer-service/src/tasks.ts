@@ -1,0 +1,27 @@
+/**
+ * Submitting an ops-core agent task from another service: the task is stored in PostgreSQL
+ * (DATABASE_URL) and enqueued on RabbitMQ (RABBITMQ_URL, queue OPS_CORE_QUEUE) for
+ * `opsq worker ops-core/actors`.
+ *
+ * node dist/tasks.js "What is (17 + 25) * 3?"
+ */
+
+import { openTaskStore, submitTask, type Task } from "ops-core";
+import { getBroker, hasBroker } from "opsq";
+
+const databaseUrl = process.env.DATABASE_URL;
+if (databaseUrl === undefined) {
+  console.error("tasks: DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/ops)");
+  process.exit(2);
+}
+const goal = process.argv[2] ?? "What is (17 + 25) * 3?";
+const { store, close } = await openTaskStore({ databaseUrl, migrate: true });
+try {
+  const task: Task = await submitTask({ taskType: "agent_task", inputData: { goal } }, { store });
+  console.log(`submitted ${task.taskId} (${task.status}): ops-core submit --wait shows its outcome`);
+} finally {
+  await close();
+  if (hasBroker()) {
+    await getBroker().close(); // the broker ops-core/actors opened to enqueue the task
+  }
+}
