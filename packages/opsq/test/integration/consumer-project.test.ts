@@ -5,12 +5,13 @@
  * With opsq alone (none of its optional peers installed), the opsq files type-check with
  * `skipLibCheck: false`, and a worker runs a message from code and through the installed
  * `opsq` bin on the live RabbitMQ. With ops-core added, the whole project type-checks with
- * tsc --init's settings, and the installed `ops-core` bin answers.
+ * tsc --init's settings, and the installed `ops-core` bin answers. Each installed package has its
+ * README and LICENSE, and every source its maps name.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLogLine, REPO_ROOT } from "../fixtures/cli/cli-process.js";
@@ -45,6 +46,25 @@ async function run(
 /** Reads a tsconfig-style JSON file with `//` comment lines. */
 function readJsonc<T>(file: string): T {
   return JSON.parse(readFileSync(file, "utf8").replace(/^\s*\/\/.*$/gm, "")) as T;
+}
+
+/**
+ * What an installed package lacks: a README or LICENSE, or a file a source map of `dist/` names
+ * (`.js.map` and `.d.ts.map`), as `<map>: <source>`.
+ */
+function missingFiles(packageDir: string): string[] {
+  const missing = ["README.md", "LICENSE"].filter((file) => !existsSync(join(packageDir, file)));
+  const dist = join(packageDir, "dist");
+  for (const file of readdirSync(dist, { recursive: true, encoding: "utf8" })) {
+    if (file.endsWith(".map")) {
+      const map = join(dist, file);
+      const { sources } = JSON.parse(readFileSync(map, "utf8")) as { sources: string[] };
+      for (const source of sources) {
+        if (!existsSync(resolve(dirname(map), source))) missing.push(`${file}: ${source}`);
+      }
+    }
+  }
+  return missing;
 }
 
 /** Packs a workspace package into `destination` and returns the tarball's path. */
@@ -139,6 +159,7 @@ describe.runIf(available)("a service that installs the packed opsq and ops-core"
     await npmInstall(project, tarballs.opsq);
 
     expect(existsSync(join(project, "node_modules/opsq/dist/index.d.ts"))).toBe(true);
+    expect(missingFiles(join(project, "node_modules/opsq"))).toEqual([]);
     expect(existsSync(join(project, "node_modules/postgres"))).toBe(false);
     expect(existsSync(join(project, "node_modules/tsx"))).toBe(false);
     const { files } = readJsonc<{ files: string[] }>(join(project, "tsconfig.opsq-only.json"));
@@ -212,6 +233,7 @@ describe.runIf(available)("a service that installs the packed opsq and ops-core"
 
   it("adds ops-core and type-checks the whole project with the settings tsc --init writes", async () => {
     await npmInstall(project, tarballs.opsCore);
+    expect(missingFiles(join(project, "node_modules/ops-core"))).toEqual([]);
 
     const { compilerOptions } = readJsonc<{ compilerOptions: Record<string, unknown> }>(
       join(project, "tsconfig.json"),
