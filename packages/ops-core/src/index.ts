@@ -91,7 +91,7 @@ export {
 } from "./db/client.js";
 export { MIGRATIONS_FOLDER, type MigrateOptions, migrate } from "./db/migrate.js";
 export { type OpenedTaskStore, type OpenTaskStoreOptions, openTaskStore } from "./db/open-task-store.js";
-export type { ListTasksOptions, TaskCompletion, TaskStore } from "./db/task-store.js";
+
 export { type DemoOutcome, type DemoReport, type RunDemoOptions, runDemo } from "./demo/run-demo.js";
 export { describeError, MAX_REASON_LENGTH } from "./describe-error.js";
 // Errors and their classification
@@ -128,3 +128,4 @@ export {
   type TaskStatus,
   TERMINAL_STATUSES,
 } from "./task.js";
+export type { ClaimOptions, ListTasksOptions, TaskCompletion, TaskStore } from "./task-store-interface.js";

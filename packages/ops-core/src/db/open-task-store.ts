@@ -5,8 +5,9 @@
  *
  * @module
  */
+
+import type { TaskStore } from "../task-store-interface.js";
 import type { DatabaseHandle } from "./client.js";
-import type { TaskStore } from "./task-store.js";
 
 /** Options of {@link openTaskStore}. */
 export interface OpenTaskStoreOptions {

@@ -11,43 +11,28 @@
 import { randomUUID } from "node:crypto";
 import { and, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { TaskAlreadyExistsError, TaskNotFoundError } from "../errors.js";
-import type { FinalTaskStatus, JsonValue, NewTask, Task, TaskStatus } from "../task.js";
+import type { JsonValue, NewTask, Task, TaskStatus } from "../task.js";
+import type {
+  ClaimOptions,
+  ListTasksOptions,
+  TaskCompletion,
+  TaskStore as TaskStoreInterface,
+} from "../task-store-interface.js";
 import type { Database } from "./client.js";
 import { type TaskRow, task } from "./schema.js";
 
-/** Options of {@link TaskStore.listTasks}. */
-export interface ListTasksOptions {
-  /** Page size, 1–1000. @default 100 */
-  limit?: number;
-  /** Rows to skip. @default 0 */
-  offset?: number;
-  /** Only tasks with this status. */
-  status?: TaskStatus;
-}
-
-/** Options of {@link TaskStore.claimTask}. */
-export interface ClaimOptions {
-  /** Also claim a task that is `running` (a redelivery or a retry takes it over). @default true */
-  takeOver?: boolean;
-}
-
-/** Outcome written by {@link TaskStore.completeTask}. */
-export interface TaskCompletion {
-  /** `completed` or `failed`. */
-  status: FinalTaskStatus;
-  /** The outcome to store (JSON). @default null */
-  result?: JsonValue | null;
-  /** Why it failed. @default null */
-  errorMessage?: string | null;
-}
+export type { ClaimOptions, ListTasksOptions, TaskCompletion } from "../task-store-interface.js";
 
 /** Largest page {@link TaskStore.listTasks} returns. */
 export const MAX_LIST_LIMIT = 1000;
 
 const now = sql`now()`;
 
-/** Reads and writes agent tasks; see the module comment for the transition rules. */
-export class TaskStore {
+/**
+ * Reads and writes agent tasks in PostgreSQL through drizzle; see the module comment for the
+ * transition rules. Public code names ops-core's own interface of the same name instead.
+ */
+export class TaskStore implements TaskStoreInterface {
   /** @param db an open drizzle database (see `openDatabase` / `openEmbeddedDatabase`) */
   constructor(private readonly db: Database) {}
 

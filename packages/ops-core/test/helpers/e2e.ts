@@ -11,10 +11,10 @@ import {
   enqueueTask,
 } from "../../src/actors/execute-agent-task.js";
 import { type OpenedTaskStore, openTaskStore } from "../../src/db/open-task-store.js";
-import type { TaskStore } from "../../src/db/task-store.js";
 import { submitTask } from "../../src/scheduler.js";
 import type { SubmitTaskRequest } from "../../src/submit-request.js";
 import { isTerminalStatus, type Task, type TaskStatus } from "../../src/task.js";
+import type { TaskStore } from "../../src/task-store-interface.js";
 import { type FakeLlm, startFakeLlm } from "./fake-llm.js";
 import { requirePostgres, TEST_DATABASE_URL, uniqueSchemaName } from "./postgres.js";
 import { deleteQueues, requireRabbitmq, TEST_RABBITMQ_URL, testBroker, uniqueQueue } from "./rabbitmq.js";

@@ -5,7 +5,7 @@
  * @module
  */
 import { type OpsConfig, requireDatabaseUrl } from "../../config.js";
-import type { TaskStore } from "../../db/task-store.js";
+import type { TaskStore } from "../../task-store-interface.js";
 
 /**
  * Runs `work` with a store on `DATABASE_URL`/`DATABASE_SCHEMA`, closing it afterwards.

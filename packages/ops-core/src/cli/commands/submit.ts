@@ -4,11 +4,12 @@
  *
  * @module
  */
-import type { TaskStore } from "../../db/task-store.js";
+
 import { TaskValidationError } from "../../errors.js";
 import { submitTask } from "../../scheduler.js";
 import { validateSubmitRequest } from "../../submit-request.js";
 import { isTerminalStatus, type JsonObject, type Task } from "../../task.js";
+import type { TaskStore } from "../../task-store-interface.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import { answerOf } from "../format.js";
 import { type CliIo, configOf } from "../io.js";

@@ -1,0 +1,96 @@
+/**
+ * {@link TaskStore}: what callers can do with stored agent tasks, as ops-core's own interface.
+ * The PostgreSQL implementation (`db/task-store.ts`, on drizzle) implements it; this module names
+ * no drizzle type, so a service's code and ops-core's public declarations do not depend on
+ * drizzle's. Get a store from `openTaskStore`.
+ *
+ * @module
+ */
+import type { FinalTaskStatus, JsonValue, NewTask, Task, TaskStatus } from "./task.js";
+
+/** Options of {@link TaskStore.listTasks}. */
+export interface ListTasksOptions {
+  /** Page size, 1–1000. @default 100 */
+  limit?: number;
+  /** Rows to skip. @default 0 */
+  offset?: number;
+  /** Only tasks with this status. */
+  status?: TaskStatus;
+}
+
+/** Options of {@link TaskStore.claimTask}. */
+export interface ClaimOptions {
+  /** Also claim a task that is `running` (a redelivery or a retry takes it over). @default true */
+  takeOver?: boolean;
+}
+
+/** Outcome written by {@link TaskStore.completeTask}. */
+export interface TaskCompletion {
+  /** `completed` or `failed`. */
+  status: FinalTaskStatus;
+  /** The outcome to store (JSON). @default null */
+  result?: JsonValue | null;
+  /** Why it failed. @default null */
+  errorMessage?: string | null;
+}
+
+/**
+ * Reads and writes agent tasks. Status transitions are guarded and atomic: two workers cannot
+ * both finish a task, a terminal task is never reopened, and a guard that does not match
+ * returns `null` instead of throwing.
+ */
+export interface TaskStore {
+  /**
+   * Inserts a `pending` task and returns it.
+   *
+   * @throws {TaskAlreadyExistsError} when `input.taskId` is already used
+   */
+  addTask(input: NewTask): Promise<Task>;
+  /** Returns the task, or `null` when there is none with this id. */
+  findTask(taskId: string): Promise<Task | null>;
+  /**
+   * Returns the task.
+   *
+   * @throws {TaskNotFoundError} when there is none with this id
+   */
+  getTask(taskId: string): Promise<Task>;
+  /**
+   * Lists tasks newest first.
+   *
+   * @throws {RangeError} when `limit` or `offset` is out of range
+   */
+  listTasks(options?: ListTasksOptions): Promise<Task[]>;
+  /** Counts tasks, optionally only those with `status`. */
+  countTasks(options?: { status?: TaskStatus }): Promise<number>;
+  /**
+   * Claims the task for `workerId`: `pending → running` (and `running → running` with
+   * `takeOver`), `attempts + 1`.
+   *
+   * @returns the claimed task, or `null` when it is missing, terminal, or running and not taken over
+   */
+  claimTask(taskId: string, workerId: string, options?: ClaimOptions): Promise<Task | null>;
+  /**
+   * Records that `workerId` is still working on the task.
+   *
+   * @returns false when the task is no longer running under this worker
+   */
+  heartbeat(taskId: string, workerId: string): Promise<boolean>;
+  /**
+   * Finishes a running task: final status, result and error message in one statement.
+   *
+   * @returns the finished task, or `null` (and nothing written) unless it was `running`
+   */
+  completeTask(taskId: string, completion: TaskCompletion): Promise<Task | null>;
+  /**
+   * Marks a `pending` or `running` task `failed` with `reason`.
+   *
+   * @returns the failed task, or `null` when it is missing or already terminal
+   */
+  failTask(taskId: string, reason: string, result?: JsonValue): Promise<Task | null>;
+  /**
+   * Cancels a `pending` or `running` task.
+   *
+   * @returns the cancelled task, or `null` when it is missing or already terminal
+   */
+  cancelTask(taskId: string, reason?: string): Promise<Task | null>;
+}
