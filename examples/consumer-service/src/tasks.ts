@@ -1,6 +1,6 @@
 /**
  * Submitting an ops-core agent task from another service: the task is stored in PostgreSQL
- * (DATABASE_URL) and enqueued on RabbitMQ (RABBITMQ_URL, queue OPS_CORE_QUEUE) for
+ * (DATABASE_URL, schema DATABASE_SCHEMA or the default) and enqueued on RabbitMQ (RABBITMQ_URL, queue OPS_CORE_QUEUE) for
  * `opsq worker ops-core/actors`.
  *
  * node dist/tasks.js "What is (17 + 25) * 3?"
@@ -15,7 +15,11 @@ if (databaseUrl === undefined) {
   process.exit(2);
 }
 const goal = process.argv[2] ?? "What is (17 + 25) * 3?";
-const { store, close } = await openTaskStore({ databaseUrl, migrate: true });
+const { store, close } = await openTaskStore({
+  databaseUrl,
+  schema: process.env.DATABASE_SCHEMA,
+  migrate: true,
+});
 try {
   const task: Task = await submitTask({ taskType: "agent_task", inputData: { goal } }, { store });
   console.log(`submitted ${task.taskId} (${task.status}): ops-core submit --wait shows its outcome`);
