@@ -175,6 +175,41 @@ describe.runIf(available)("RabbitmqBroker: connection recovery", () => {
     await waitFor(() => seen.includes("after"), { message: "the message sent after the deletion ran" });
   });
 
+  it("settles a send made during an outage within confirmTimeoutMs, declaring the queue included", async () => {
+    // Given a producer through a proxy, with a 1 s confirm budget, that declared its queue once
+    const proxy = await startFlakyProxy();
+    rabbit.defer(() => proxy.close());
+    const log = captureLogger();
+    const queue = rabbit.admin.queue();
+    const producer = rabbit.broker({ url: proxy.url, logger: log.logger, confirmTimeoutMs: 1_000 });
+    const probe = defineActor("probe", (_label: string) => {}, { queue, broker: producer });
+    await probe.send("before");
+
+    // When the server goes away for longer than the budget, and a message is sent meanwhile
+    proxy.outage(20_000);
+    await waitFor(() => log.lines.some((line) => line.msg === "RabbitMQ connection lost; reconnecting"), {
+      message: "the producer noticed",
+    });
+    const sentAt = Date.now();
+    const outcome = await Promise.race([
+      probe.send("during").then(
+        () => "sent",
+        (error: unknown) => error,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve("still pending after 6 s"), 6_000)),
+    ]);
+    const tookMs = Date.now() - sentAt;
+
+    // Then the send rejected within the budget (and a margin for a loaded machine), naming the
+    // queue and the URL without its password
+    expect(outcome).toBeInstanceOf(PublishError);
+    expect(tookMs).toBeLessThan(1_000 + 1_500);
+    const text = (outcome as Error).message;
+    expect(text).toContain(`queue "${queue}"`);
+    expect(text).toContain("guest:***@");
+    expect(text).not.toContain("guest:guest");
+  });
+
   it("reconnects with backoff while the server is unreachable; sends made meanwhile wait and succeed", async () => {
     // Given a producer and a worker connected through a proxy
     const proxy = await startFlakyProxy();
