@@ -24,6 +24,7 @@
  * ├── MessageCancelled      (control flow: the message was cancelled; acked, never retried)
  * ├── UnrecoverableError    (fail at once, no retry)
  * ├── IsolationError        (an isolated handler's runner failed: import, crash, exit)
+ * ├── ResultEncodeError     (a result cannot be stored as JSON; stored as the message's failure)
  * └── ResultError           (reading a stored result)
  *     ├── ResultMissing     (no result stored (yet), or it expired)
  *     ├── ResultTimeout     (no result within the wait's timeout)
@@ -232,6 +233,21 @@ export class UnrecoverableError extends OpsqError {
  */
 export class IsolationError extends OpsqError {
   override name = "IsolationError";
+}
+
+/**
+ * An actor's result cannot be stored as JSON (a circular object, a `bigint`): the `Results`
+ * middleware stores this as the message's failure instead, so `getResult` rejects at once.
+ */
+export class ResultEncodeError extends OpsqError {
+  override name = "ResultEncodeError";
+  /** @param actorName the actor that returned it @param reason why encoding failed */
+  constructor(
+    readonly actorName: string,
+    readonly reason: string,
+  ) {
+    super(`the result of actor "${actorName}" cannot be stored as JSON: ${reason}`);
+  }
 }
 
 /** Base class of the errors raised when reading a result (see the `Results` middleware). */
