@@ -103,6 +103,8 @@ export { type MetricsServer, type MetricsServerOptions, startMetricsServer } fro
 export { AgeLimit, type AgeLimitOptions } from "./middleware/age-limit.js";
 export { Callbacks } from "./middleware/callbacks.js";
 export { Cancellation, type CancellationOptions } from "./middleware/cancellation.js";
+export { CrashJournal, type CrashVictim } from "./middleware/crash-journal.js";
+export { CrashLimit, type CrashLimitOptions } from "./middleware/crash-limit.js";
 export { defaultMiddleware } from "./middleware/defaults.js";
 export type { AfterHook, BeforeHook, Middleware, Outcome } from "./middleware/middleware.js";
 export { Pipelines } from "./middleware/pipelines.js";
