@@ -68,6 +68,15 @@ export function serializeError(thrown: unknown): SerializedError {
 }
 
 function serialize(thrown: unknown, depth: number): SerializedError {
+  if (isSerialized(thrown)) {
+    // Already serialized (a thrown plain object may look so too): only redacted again.
+    const { message, stack } = thrown;
+    return {
+      ...thrown,
+      message: clip(redactUrl(message), MAX_TEXT),
+      ...(typeof stack === "string" ? { stack: clip(redactUrl(stack), MAX_STACK) } : {}),
+    };
+  }
   const { type, message } = headOf(thrown);
   if (!isObject(thrown)) {
     return { type, message: clip(redactUrl(message), MAX_TEXT) };
@@ -125,6 +134,20 @@ function copyFields(thrown: object, into: SerializedError): void {
     } else if (typeof value === "number" || typeof value === "boolean") {
       into[key] = value;
     }
+  }
+}
+
+function isSerialized(value: unknown): value is SerializedError {
+  try {
+    return (
+      isObject(value) &&
+      Object.getPrototypeOf(value) === Object.prototype &&
+      typeof (value as SerializedError).type === "string" &&
+      typeof (value as SerializedError).message === "string" &&
+      !(value instanceof Error)
+    );
+  } catch {
+    return false;
   }
 }
 

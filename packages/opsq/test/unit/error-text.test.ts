@@ -84,6 +84,13 @@ describe("error text is redacted", () => {
     expect(text).toContain("caused by: AggregateError");
   });
 
+  it("leaves an already serialized error as it is, so a second serializer changes nothing", () => {
+    const once = serializeError(new Error("outer", { cause: new Error("amqp://u:p@h") }));
+    expect(serializeError(once)).toEqual(once);
+    expect(once.type).toBe("Error");
+    expect(serializeError({ type: "x", message: "at amqp://u:pw@h" }).message).toBe("at amqp://u:***@h");
+  });
+
   it("keeps primitive fields (code) and redacts string ones", () => {
     const error = Object.assign(new Error("refused"), { code: "ECONNREFUSED", url: "amqp://u:p@h" });
     expect(serializeError(error)).toMatchObject({ code: "ECONNREFUSED", url: "amqp://u:***@h" });
