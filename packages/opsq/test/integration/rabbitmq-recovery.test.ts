@@ -210,6 +210,45 @@ describe.runIf(available)("RabbitmqBroker: connection recovery", () => {
     expect(text).not.toContain("guest:guest");
   });
 
+  it("frees the worker slot of a failing attempt whose retry is sent during an outage, within confirmTimeoutMs", async () => {
+    // Given a one-slot worker through a proxy, with a 1 s confirm budget, whose handler fails once
+    // the connection is gone (so Retries sends its retry during the outage)
+    const proxy = await startFlakyProxy();
+    rabbit.defer(() => proxy.close());
+    const log = captureLogger();
+    const queue = rabbit.admin.queue();
+    const broker = rabbit.broker({ url: proxy.url, logger: log.logger, confirmTimeoutMs: 1_000 });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const lost = () => log.lines.some((line) => line.msg === "RabbitMQ connection lost; reconnecting");
+    const fail = defineActor(
+      "fail_in_outage",
+      async () => {
+        started();
+        await waitFor(lost, { message: "the outage noticed" });
+        throw new Error("failed during the outage");
+      },
+      { queue, broker },
+    );
+    const worker = await rabbit.startWorker(broker, { concurrency: 1 });
+    await fail.send();
+    await running;
+
+    // When the server goes away for longer than the budget
+    proxy.outage(20_000);
+    await waitFor(lost, { message: "the worker noticed" });
+    const lostAt = Date.now();
+
+    // Then the retry send gives up within the budget (and a margin), and the slot is free again
+    await waitFor(() => worker.stats.running === 0, { timeoutMs: 6_000, message: "the slot freed" });
+    expect(Date.now() - lostAt).toBeLessThan(1_000 + 2_000);
+    expect(log.lines.some((line) => line.msg === "could not enqueue the retry; dead-lettering instead")).toBe(
+      true,
+    );
+  });
+
   it("reconnects with backoff while the server is unreachable; sends made meanwhile wait and succeed", async () => {
     // Given a producer and a worker connected through a proxy
     const proxy = await startFlakyProxy();
