@@ -26,6 +26,7 @@ import { killLeftovers } from "./lib/worker.js";
 import { scenario as cancel } from "./scenarios/cancel.js";
 import { scenario as connectionDrop } from "./scenarios/connection-drop.js";
 import { scenario as connectionDropAll } from "./scenarios/connection-drop-all.js";
+import { scenario as crashLoop } from "./scenarios/crash-loop.js";
 import { scenario as gracefulShutdown } from "./scenarios/graceful-shutdown.js";
 import { scenario as longDelay } from "./scenarios/long-delay.js";
 import { scenario as opsCoreSigkill } from "./scenarios/ops-core-sigkill.js";
@@ -39,6 +40,7 @@ import { scenario as sigkillProcesses2 } from "./scenarios/sigkill-processes-2.j
 /** In run order: the quiet ones first, the disruptive ones next, security last (it greps every log). */
 export const SCENARIOS: readonly Scenario[] = [
   poison,
+  crashLoop,
   gracefulShutdown,
   cancel,
   sigkill,

@@ -24,6 +24,8 @@
  * ├── MessageCancelled      (control flow: the message was cancelled; acked, never retried)
  * ├── UnrecoverableError    (fail at once, no retry)
  * ├── IsolationError        (an isolated handler's runner failed: import, crash, exit)
+ * ├── CrashLimitExceeded    (the message killed its worker process too many times; dead-lettered)
+ * ├── ResultEncodeError     (a result cannot be stored as JSON; stored as the message's failure)
  * └── ResultError           (reading a stored result)
  *     ├── ResultMissing     (no result stored (yet), or it expired)
  *     ├── ResultTimeout     (no result within the wait's timeout)
@@ -232,6 +234,38 @@ export class UnrecoverableError extends OpsqError {
  */
 export class IsolationError extends OpsqError {
   override name = "IsolationError";
+}
+
+/**
+ * The message was running each time its worker process died, `maxCrashes` times: the
+ * `CrashLimit` middleware dead-letters it with this reason instead of running it again.
+ */
+export class CrashLimitExceeded extends OpsqError {
+  override name = "CrashLimitExceeded";
+  /** @param messageId the message @param deaths how many times its worker died running it */
+  constructor(
+    readonly messageId: string,
+    readonly deaths: number,
+  ) {
+    super(
+      `message ${messageId} was running each time its worker process died (${deaths} times, the maxCrashes limit); dead-lettered instead of run again`,
+    );
+  }
+}
+
+/**
+ * An actor's result cannot be stored as JSON (a circular object, a `bigint`): the `Results`
+ * middleware stores this as the message's failure instead, so `getResult` rejects at once.
+ */
+export class ResultEncodeError extends OpsqError {
+  override name = "ResultEncodeError";
+  /** @param actorName the actor that returned it @param reason why encoding failed */
+  constructor(
+    readonly actorName: string,
+    readonly reason: string,
+  ) {
+    super(`the result of actor "${actorName}" cannot be stored as JSON: ${reason}`);
+  }
 }
 
 /** Base class of the errors raised when reading a result (see the `Results` middleware). */

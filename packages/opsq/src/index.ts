@@ -76,6 +76,8 @@ export {
 export { type Pipeline, pipeline } from "./composition.js";
 // Context
 export { currentMessage, getContext } from "./context.js";
+// Logging
+export { describeError, describeStack, type SerializedError, serializeError } from "./error-text.js";
 // Errors
 export * from "./errors.js";
 export { Group, type GroupOptions, type GroupResults, type GroupWaitOptions, group } from "./group.js";
@@ -83,8 +85,15 @@ export { closeIsolationPools } from "./isolation/lazy-pool.js";
 // Isolation (hard time limits)
 export { IsolationLifecycle } from "./isolation/lifecycle.js";
 export type { IsolationMode, IsolationOptions } from "./isolation/options.js";
-// Logging
-export { createLogger, getLogger, type Logger, type LoggerOptions, redactUrl, setLogger } from "./logger.js";
+export {
+  createLogger,
+  getLogger,
+  type Logger,
+  type LoggerOptions,
+  REDACTED,
+  redactUrl,
+  setLogger,
+} from "./logger.js";
 // Messages
 export { Message, type MessageDict, type MessageFields, type WireOptions } from "./message.js";
 export { type ActorContext, MessageProxy } from "./message-proxy.js";
@@ -94,6 +103,8 @@ export { type MetricsServer, type MetricsServerOptions, startMetricsServer } fro
 export { AgeLimit, type AgeLimitOptions } from "./middleware/age-limit.js";
 export { Callbacks } from "./middleware/callbacks.js";
 export { Cancellation, type CancellationOptions } from "./middleware/cancellation.js";
+export { CrashJournal, type CrashVictim } from "./middleware/crash-journal.js";
+export { CrashLimit, type CrashLimitOptions } from "./middleware/crash-limit.js";
 export { defaultMiddleware } from "./middleware/defaults.js";
 export type { AfterHook, BeforeHook, Middleware, Outcome } from "./middleware/middleware.js";
 export { Pipelines } from "./middleware/pipelines.js";

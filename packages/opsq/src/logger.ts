@@ -5,6 +5,9 @@
  * @module
  */
 import { pino } from "pino";
+import { serializeError } from "./error-text.js";
+
+export { REDACTED, redactUrl } from "./redact.js";
 
 /** The logger type used throughout opsq (a pino logger). */
 export type Logger = pino.Logger;
@@ -19,12 +22,17 @@ export interface LoggerOptions {
 
 let root: Logger | undefined;
 
-/** Creates a pino logger writing JSON lines to stdout, with secret-looking fields censored. */
+/**
+ * Creates a pino logger writing JSON lines to stdout, with secret-looking fields censored and
+ * errors (`err`) written by {@link serializeError}: redacted through their cause chains, and
+ * never throwing.
+ */
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino({
     name: options.name ?? "opsq",
     level: options.level ?? process.env.OPSQ_LOG_LEVEL ?? "info",
     redact: { paths: ["password", "*.password", "apiKey", "*.apiKey"], censor: "***" },
+    serializers: { err: serializeError },
   });
 }
 
@@ -37,14 +45,4 @@ export function getLogger(): Logger {
 /** Replaces the shared root logger (e.g. to change the level from the CLI). */
 export function setLogger(logger: Logger): void {
   root = logger;
-}
-
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:/@\s]*):([^@/\s]*)@/gi;
-
-/**
- * Replaces the password of every URL in `text` with `***`:
- * `amqp://guest:secret@host` → `amqp://guest:***@host`.
- */
-export function redactUrl(text: string): string {
-  return text.replace(URL_CREDENTIALS, (_match, scheme: string, user: string) => `${scheme}${user}:***@`);
 }

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { Actor } from "./actor.js";
 import type { Broker, Consumer, Delivery } from "./broker.js";
 import { runWithContext } from "./context.js";
+import { describeError, serializeError } from "./error-text.js";
 import {
   ActorNotFoundError,
   BrokerError,
@@ -97,7 +98,11 @@ export class Worker {
   /** @param broker where to consume @param options queues, concurrency and timeouts */
   constructor(broker: Broker, options: WorkerOptions = {}) {
     this.broker = broker;
-    this.#logger = (options.logger ?? broker.logger).child({ worker: this.id.slice(0, 8) });
+    // Its own err serializer: a log line about an error whose getters throw must not throw.
+    this.#logger = (options.logger ?? broker.logger).child(
+      { worker: this.id.slice(0, 8) },
+      { serializers: { err: serializeError } },
+    );
     this.#queues = options.queues ?? [...broker.queues];
     this.#concurrency = options.concurrency ?? 8;
     this.#prefetch = options.prefetch ?? 2 * this.#concurrency;
@@ -379,8 +384,16 @@ export class Worker {
   }
 
   #nackNow(delivery: Delivery, proxy: MessageProxy): Promise<void> | undefined {
-    proxy.logger.error({ err: proxy.failReason }, "message failed; dead-lettered");
+    // Nack first: settling never depends on formatting the reason.
     this.#nack(delivery, proxy.failReason);
+    try {
+      proxy.logger.error({ err: proxy.failReason }, "message failed; dead-lettered");
+    } catch (error) {
+      this.#logger.error(
+        { reason: describeError(proxy.failReason), logError: describeError(error) },
+        "message failed; dead-lettered",
+      );
+    }
     return this.broker.emitAfter("afterNack", this.broker, proxy);
   }
 
@@ -441,7 +454,7 @@ export class Worker {
 
   #nack(delivery: Delivery, reason: Error | undefined): void {
     this.#nacked++;
-    delivery.nack(reason);
+    delivery.nack(reason === undefined ? undefined : readableReason(reason));
   }
 
   #handBack(delivery: Delivery): void {
@@ -463,6 +476,18 @@ export class Worker {
       }
     }
   }
+}
+
+// The reason itself when its name and message read as strings, else a stand-in that describes it.
+function readableReason(reason: Error): Error {
+  try {
+    if (typeof reason.message === "string" && typeof reason.name === "string") {
+      return reason;
+    }
+  } catch {
+    // a getter threw
+  }
+  return new OpsqError(describeError(reason));
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

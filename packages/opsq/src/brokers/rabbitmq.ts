@@ -101,6 +101,7 @@ export class RabbitmqBroker extends Broker {
   readonly #consumers = new Set<RabbitmqConsumer>();
   readonly #reconnect: Required<ReconnectOptions>;
   readonly #log: Logger;
+  readonly #confirmTimeoutMs: number;
 
   /** @param options URL, priorities, timeouts, TLS, middleware and logger */
   constructor(options: RabbitmqBrokerOptions = {}) {
@@ -152,11 +153,9 @@ export class RabbitmqBroker extends Broker {
       deliveryLimit: options.deliveryLimit,
     });
     // A returned message means its queue was deleted: declare it again on the next send.
-    this.#publisher = new Publisher(
-      this.#connection,
-      options.confirmTimeoutMs ?? 30_000,
-      this.#log,
-      (queue) => this.#topology.forget(queue),
+    this.#confirmTimeoutMs = options.confirmTimeoutMs ?? 30_000;
+    this.#publisher = new Publisher(this.#connection, this.#confirmTimeoutMs, this.#log, (queue) =>
+      this.#topology.forget(queue),
     );
   }
 
@@ -181,11 +180,36 @@ export class RabbitmqBroker extends Broker {
         new PublishError(`broker_priority must be a whole number from 0 to 255, got ${priority}`),
       );
     }
-    const send = () => this.#publisher.publish(message.queueName, body, priority);
     if (this.#topology.isDeclared(message.queueName)) {
-      return send();
+      return this.#publisher.publish(message.queueName, body, priority);
     }
-    return this.#topology.ensure(message.queueName).then(send);
+    // The wait to (re)connect and declare the queue is part of the confirm budget, so `send()`
+    // settles within confirmTimeoutMs even while RabbitMQ is unreachable.
+    const deadline = Date.now() + this.#confirmTimeoutMs;
+    return this.#declareBefore(message.queueName, deadline).then(() =>
+      this.#publisher.publish(message.queueName, body, priority, deadline),
+    );
+  }
+
+  // Declares the family of `queueName`, or rejects with a PublishError at `deadline`.
+  #declareBefore(queueName: string, deadline: number): Promise<void> {
+    const declaring = this.#topology.ensure(queueName);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const why = this.#connection.isOpen
+          ? "RabbitMQ did not answer the queue declaration"
+          : `no connection to RabbitMQ at ${this.#connection.redactedUrl}`;
+        reject(
+          new PublishError(
+            `could not publish to queue "${queueName}" within ${this.#confirmTimeoutMs} ms: ${why}; the message was not sent`,
+          ),
+        );
+      }, deadline - Date.now());
+    });
+    // Left running after the deadline, the declaration still finishes (or fails) quietly.
+    declaring.catch(() => {});
+    return Promise.race([declaring, expired]).finally(() => clearTimeout(timer));
   }
 
   async consume(

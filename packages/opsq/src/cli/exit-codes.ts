@@ -16,6 +16,13 @@ export const ExitCode = {
   CONNECT_ERROR: 3,
 } as const;
 
+/**
+ * Exit code of a worker process that ended while messages ran (a handler called
+ * `process.exit()`, an uncaught error): they were counted against their crash limit
+ * (`--max-crashes`), and a supervisor restarts it. Never carried by a {@link CliError}.
+ */
+export const MESSAGE_CRASH_EXIT_CODE = 4;
+
 /** One of {@link ExitCode}. */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

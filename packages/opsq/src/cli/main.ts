@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { getLogger, redactUrl } from "../logger.js";
+import { serializeError } from "../error-text.js";
+import { getLogger } from "../logger.js";
 import { ExitCode } from "./exit-codes.js";
 import { runCli } from "./program.js";
 import { READY_MESSAGE, WORKER_PROCESS_ENV } from "./supervisor.js";
@@ -26,15 +27,8 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 
 function crash(error: unknown): void {
-  // Redacted: an error message may quote a URL with its password.
-  const err =
-    error instanceof Error
-      ? Object.assign(new Error(redactUrl(error.message)), {
-          name: error.name,
-          stack: redactUrl(`${error.stack}`),
-        })
-      : redactUrl(String(error));
-  getLogger().fatal({ err }, "unexpected error; exiting");
+  // Serialized here, whatever the logger: redacted through its cause chain, and it cannot throw.
+  getLogger().fatal({ err: serializeError(error) }, "unexpected error; exiting");
   process.exit(ExitCode.KILLED);
 }
 

@@ -40,12 +40,15 @@ Environment:
   OPSQ_MAX_HOLD_MS    longest a delayed message is held unacked before it is re-parked in its
                       .DQ (default 900000, 15 min); keep it under RabbitMQ's consumer_timeout
   OPSQ_CANCEL_URL     cancellation store when --cancel-url is not given (worker and cancel)
+  OPSQ_STATE_DIR      directory of the crash journal when --state-dir is not given
 
 Exit codes:
   0  stopped cleanly (first SIGTERM/SIGINT: finish in-flight messages, then exit)
   1  killed (second signal) or crashed
   2  a module could not be imported or registered no actors, or a bad argument
   3  the broker, or a store a middleware needs to boot (--cancel-url), could not be reached at start-up
+  4  the process ended from inside a handler (process.exit, an uncaught error); its messages were
+     counted, and one that killed its worker --max-crashes times is dead-lettered when redelivered
 
 Examples:
   $ opsq worker ops-core/actors
@@ -112,6 +115,17 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
       ).env("OPSQ_CANCEL_URL"),
     )
     .option("--cancel-table <name>", "table of cancels (default: opsq_cancellations)")
+    .option(
+      "--max-crashes <n>",
+      "dead-letter a message once its worker process died this many times while running it",
+      wholeNumber(1),
+      3,
+    )
+    .addOption(
+      new Option("--state-dir <dir>", "directory of the crash journal (default: <tmpdir>/opsq)").env(
+        "OPSQ_STATE_DIR",
+      ),
+    )
     .addHelpText("after", EXIT_CODES_HELP)
     .action(async (modules: string[], flags: Record<string, unknown>) => {
       const options: WorkerCliOptions = {
@@ -126,6 +140,8 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         metricsHost: flags.metricsHost as string | undefined,
         cancelUrl: flags.cancelUrl as string | undefined,
         cancelTable: flags.cancelTable as string | undefined,
+        maxCrashes: flags.maxCrashes as number,
+        stateDir: flags.stateDir as string | undefined,
       };
       if (options.metricsHost !== undefined && options.metricsPort === undefined) {
         throw new CliError("--metrics-host needs --metrics-port", ExitCode.IMPORT_ERROR);

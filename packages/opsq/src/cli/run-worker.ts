@@ -9,8 +9,9 @@ import type { Broker } from "../broker.js";
 import "../brokers/rabbitmq.js";
 import { ConnectionError, MiddlewareError } from "../errors.js";
 import { createLogger, getLogger, redactUrl, setLogger } from "../logger.js";
+import { CrashLimit } from "../middleware/crash-limit.js";
 import { Worker } from "../worker.js";
-import { CliError, ExitCode } from "./exit-codes.js";
+import { CliError, ExitCode, MESSAGE_CRASH_EXIT_CODE } from "./exit-codes.js";
 import { loadModules } from "./load-modules.js";
 
 /** The broker URL used when neither `--broker-url` nor `RABBITMQ_URL` is set. */
@@ -46,6 +47,10 @@ export interface WorkerCliOptions {
   cancelUrl?: string;
   /** Table of cancels. @default "opsq_cancellations" */
   cancelTable?: string;
+  /** Deaths of its worker process a message may cause before it is dead-lettered. @default 3 */
+  maxCrashes?: number;
+  /** Directory of the crash journal. @default `$OPSQ_STATE_DIR`, else `<tmpdir>/opsq` */
+  stateDir?: string;
 }
 
 /** What a worker process needs from its surroundings. */
@@ -79,6 +84,13 @@ export async function runWorker(options: WorkerCliOptions, context: WorkerRunCon
   const maxHoldMs = readMaxHold(process.env[MAX_HOLD_ENV]);
   const { broker } = await loadModules(options.modules, context.cwd);
   const queues = selectQueues(broker, options.queues);
+  broker.addMiddleware(
+    new CrashLimit({
+      maxCrashes: options.maxCrashes,
+      stateDir: options.stateDir,
+      exitCode: MESSAGE_CRASH_EXIT_CODE,
+    }),
+  );
   const metrics =
     options.metricsPort === undefined ? undefined : await enableMetrics(broker, options, context);
   let closeCancellation: (() => Promise<void>) | undefined;

@@ -8,7 +8,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import type { Logger } from "../logger.js";
 import type { AggregatedMetrics } from "../metrics/supervisor-metrics.js";
-import { CliError, ExitCode } from "./exit-codes.js";
+import { CliError, ExitCode, MESSAGE_CRASH_EXIT_CODE } from "./exit-codes.js";
 
 /** Set (to the process index, from 1) in the environment of each forked worker process. */
 export const WORKER_PROCESS_ENV = "OPSQ_WORKER_PROCESS";
@@ -125,6 +125,19 @@ export async function supervise(options: SuperviseOptions): Promise<number> {
           logger.error(fields, "worker process failed to start; stopping");
           slot.exitCode = exitCode;
           stopAll();
+          return;
+        }
+        if (exitCode === MESSAGE_CRASH_EXIT_CODE) {
+          // A message killed it: the crash limit bounds that loop per message, so it is not a
+          // restart "in a row" (one poison message must not stop the good ones behind it).
+          logger.warn(
+            { ...fields, restartInMs: restartDelayMs },
+            "worker process died running a message; restarting it",
+          );
+          slot.timer = setTimeout(() => {
+            slot.timer = undefined;
+            start(slot);
+          }, restartDelayMs);
           return;
         }
         if (slot.ready && Date.now() - slot.readyAt >= HEALTHY_AFTER_MS) {

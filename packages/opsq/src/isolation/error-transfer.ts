@@ -10,6 +10,8 @@
  *
  * @module
  */
+
+import { describeStack, errorNameAndMessage } from "../error-text.js";
 import * as opsqErrors from "../errors.js";
 import { toError } from "../errors.js";
 import type { ErrorClass } from "../options.js";
@@ -33,8 +35,17 @@ export interface SerializedError {
 const MAX_CAUSE_DEPTH = 4;
 const SKIPPED_PROPS = new Set(["name", "message", "stack", "cause"]);
 
-/** Flattens anything thrown into a {@link SerializedError}. */
+/** Flattens anything thrown into a {@link SerializedError}; never throws (a getter that throws gives a description). */
 export function serializeError(thrown: unknown, depth = 0): SerializedError {
+  try {
+    return flatten(thrown, depth);
+  } catch {
+    const { type, message } = errorNameAndMessage(thrown);
+    return { name: type, message, stack: describeStack(thrown), chain: [type] };
+  }
+}
+
+function flatten(thrown: unknown, depth: number): SerializedError {
   const error = toError(thrown);
   const chain: string[] = [];
   for (let proto = Object.getPrototypeOf(error); proto && proto !== Object.prototype; ) {

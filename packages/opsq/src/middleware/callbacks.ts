@@ -4,6 +4,7 @@
  * @module
  */
 import type { Broker } from "../broker.js";
+import { errorNameAndMessage } from "../error-text.js";
 import { MessageCancelled } from "../errors.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { actorNameOf, getOption } from "../options.js";
@@ -30,7 +31,7 @@ export class Callbacks implements Middleware {
     }
     const name = actorNameOf(getOption(proxy.message, actor?.options, "onFailure"));
     if (name !== undefined && !(outcome.error instanceof MessageCancelled)) {
-      const { name: type, message } = outcome.error;
+      const { type, message } = errorNameAndMessage(outcome.error);
       return send(() => broker.getActor(name).send(proxy.message.asDict(), { type, message }));
     }
     return undefined;

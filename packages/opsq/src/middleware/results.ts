@@ -5,7 +5,8 @@
  * @module
  */
 import { type Broker, getBroker } from "../broker.js";
-import { MessageCancelled, OpsqError } from "../errors.js";
+import { describeError } from "../error-text.js";
+import { MessageCancelled, OpsqError, ResultEncodeError } from "../errors.js";
 import { Message } from "../message.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { getOption } from "../options.js";
@@ -109,7 +110,7 @@ export class Results implements Middleware {
   ): Promise<void> {
     if (store !== undefined) {
       if (outcome.error === undefined) {
-        await this.backend.store(proxy.messageId, outcome.result ?? null, store.ttlMs);
+        await this.#storeResult(proxy, outcome.result ?? null, store.ttlMs);
       } else if (proxy.failed || outcome.error instanceof MessageCancelled) {
         // A cancelled message is acked, not failed: its cancellation is still its final outcome.
         await this.#storeFailure(proxy, outcome.error, store.ttlMs);
@@ -117,6 +118,22 @@ export class Results implements Middleware {
     }
     if (inGroup) {
       await this.#countGroupMember(broker, proxy);
+    }
+  }
+
+  // A result that cannot be encoded is never dropped: its encode failure is stored in its place.
+  async #storeResult(proxy: MessageProxy, value: unknown, ttlMs: number): Promise<void> {
+    try {
+      await this.backend.store(proxy.messageId, value, ttlMs);
+    } catch (error) {
+      // Checked only once the store failed, so a storable result pays for one encoding, not two.
+      const reason = encodeFailure(value);
+      if (reason === undefined) {
+        throw error; // the backend's own failure (unreachable, say): logged by the broker
+      }
+      const failure = new ResultEncodeError(proxy.message.actorName, reason);
+      proxy.logger.error({ err: failure }, "result cannot be stored; its failure is stored instead");
+      await this.#storeFailure(proxy, failure, ttlMs);
     }
   }
 
@@ -149,6 +166,16 @@ export class Results implements Middleware {
       return undefined;
     }
     return { ttlMs: getOption(proxy.message, actorOptions, "resultTtlMs", this.#resultTtlMs) as number };
+  }
+}
+
+// Why `value` cannot be encoded as JSON, or undefined when it can.
+function encodeFailure(value: unknown): string | undefined {
+  try {
+    JSON.stringify(value);
+    return undefined;
+  } catch (error) {
+    return describeError(error, 300);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { computeBackoff } from "../backoff.js";
 import type { Broker } from "../broker.js";
+import { describeStack } from "../error-text.js";
 import { Retry, UnrecoverableError } from "../errors.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { actorNameOf, getOption } from "../options.js";
@@ -115,7 +116,7 @@ export class Retries implements Middleware {
           });
     const retry = message.withOptions({
       retries,
-      traceback: (error.stack ?? `${error.name}: ${error.message}`).slice(0, MAX_TRACEBACK_CHARS),
+      traceback: describeStack(error, MAX_TRACEBACK_CHARS),
       requeue_timestamp: Date.now(),
     });
     try {

@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+import { errorNameAndMessage } from "../error-text.js";
 import { ResultFailure, ResultMissing, ResultTimeout } from "../errors.js";
 import type { Message } from "../message.js";
 
@@ -71,7 +73,7 @@ export function isStoredFailure(value: unknown): value is StoredFailure {
 
 /** The stored form of an error. */
 export function failureOf(error: Error): StoredFailure {
-  return { __t: "exception", type: error.name, message: error.message };
+  return { __t: "exception", ...errorNameAndMessage(error) };
 }
 
 /**

@@ -126,6 +126,30 @@ describe.runIf(available)("opsq queues and opsq dead-letters", () => {
     expect(ready.messageId).toBeDefined();
   });
 
+  it("lists a deeply nested dead letter beside a good one, as text and as --json", async () => {
+    // Given, in q.XQ, a dead letter whose args nest 100,000 levels deep, then an ordinary one
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue("deep");
+    await broker.declareQueueOnServer(queue);
+    const message = (id: string, args: string) =>
+      `{"queue_name":"${queue}","actor_name":"deep_actor","args":${args},"kwargs":{},"options":{},"message_id":"${id}","message_timestamp":0}`;
+    await rabbit.admin.publishRaw(
+      `${queue}.XQ`,
+      message("deep-1", `[${"[".repeat(100_000)}${"]".repeat(100_000)}]`),
+    );
+    await rabbit.admin.publishRaw(`${queue}.XQ`, message("good-1", "[1]"));
+
+    // When listing them, then both are listed, in text and in JSON
+    const listing = await opsq(["dead-letters", queue]);
+    expect(listing.code, listing.stderr).toBe(0);
+    expect(listing.stdout).toContain(`deep-1  deep_actor([[[[[[["[…]"]]]]]]`);
+    expect(listing.stdout).toContain("good-1  deep_actor(1)");
+    const json = await opsq(["dead-letters", queue, "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    const letters = JSON.parse(json.stdout) as DeadLetter[];
+    expect(letters.map((letter) => letter.messageId)).toEqual(["deep-1", "good-1"]);
+  });
+
   it("--module lists the queues of the modules' actors", async () => {
     const queue = rabbit.admin.queue("inspect-mod");
     const result = await opsq(["queues", "--module", join(FIXTURES, "rabbit-actors.js"), "--json"], {

@@ -190,6 +190,24 @@ describe("opsq worker: exit code 3", () => {
     expect(stderr).toContain("amqp://guest:***@127.0.0.1:1");
     expect(stdout + stderr).not.toContain("s3cret");
   });
+
+  it.each([
+    ["a raw slash", "amqp://guest:s3/cret@127.0.0.1:1/", "cret"],
+    ["a space", "amqp://guest:s3 cret@127.0.0.1:1/", "cret"],
+  ])("does not echo a password holding %s", async (_what, url, secretPart) => {
+    // When a worker starts with a URL whose password was not percent-encoded
+    const { code, stdout, stderr } = await CliProcess.run([
+      "worker",
+      join(FIXTURES, "rabbit-actors.js"),
+      "--broker-url",
+      url,
+    ]);
+
+    // Then it exits 3 and no part of the password is shown
+    expect(code).toBe(3);
+    expect(stderr).toContain("amqp://guest:***@127.0.0.1:1");
+    expect(stdout + stderr).not.toContain(secretPart);
+  });
 });
 
 describe("opsq worker --processes", () => {

@@ -175,6 +175,80 @@ describe.runIf(available)("RabbitmqBroker: connection recovery", () => {
     await waitFor(() => seen.includes("after"), { message: "the message sent after the deletion ran" });
   });
 
+  it("settles a send made during an outage within confirmTimeoutMs, declaring the queue included", async () => {
+    // Given a producer through a proxy, with a 1 s confirm budget, that declared its queue once
+    const proxy = await startFlakyProxy();
+    rabbit.defer(() => proxy.close());
+    const log = captureLogger();
+    const queue = rabbit.admin.queue();
+    const producer = rabbit.broker({ url: proxy.url, logger: log.logger, confirmTimeoutMs: 1_000 });
+    const probe = defineActor("probe", (_label: string) => {}, { queue, broker: producer });
+    await probe.send("before");
+
+    // When the server goes away for longer than the budget, and a message is sent meanwhile
+    proxy.outage(20_000);
+    await waitFor(() => log.lines.some((line) => line.msg === "RabbitMQ connection lost; reconnecting"), {
+      message: "the producer noticed",
+    });
+    const sentAt = Date.now();
+    const outcome = await Promise.race([
+      probe.send("during").then(
+        () => "sent",
+        (error: unknown) => error,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve("still pending after 6 s"), 6_000)),
+    ]);
+    const tookMs = Date.now() - sentAt;
+
+    // Then the send rejected within the budget (and a margin for a loaded machine), naming the
+    // queue and the URL without its password
+    expect(outcome).toBeInstanceOf(PublishError);
+    expect(tookMs).toBeLessThan(1_000 + 1_500);
+    const text = (outcome as Error).message;
+    expect(text).toContain(`queue "${queue}"`);
+    expect(text).toContain("guest:***@");
+    expect(text).not.toContain("guest:guest");
+  });
+
+  it("frees the worker slot of a failing attempt whose retry is sent during an outage, within confirmTimeoutMs", async () => {
+    // Given a one-slot worker through a proxy, with a 1 s confirm budget, whose handler fails once
+    // the connection is gone (so Retries sends its retry during the outage)
+    const proxy = await startFlakyProxy();
+    rabbit.defer(() => proxy.close());
+    const log = captureLogger();
+    const queue = rabbit.admin.queue();
+    const broker = rabbit.broker({ url: proxy.url, logger: log.logger, confirmTimeoutMs: 1_000 });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const lost = () => log.lines.some((line) => line.msg === "RabbitMQ connection lost; reconnecting");
+    const fail = defineActor(
+      "fail_in_outage",
+      async () => {
+        started();
+        await waitFor(lost, { message: "the outage noticed" });
+        throw new Error("failed during the outage");
+      },
+      { queue, broker },
+    );
+    const worker = await rabbit.startWorker(broker, { concurrency: 1 });
+    await fail.send();
+    await running;
+
+    // When the server goes away for longer than the budget
+    proxy.outage(20_000);
+    await waitFor(lost, { message: "the worker noticed" });
+    const lostAt = Date.now();
+
+    // Then the retry send gives up within the budget (and a margin), and the slot is free again
+    await waitFor(() => worker.stats.running === 0, { timeoutMs: 6_000, message: "the slot freed" });
+    expect(Date.now() - lostAt).toBeLessThan(1_000 + 2_000);
+    expect(log.lines.some((line) => line.msg === "could not enqueue the retry; dead-lettering instead")).toBe(
+      true,
+    );
+  });
+
   it("reconnects with backoff while the server is unreachable; sends made meanwhile wait and succeed", async () => {
     // Given a producer and a worker connected through a proxy
     const proxy = await startFlakyProxy();

@@ -8,7 +8,7 @@ import type { Middleware } from "../../src/middleware/middleware.js";
 import { Pipelines } from "../../src/middleware/pipelines.js";
 import { Retries } from "../../src/middleware/retries.js";
 import { Worker } from "../../src/worker.js";
-import { deferred, quietLogger, sleep, takeAll, workerPool } from "./helpers.js";
+import { captureLogger, deferred, quietLogger, sleep, takeAll, workerPool } from "./helpers.js";
 
 const pool = workerPool();
 afterEach(() => pool.stopAll());
@@ -303,6 +303,86 @@ describe("Worker: failures", () => {
     // Then I expect it skipped and acked, never run
     expect(events).toEqual(["skipped", "acked"]);
     expect(broker.deadLetters("default")).toEqual([]);
+  });
+});
+
+describe("Worker: settling never depends on formatting", () => {
+  /** An Error whose `getter` (message, stack or name) throws when read. */
+  function unreadable(getter: "message" | "stack" | "name"): Error {
+    const error = new Error("hidden");
+    Object.defineProperty(error, getter, {
+      get() {
+        throw new Error(`the ${getter} getter threw`);
+      },
+    });
+    return error;
+  }
+
+  it.each(["message", "stack", "name"] as const)(
+    "dead-letters a failure whose %s getter throws, and the next message still runs (concurrency 1)",
+    async (getter) => {
+      // Given a worker with one slot, Retries with no retries, and a logger without opsq's serializer
+      const log = captureLogger();
+      const broker = new StubBroker({ middleware: [new Retries({ maxRetries: 0 })], logger: log.logger });
+      const ran: string[] = [];
+      const work = defineActor(
+        "work",
+        (label: string) => {
+          ran.push(label);
+          if (label === "poison") {
+            throw unreadable(getter);
+          }
+        },
+        { broker },
+      );
+      const worker = await pool.start(broker, { concurrency: 1 });
+
+      // When the poison message runs, then a good one
+      await work.send("poison");
+      await work.send("good");
+      await broker.join("default", { timeoutMs: 5_000 });
+      await worker.join();
+
+      // Then I expect the poison message dead-lettered with a readable reason, the good one run
+      expect(ran).toEqual(["poison", "good"]);
+      const [dead, ...rest] = broker.deadLetters("default");
+      expect(rest).toEqual([]);
+      expect(typeof dead!.reason!.message).toBe("string");
+      expect(worker.stats).toMatchObject({ acked: 1, nacked: 1, running: 0 });
+      // And the dead-lettered line logged
+      expect(log.lines.some((line) => line.msg === "message failed; dead-lettered")).toBe(true);
+    },
+  );
+
+  it("redacts URL passwords through an error's cause chain in its log lines", async () => {
+    // Given an actor failing with an error caused by one that names a URL with its password
+    const log = captureLogger();
+    const broker = new StubBroker({ middleware: [], logger: log.logger });
+    const fail = defineActor(
+      "fail",
+      () => {
+        throw new Error("request failed", {
+          cause: new AggregateError(
+            [new Error("at https://user:s3cret/x@llm.example/v1")],
+            "tried postgres://app:pw d@db/ops",
+          ),
+        });
+      },
+      { broker },
+    );
+    const worker = await pool.start(broker);
+
+    // When it runs
+    await fail.send();
+    await broker.join("default");
+    await worker.join();
+
+    // Then I expect no password in any log line, and the causes still described
+    const text = JSON.stringify(log.lines);
+    expect(text).not.toContain("s3cret");
+    expect(text).not.toContain("pw d");
+    expect(text).toContain("https://user:***@llm.example/v1");
+    expect(text).toContain("postgres://app:***@db/ops");
   });
 });
 

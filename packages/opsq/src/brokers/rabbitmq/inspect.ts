@@ -8,6 +8,7 @@
  * @module
  */
 import type { Channel, ChannelModel, GetMessage, MessageProperties, Options } from "amqplib";
+import { describeError } from "../../error-text.js";
 import { BrokerError } from "../../errors.js";
 import { dqName, qName, xqName } from "../../queue-names.js";
 import { errorText, type RabbitmqConnection } from "./connection.js";
@@ -50,11 +51,11 @@ export interface DeadLetter {
   actor: string | undefined;
   /** Dramatiq's `queue_name`. */
   queueName: string | undefined;
-  /** Positional arguments. */
+  /** Positional arguments, as a preview: bounded in depth and size (see {@link decodeDeadLetter}). */
   args: unknown[];
-  /** Keyword arguments. */
+  /** Keyword arguments, as a preview. */
   kwargs: Record<string, unknown>;
-  /** The message's options (`retries`, `traceback`…). */
+  /** The message's options (`retries`, `traceback`…), as a preview. */
   options: Record<string, unknown>;
   /** The last line of `options.traceback` (the error), when present. */
   error: string | undefined;
@@ -194,8 +195,81 @@ export async function requeueDeadLetters(
   return { queue: q, moved };
 }
 
-/** Decodes a Dramatiq message taken from `q.XQ`, with its `x-death` history. */
+/**
+ * Decodes a Dramatiq message taken from `q.XQ`, with its `x-death` history. Its args, kwargs
+ * and options are previews (nesting beyond 8 levels shown as `[…]`/`{…}`, at most 50 items per
+ * level, strings cut at 2,000 characters), so listing or printing them never overflows the
+ * stack; a body that cannot be decoded at all gives an entry saying why. Never throws.
+ */
 export function decodeDeadLetter(message: Pick<GetMessage, "content" | "properties">): DeadLetter {
+  try {
+    return decode(message);
+  } catch (error) {
+    // One bad entry never breaks a listing: it is shown with why it could not be read.
+    return {
+      messageId: undefined,
+      actor: undefined,
+      queueName: undefined,
+      args: [],
+      kwargs: {},
+      options: {},
+      error: undefined,
+      deaths: [],
+      body: `(cannot decode this dead letter: ${describeError(error, 200)})`,
+    };
+  }
+}
+
+/** Deepest nesting kept in a preview; deeper arrays and objects show as `[…]` and `{…}`. */
+const PREVIEW_DEPTH = 8;
+/** Most items of an array or entries of an object kept in a preview. */
+const PREVIEW_ITEMS = 50;
+/** Longest string kept in a preview. */
+const PREVIEW_CHARS = 2_000;
+
+// A copy of a JSON value bounded in depth and size, so printing it can never overflow the stack.
+function preview(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") {
+    return value.length > PREVIEW_CHARS ? `${value.slice(0, PREVIEW_CHARS - 1)}…` : value;
+  }
+  if (value === null || typeof value !== "object") {
+    return value;
+  }
+  if (Array.isArray(value)) {
+    if (depth >= PREVIEW_DEPTH) {
+      return "[…]";
+    }
+    const items = value.slice(0, PREVIEW_ITEMS).map((item) => preview(item, depth + 1));
+    if (value.length > PREVIEW_ITEMS) {
+      items.push(`… ${value.length - PREVIEW_ITEMS} more`);
+    }
+    return items;
+  }
+  return previewRecord(value as Record<string, unknown>, depth);
+}
+
+function previewRecord(value: Record<string, unknown>, depth: number): Record<string, unknown> | string {
+  if (depth >= PREVIEW_DEPTH) {
+    return "{…}";
+  }
+  const keys = Object.keys(value);
+  const copy: Record<string, unknown> = {};
+  for (const key of keys.slice(0, PREVIEW_ITEMS)) {
+    // defineProperty: a "__proto__" key from JSON.parse stays a plain key.
+    Object.defineProperty(copy, key, {
+      value: preview(value[key], depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  if (keys.length > PREVIEW_ITEMS) {
+    copy["…"] = `${keys.length - PREVIEW_ITEMS} more`;
+  }
+  return copy;
+}
+
+function decode(message: Pick<GetMessage, "content" | "properties">): DeadLetter {
   const deaths = xDeaths(message.properties);
   let decoded: Record<string, unknown> | undefined;
   try {
@@ -224,9 +298,9 @@ export function decodeDeadLetter(message: Pick<GetMessage, "content" | "properti
     messageId: stringOr(decoded.message_id),
     actor: stringOr(decoded.actor_name),
     queueName: stringOr(decoded.queue_name),
-    args: Array.isArray(decoded.args) ? decoded.args : [],
-    kwargs: isRecord(decoded.kwargs) ? decoded.kwargs : {},
-    options,
+    args: Array.isArray(decoded.args) ? (preview(decoded.args) as unknown[]) : [],
+    kwargs: isRecord(decoded.kwargs) ? (previewRecord(decoded.kwargs, 0) as Record<string, unknown>) : {},
+    options: previewRecord(options, 0) as Record<string, unknown>,
     error: lastLine(options.traceback),
     deaths,
   };

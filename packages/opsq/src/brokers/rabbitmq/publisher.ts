@@ -62,9 +62,10 @@ export class Publisher {
 
   /**
    * Publishes `body` persistently to `queue` through the default exchange, with
-   * `mandatory` set; resolves when RabbitMQ confirms it.
+   * `mandatory` set; resolves when RabbitMQ confirms it, rejects at `deadline`
+   * (epoch ms; by default confirmTimeoutMs from now).
    */
-  publish(queue: string, body: Buffer, priority?: number): Promise<void> {
+  publish(queue: string, body: Buffer, priority?: number, deadline?: number): Promise<void> {
     if (this.#closed) {
       return Promise.reject(new ConnectionClosedError("the RabbitMQ broker is closed"));
     }
@@ -77,7 +78,7 @@ export class Publisher {
         queue,
         body,
         options,
-        deadline: Date.now() + this.#confirmTimeoutMs,
+        deadline: deadline ?? Date.now() + this.#confirmTimeoutMs,
         resolve,
         reject,
         returned: undefined,

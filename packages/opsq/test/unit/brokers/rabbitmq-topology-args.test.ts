@@ -83,4 +83,29 @@ describe("decodeDeadLetter", () => {
     const raw = decodeDeadLetter({ content: Buffer.from("not json"), properties: { headers: {} } as never });
     expect(raw).toMatchObject({ body: "not json", actor: undefined, deaths: [] });
   });
+
+  it("bounds a deeply nested or huge dead letter, so printing it cannot overflow the stack", () => {
+    // Given a dead letter whose args nest 100,000 levels deep and whose kwargs hold 10,000 keys
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    const wide = `{${Array.from({ length: 10_000 }, (_, i) => `"k${i}":${i}`).join(",")}}`;
+    const content = Buffer.from(
+      `{"queue_name":"q","actor_name":"act","args":[${deep}],"kwargs":${wide},"options":{"__proto__":{"x":1}},"message_id":"id-2","message_timestamp":0}`,
+    );
+
+    // When it is decoded
+    const letter = decodeDeadLetter({ content, properties: { headers: {} } as never });
+
+    // Then I expect a preview that prints, cut at depth 8 and at 50 entries, with __proto__ kept as a key
+    const printed = JSON.stringify(letter, null, 2);
+    expect(printed).toContain('"[…]"');
+    expect(Object.keys(letter.kwargs)).toHaveLength(51);
+    expect(letter.kwargs["…"]).toBe("9950 more");
+    expect(Object.getPrototypeOf(letter.options)).toBe(Object.prototype);
+    expect(letter.messageId).toBe("id-2");
+  });
+
+  it("gives an entry saying why when a dead letter cannot be decoded at all", () => {
+    const letter = decodeDeadLetter({ content: Buffer.from("{}"), properties: null as never });
+    expect(letter.body).toMatch(/^\(cannot decode this dead letter: /);
+  });
 });

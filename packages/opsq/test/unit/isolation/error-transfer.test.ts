@@ -85,4 +85,17 @@ describe("serializeError / reviveError", () => {
     expect(roundTrip("plain text")).toMatchObject({ name: "Error", message: "plain text" });
     expect(roundTrip({ reason: 1 })).toMatchObject({ message: '{"reason":1}' });
   });
+
+  it("transfers an error whose message getter throws, with a description instead", () => {
+    const error = new TypeError("hidden");
+    Object.defineProperty(error, "message", {
+      get() {
+        throw new Error("no");
+      },
+    });
+    expect(roundTrip(error)).toMatchObject({
+      name: "TypeError",
+      message: "(its message cannot be read: the getter threw)",
+    });
+  });
 });

@@ -8,7 +8,7 @@ import type { Middleware } from "../../../src/middleware/middleware.js";
 import { getResult, Results } from "../../../src/middleware/results.js";
 import { Retries } from "../../../src/middleware/retries.js";
 import { MemoryResultBackend } from "../../../src/results/memory.js";
-import { quietLogger, workerPool } from "../helpers.js";
+import { captureLogger, quietLogger, workerPool } from "../helpers.js";
 
 const pool = workerPool();
 afterEach(() => pool.stopAll());
@@ -128,6 +128,45 @@ describe("Results", () => {
     expect(await getResult(skipped, { backend })).toBeNull();
     await expect(getResult(failed, { backend })).rejects.toMatchObject({ errorMessage: "rejected" });
   });
+
+  it.each([
+    [
+      "a circular object",
+      () => {
+        const node: Record<string, unknown> = {};
+        node.self = node;
+        return node;
+      },
+    ],
+    ["a bigint", () => 10n ** 20n],
+  ])(
+    "stores a ResultEncodeError in place of a result that cannot be encoded (%s), and logs it",
+    async (_what, make) => {
+      // Given an actor storing results that returns a value JSON cannot hold
+      const log = captureLogger();
+      const backend = new MemoryResultBackend();
+      const broker = new StubBroker({ middleware: [new Results({ backend })], logger: log.logger });
+      const odd = defineActor("odd", () => make(), { broker, storeResults: true });
+      await pool.start(broker);
+
+      // When it runs
+      const sent = await odd.send();
+      await broker.join("default");
+
+      // Then I expect getResult to reject at once with the encode failure, and an error logged
+      const failure = await getResult(sent, { backend, block: true, timeoutMs: 1_000 }).catch(
+        (e: unknown) => e,
+      );
+      expect(failure).toBeInstanceOf(ResultFailure);
+      expect((failure as ResultFailure).errorType).toBe("ResultEncodeError");
+      expect((failure as ResultFailure).errorMessage).toContain(
+        'the result of actor "odd" cannot be stored as JSON',
+      );
+      expect(
+        log.lines.some((line) => line.msg === "result cannot be stored; its failure is stored instead"),
+      ).toBe(true);
+    },
+  );
 
   it("expires results after resultTtlMs", async () => {
     let now = 1_000_000;
