@@ -46,6 +46,14 @@ describe("ops-core CLI", () => {
       ["list", "--status", "done"],
       expect.stringContaining("ops-core: option '--status <status>' argument 'done' is invalid"),
     ],
+    [
+      ["submit", "g", "--input", '{"model": "gpt\\u0000x"}'],
+      "ops-core: inputData.model: must not contain a NUL character (\\u0000)",
+    ],
+    [
+      ["submit", "g", "--input", '{"model": "\\ud83d"}'],
+      "ops-core: inputData.model: must not contain a lone UTF-16 surrogate (not valid Unicode)",
+    ],
     [["frobnicate"], "ops-core: unknown command 'frobnicate'"],
   ])("rejects %j with exit code 2 and one line", async (args, line) => {
     const { code, err } = await run(args);
