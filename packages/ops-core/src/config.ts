@@ -29,7 +29,7 @@
  */
 import { EnvReader } from "./env.js";
 import { ConfigError } from "./errors.js";
-import { REDACTED, redactUrl } from "./redact.js";
+import { REDACTED, redactUrlValue } from "./redact.js";
 
 /** Settings of the LLM endpoint. */
 export interface LlmConfig {
@@ -152,8 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OpsConfig {
       },
       (self) => ({
         ...self,
-        databaseUrl: self.databaseUrl && redactUrl(self.databaseUrl),
-        rabbitmqUrl: redactUrl(self.rabbitmqUrl),
+        databaseUrl: self.databaseUrl && redactUrlValue(self.databaseUrl),
+        rabbitmqUrl: redactUrlValue(self.rabbitmqUrl),
       }),
     ),
   );

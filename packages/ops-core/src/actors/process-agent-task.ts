@@ -22,6 +22,7 @@ import { hostname } from "node:os";
 import { type ActorContext, getContext, type Logger, UnrecoverableError } from "opsq";
 import { classifyError } from "../classify-error.js";
 import { describeError } from "../describe-error.js";
+import { redactError } from "../redact.js";
 import { type RunTaskOutcome, runTask } from "../services/run-task.js";
 import { getTaskRuntime, type ResolvedTaskRuntime, type RuntimeTaskStore } from "./runtime.js";
 
@@ -58,8 +59,10 @@ export async function processAgentTask(
   try {
     runtime = await getTaskRuntime();
   } catch (error) {
-    if (classifyError(error) === "transient") throw error;
-    throw new UnrecoverableError(`cannot run task ${taskId}: ${describeError(error)}`, { cause: error });
+    if (classifyError(error) === "transient") throw redactError(error);
+    throw new UnrecoverableError(`cannot run task ${taskId}: ${describeError(error)}`, {
+      cause: redactError(error),
+    });
   }
   try {
     const outcome = await runTask(taskId, {
@@ -78,7 +81,8 @@ export async function processAgentTask(
     });
     return outcome.kind;
   } catch (error) {
-    throw await settleFailure(taskId, error, runtime, context, settings);
+    // opsq logs what is thrown with its stack and cause chain: no credentials may be in them.
+    throw redactError(await settleFailure(taskId, error, runtime, context, settings));
   }
 }
 

@@ -153,6 +153,16 @@ describe("loadConfig", () => {
   it("never shows a password in an error message", () => {
     expect(configError({ DATABASE_URL: "mysql://root:hunter2@db/x" }).message).not.toContain("hunter2");
   });
+
+  it.each([
+    ["DATABASE_URL", "postgres://app:pa/ss word@db/ops", "postgres://app:***@db/ops"],
+    ["OPS_LLM_BASE_URL", "http://alice:se/cret@llm.local/v1", "http://alice:***@llm.local/v1"],
+    ["RABBITMQ_URL", "amqp://guest:a b/c@mq:5672", "amqp://guest:***@mq:5672"],
+  ])("never shows an unencoded password (raw / or space) of %s", (variable, value, shown) => {
+    const message = configError({ [variable]: value }).message;
+    expect(message).toContain(`(got "${shown}")`);
+    expect(message).not.toMatch(/pa\/ss|word|se\/cret|a b\/c/);
+  });
 });
 
 describe("config redaction", () => {

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { WORKER_ID } from "../../../src/actors/process-agent-task.js";
 import type { RuntimeTaskStore } from "../../../src/actors/runtime.js";
 import { OfflineLlmClient } from "../../../src/agent/offline-llm-client.js";
+import { OpenAiCompatibleClient } from "../../../src/agent/openai-compatible-client.js";
 import { type ActorHarnessOptions, ActorTestBed } from "../../helpers/actor-harness.js";
 
 describe("execute_agent_task on a StubBroker worker", () => {
@@ -144,6 +145,32 @@ describe("execute_agent_task on a StubBroker worker", () => {
     expect(h.logs.map((line) => line.msg)).toContain(
       "could not mark the task failed yet (retrying in the background); message dead-lettered",
     );
+  });
+
+  it("keeps the credentials of OPS_LLM_BASE_URL out of every log line, causes and stacks included", async () => {
+    // Given an endpoint URL with a password (which fetch refuses, quoting the whole URL)
+    const password = "pa%2Fss-LLM-9f2c";
+    const baseUrl = bed.fake.baseUrl.replace("http://", `http://alice:${password}@`);
+    const llm = new OpenAiCompatibleClient({
+      baseUrl,
+      apiKey: "sk-unit-key-77",
+      model: "fake-model",
+      maxRetries: 0,
+    });
+    const h = await start({ llm, maxRetries: 1 });
+
+    // When its task fails, is retried and gives up
+    const { task } = await h.submit("hello");
+    await h.join();
+    expect(await bed.embedded.store.getTask(task.taskId)).toMatchObject({ status: "failed" });
+
+    // Then no log line holds the password (as written or decoded) or the key
+    const logged = JSON.stringify(h.logs);
+    expect(logged).toContain("alice:***@");
+    expect(logged).toMatch(/"stack"/);
+    for (const secret of [password, decodeURIComponent(password), "LLM-9f2c", "sk-unit-key-77"]) {
+      expect(logged).not.toContain(secret);
+    }
   });
 
   it("fails a permanent LLM error at once: no retry, no dead letter", async () => {

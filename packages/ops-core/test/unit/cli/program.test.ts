@@ -61,6 +61,14 @@ describe("ops-core CLI", () => {
     expect(err).toEqual([line]);
   });
 
+  it("never echoes an unencoded password in a URL error", async () => {
+    const { code, err } = await run(["list"], { DATABASE_URL: "postgres://app:pa/ss word@db/ops" });
+    expect(code).toBe(2);
+    expect(err).toEqual([
+      'ops-core: DATABASE_URL must be a postgres:// or postgresql:// URL such as postgres://user@localhost:5432/ops (got "postgres://app:***@db/ops")',
+    ]);
+  });
+
   it("validates the input before looking at the database", async () => {
     const { code, err } = await run(["submit", "g", "--input", '{"maxSteps": 0}'], {
       DATABASE_URL: "postgres://nobody@127.0.0.1:1/none",
