@@ -132,6 +132,8 @@ export class FinalWriteRetries {
         signal.removeEventListener("abort", onAbort);
         resolve(true);
       }, ms);
+      // Pending writes alone do not keep a process alive (a worker's connections do).
+      timer.unref();
       const onAbort = () => {
         clearTimeout(timer);
         resolve(false);
