@@ -31,6 +31,7 @@ import { scenario as gracefulShutdown } from "./scenarios/graceful-shutdown.js";
 import { scenario as longDelay } from "./scenarios/long-delay.js";
 import { scenario as opsCoreSigkill } from "./scenarios/ops-core-sigkill.js";
 import { scenario as poison } from "./scenarios/poison.js";
+import { scenario as postgresOutage } from "./scenarios/postgres-outage.js";
 import { scenario as postgresRestart } from "./scenarios/postgres-restart.js";
 import { scenario as rabbitmqRestart } from "./scenarios/rabbitmq-restart.js";
 import { scenario as security } from "./scenarios/security.js";
@@ -50,6 +51,7 @@ export const SCENARIOS: readonly Scenario[] = [
   connectionDropAll,
   rabbitmqRestart,
   postgresRestart,
+  postgresOutage,
   longDelay,
   security,
 ];

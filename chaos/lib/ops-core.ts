@@ -47,6 +47,8 @@ export interface OpsCoreBed {
   orphans(taskIds: readonly string[]): Promise<number>;
   /** Sum over the tasks of `attempts - 1` (claims beyond the first). */
   extraAttempts(taskIds: readonly string[]): Promise<number>;
+  /** Per failure reason (digits replaced by `N`), how many of the tasks failed with it. */
+  failureReasons(taskIds: readonly string[]): Promise<Map<string, number>>;
   /** Drops the schema, deletes the queues, stops the fake LLM; returns problems. */
   close(): Promise<string[]>;
 }
@@ -133,6 +135,13 @@ export async function openOpsCore(options: ScenarioOptions, name: string): Promi
         select coalesce(sum(greatest(attempts - 1, 0)), 0)::int as n from ${sql(schema)}.task
         where task_id in ${sql(taskIds)}`;
       return row!.n;
+    },
+    async failureReasons(taskIds) {
+      const rows = await sql<{ reason: string; n: number }[]>`
+        select regexp_replace(coalesce(error_message, ''), '[0-9]+', 'N', 'g') as reason, count(*)::int as n
+        from ${sql(schema)}.task where task_id in ${sql(taskIds)} and status = 'failed'
+        group by 1 order by 2 desc`;
+      return new Map(rows.map((row) => [row.reason.slice(0, 160), row.n]));
     },
     async close() {
       const problems: string[] = [];

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { TaskInputError } from "./errors.js";
+import { storableString } from "./storable-text.js";
 
 /** The task type ops-core runs with an agent. */
 export const AGENT_TASK_TYPE = "agent_task";
@@ -14,9 +15,9 @@ export const AGENT_TASK_TYPE = "agent_task";
 /** Schema of an agent task's `input_data`. `prompt` is accepted as an alias of `goal`. */
 export const agentTaskInputSchema = z
   .object({
-    goal: z.string().trim().min(1).max(20_000).optional(),
-    prompt: z.string().trim().min(1).max(20_000).optional(),
-    model: z.string().trim().min(1).max(200).optional(),
+    goal: storableString().trim().min(1).max(20_000).optional(),
+    prompt: storableString().trim().min(1).max(20_000).optional(),
+    model: storableString().trim().min(1).max(200).optional(),
     maxSteps: z.number().int().min(1).max(50).optional(),
   })
   .refine((input) => input.goal !== undefined || input.prompt !== undefined, {

@@ -18,6 +18,9 @@
  * | `OPS_CORE_MAX_RETRIES` | retries of a message after a transient failure | `3` |
  * | `OPS_CORE_MIN_BACKOFF_MS` | smallest delay before a retry | `1000` |
  * | `OPS_CORE_MAX_BACKOFF_MS` | largest delay before a retry | `300000` |
+ * | `OPS_CORE_HEARTBEAT_MS` | how often a running task's `heartbeat_at` is refreshed | `10000` |
+ * | `OPS_CORE_STALE_AFTER_MS` | a `running` task without a heartbeat for this long is reclaimed | `60000` |
+ * | `OPS_CORE_REAP_INTERVAL_MS` | how often each worker looks for stale tasks (`0`: never) | `15000` |
  *
  * Parsing is dependency-free (see `env.ts`): the actors module reads the configuration at
  * import, and the worker's start-up must stay fast.
@@ -26,7 +29,7 @@
  */
 import { EnvReader } from "./env.js";
 import { ConfigError } from "./errors.js";
-import { REDACTED, redactUrl } from "./redact.js";
+import { REDACTED, redactUrlValue } from "./redact.js";
 
 /** Settings of the LLM endpoint. */
 export interface LlmConfig {
@@ -66,6 +69,15 @@ export interface ActorConfig {
   readonly minBackoffMs: number;
   /** Largest backoff before a retry. @default 300000 */
   readonly maxBackoffMs: number;
+  /** How often a running task's `heartbeat_at` is refreshed. @default 10000 */
+  readonly heartbeatMs: number;
+  /**
+   * A `running` task whose heartbeat is older than this is reclaimed by the reaper (requeued,
+   * or failed when its attempts are spent). At least twice `heartbeatMs`. @default 60000
+   */
+  readonly staleAfterMs: number;
+  /** How often each worker runs the reaper; 0 turns it off. @default 15000 */
+  readonly reapIntervalMs: number;
 }
 
 /** Default `RABBITMQ_URL`. */
@@ -83,6 +95,12 @@ export const DEFAULT_MAX_RETRIES = 3;
 export const DEFAULT_MIN_BACKOFF_MS = 1_000;
 /** Default `OPS_CORE_MAX_BACKOFF_MS` (5 min). */
 export const DEFAULT_MAX_BACKOFF_MS = 300_000;
+/** Default `OPS_CORE_HEARTBEAT_MS`. */
+export const DEFAULT_HEARTBEAT_MS = 10_000;
+/** Default `OPS_CORE_STALE_AFTER_MS`. */
+export const DEFAULT_STALE_AFTER_MS = 60_000;
+/** Default `OPS_CORE_REAP_INTERVAL_MS`. */
+export const DEFAULT_REAP_INTERVAL_MS = 15_000;
 
 /** Queue and actor names, as opsq (and Dramatiq) accept them. */
 const QUEUE_NAME = /^[a-zA-Z_][a-zA-Z0-9._-]*$/;
@@ -134,8 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OpsConfig {
       },
       (self) => ({
         ...self,
-        databaseUrl: self.databaseUrl && redactUrl(self.databaseUrl),
-        rabbitmqUrl: redactUrl(self.rabbitmqUrl),
+        databaseUrl: self.databaseUrl && redactUrlValue(self.databaseUrl),
+        rabbitmqUrl: redactUrlValue(self.rabbitmqUrl),
       }),
     ),
   );
@@ -159,11 +177,24 @@ function readActorConfig(read: EnvReader): ActorConfig {
       "OPS_CORE_MAX_BACKOFF_MS",
     );
   }
+  const heartbeatMs = read.integer("OPS_CORE_HEARTBEAT_MS", 10, 3_600_000) ?? DEFAULT_HEARTBEAT_MS;
+  const staleAfterMs =
+    read.integer("OPS_CORE_STALE_AFTER_MS", 20, 86_400_000) ??
+    Math.max(DEFAULT_STALE_AFTER_MS, 2 * heartbeatMs);
+  if (staleAfterMs < 2 * heartbeatMs) {
+    throw new ConfigError(
+      `OPS_CORE_STALE_AFTER_MS (${staleAfterMs}) must be at least twice OPS_CORE_HEARTBEAT_MS (${heartbeatMs}), or live tasks would be reclaimed`,
+      "OPS_CORE_STALE_AFTER_MS",
+    );
+  }
   return Object.freeze({
     queue: queue ?? DEFAULT_QUEUE,
     maxRetries: read.integer("OPS_CORE_MAX_RETRIES", 0, 100) ?? DEFAULT_MAX_RETRIES,
     minBackoffMs,
     maxBackoffMs,
+    heartbeatMs,
+    staleAfterMs,
+    reapIntervalMs: read.integer("OPS_CORE_REAP_INTERVAL_MS", 0, 86_400_000) ?? DEFAULT_REAP_INTERVAL_MS,
   });
 }
 

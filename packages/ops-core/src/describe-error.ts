@@ -24,13 +24,35 @@ export function describeError(error: unknown): string {
 }
 
 function messageOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
+  if (!(error instanceof Error)) return dropFailedQuery(String(error), undefined);
   if (isFailedQuery(error)) {
     const cause =
       error.cause instanceof Error ? error.cause.message : String(error.cause ?? "no cause given");
-    return `database query failed: ${cause}`;
+    return `database query failed: ${dropFailedQuery(cause, undefined)}`;
   }
-  return error.message;
+  return dropFailedQuery(error.message, error.cause);
+}
+
+/**
+ * Cuts drizzle's "Failed query: <sql> params: <values>" text out of a message that embeds it
+ * (a wrapper quoting a failed query's message), keeping what comes before and the cause's
+ * reason when there is one: the statement and its values never reach the user.
+ */
+function dropFailedQuery(text: string, cause: unknown): string {
+  const at = text.indexOf("Failed query:");
+  if (at < 0) return text;
+  const reason = failedQueryReason(cause);
+  return `${text.slice(0, at)}database query failed${reason ? `: ${reason}` : ""}`;
+}
+
+/** The reason under a failed query somewhere in `cause`'s chain (its driver error's message). */
+function failedQueryReason(cause: unknown): string | undefined {
+  for (let current = cause, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (!isFailedQuery(current))
+      return current.message.includes("Failed query:") ? undefined : current.message;
+    current = current.cause;
+  }
+  return undefined;
 }
 
 /** drizzle's DrizzleQueryError (its `name` is plain "Error", so it is recognised by shape). */

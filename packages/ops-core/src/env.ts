@@ -10,7 +10,7 @@
  * @module
  */
 import { ConfigError } from "./errors.js";
-import { redactUrl } from "./redact.js";
+import { redactUrlValue } from "./redact.js";
 
 /** Variables whose value must never appear in an error message, even redacted. */
 const SECRET_VARIABLES = new Set(["OPS_LLM_API_KEY"]);
@@ -77,7 +77,7 @@ export class EnvReader {
 
   /** A one-line error naming the variable and showing its value (redacted; hidden for secrets). */
   invalid(variable: string, value: string, rule: string): ConfigError {
-    const shown = SECRET_VARIABLES.has(variable) ? "" : ` (got "${redactUrl(value)}")`;
+    const shown = SECRET_VARIABLES.has(variable) ? "" : ` (got "${redactUrlValue(value)}")`;
     return new ConfigError(`${variable} ${rule}${shown}`, variable);
   }
 }

@@ -8,6 +8,7 @@
 import { type ZodType, z } from "zod";
 import { AGENT_TASK_TYPE, agentTaskInputSchema } from "./agent-task-input.js";
 import { TaskValidationError } from "./errors.js";
+import { escapeUnstorable, storableString } from "./storable-text.js";
 import type { JsonObject } from "./task.js";
 
 /** What a caller submits. */
@@ -32,9 +33,9 @@ export const TASK_TYPES: Readonly<Record<string, ZodType>> = Object.freeze({
 });
 
 const requestShape = {
-  taskType: z.string(),
+  taskType: storableString(),
   inputData: z.unknown(),
-  name: z.string().trim().min(1).max(200).nullable().optional(),
+  name: storableString().trim().min(1).max(200).nullable().optional(),
   taskId: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'use 1 to 128 letters, digits, "_", ".", ":" or "-"')
@@ -54,7 +55,8 @@ export function validateSubmitRequest(request: unknown): SubmitTaskRequest {
     : undefined;
   if (!inputSchema) {
     const known = Object.keys(TASK_TYPES).join(", ");
-    throw new TaskValidationError("taskType", `unknown task type "${envelope.taskType}" (known: ${known})`);
+    const shown = escapeUnstorable(envelope.taskType.slice(0, 100));
+    throw new TaskValidationError("taskType", `unknown task type "${shown}" (known: ${known})`);
   }
   parse(inputSchema, envelope.inputData, ["inputData"]);
   return {
@@ -72,9 +74,9 @@ function parse<T>(schema: ZodType<T>, value: unknown, at: string[]): T {
   });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  const path = [...at, ...issue.path.map(String)];
+  const path = [...at, ...issue.path.map((segment) => escapeUnstorable(String(segment)))];
   if (issue.code === "unrecognized_keys") {
-    throw new TaskValidationError([...path, issue.keys[0]!].join("."), "unknown field");
+    throw new TaskValidationError([...path, escapeUnstorable(issue.keys[0]!)].join("."), "unknown field");
   }
   throw new TaskValidationError(path.join(".") || "request", issue.message);
 }

@@ -9,6 +9,9 @@
  * 2. with `DATABASE_URL`, adds opsq's `Cancellation` middleware on that database (see
  *    `cancellation.ts`), so `ops-core cancel <task id>` aborts the attempt running the task and
  *    a cancelled task's queued message is acked without running;
+ *    It also runs the stale-task reaper in each worker (`reaper-middleware.ts`): a `running`
+ *    task without a heartbeat for `OPS_CORE_STALE_AFTER_MS` is requeued, or failed when its
+ *    attempts are spent;
  * 3. registers {@link executeAgentTask} on it, with the queue and retry policy of `OPS_CORE_*`
  *    and a time limit just above `AGENT_EXECUTION_TIMEOUT`.
  *
@@ -26,7 +29,8 @@
 import { type Broker, Cancellation, getBroker, hasBroker, RabbitmqBroker, setBroker } from "opsq";
 import { openCancellationBackend } from "../cancellation.js";
 import { getConfig, requireDatabaseUrl } from "../config.js";
-import { defineExecuteAgentTask, type ExecuteAgentTaskActor } from "./execute-agent-task.js";
+import { defineExecuteAgentTask, type ExecuteAgentTaskActor, enqueueTask } from "./execute-agent-task.js";
+import { reaperMiddleware } from "./reaper-middleware.js";
 import { isTaskRuntimeConfigured } from "./runtime.js";
 import { taskRuntimeMiddleware } from "./runtime-middleware.js";
 
@@ -48,6 +52,16 @@ function pickBroker(): Broker {
     ? new Cancellation({ backend: openCancellationBackend(config, config.databaseUrl) })
     : undefined;
   created.addMiddleware(taskRuntimeMiddleware({ cancellation }));
+  created.addMiddleware(
+    reaperMiddleware({
+      enqueue: (taskId) => enqueueTask(executeAgentTask, taskId),
+      staleAfterMs: config.actor.staleAfterMs,
+      heartbeatMs: config.actor.heartbeatMs,
+      intervalMs: config.actor.reapIntervalMs,
+      maxAttempts: config.actor.maxRetries + 1,
+      logger: created.logger.child({ component: "ops-core-reaper" }),
+    }),
+  );
   // Registered last: its after hooks run first, so it stops listening before the pools close.
   if (cancellation) created.addMiddleware(cancellation);
   setBroker(created);

@@ -11,6 +11,7 @@
  *   first marked `failed` with the reason, so the dead-lettered message never leaves it `running`;
  * - an unexpected permanent error escaping `runTask` marks the task `failed` and dead-letters the
  *   message without retries;
+ *   If that write meets a database outage, it is retried in the background (`FinalWriteRetries`);
  * - a worker shutdown that hands the message back leaves the task as it is (it is redelivered);
  * - a cancel (`ops-core cancel`, or opsq's `cancel(<task id>)`) aborts the attempt: the task
  *   ends `cancelled`, never `failed`, and the message is acked without a retry.
@@ -21,8 +22,9 @@ import { hostname } from "node:os";
 import { type ActorContext, getContext, type Logger, UnrecoverableError } from "opsq";
 import { classifyError } from "../classify-error.js";
 import { describeError } from "../describe-error.js";
+import { redactError } from "../redact.js";
 import { type RunTaskOutcome, runTask } from "../services/run-task.js";
-import { getTaskRuntime, type RuntimeTaskStore } from "./runtime.js";
+import { getTaskRuntime, type ResolvedTaskRuntime, type RuntimeTaskStore } from "./runtime.js";
 
 /** `error_message` of a task cancelled through its message. */
 export const CANCELLED_REASON = "Cancelled.";
@@ -57,8 +59,10 @@ export async function processAgentTask(
   try {
     runtime = await getTaskRuntime();
   } catch (error) {
-    if (classifyError(error) === "transient") throw error;
-    throw new UnrecoverableError(`cannot run task ${taskId}: ${describeError(error)}`, { cause: error });
+    if (classifyError(error) === "transient") throw redactError(error);
+    throw new UnrecoverableError(`cannot run task ${taskId}: ${describeError(error)}`, {
+      cause: redactError(error),
+    });
   }
   try {
     const outcome = await runTask(taskId, {
@@ -70,12 +74,15 @@ export async function processAgentTask(
       signal: context.signal,
       logger: context.logger,
       workerId: WORKER_ID,
+      heartbeatMs: runtime.heartbeatMs,
+      finalWrites: runtime.finalWrites,
       // A fresh message (neither redelivered nor a retry) finding the task running is a duplicate.
       takeOver: context.redelivered || context.retries > 0,
     });
     return outcome.kind;
   } catch (error) {
-    throw await settleFailure(taskId, error, runtime.store, context, settings);
+    // opsq logs what is thrown with its stack and cause chain: no credentials may be in them.
+    throw redactError(await settleFailure(taskId, error, runtime, context, settings));
   }
 }
 
@@ -83,10 +90,11 @@ export async function processAgentTask(
 async function settleFailure(
   taskId: string,
   error: unknown,
-  store: RuntimeTaskStore,
+  runtime: ResolvedTaskRuntime,
   context: ActorContext,
   settings: ProcessAgentTaskSettings,
 ): Promise<unknown> {
+  const { store } = runtime;
   const aborted = context.signal.aborted ? (context.signal.reason as unknown) : undefined;
   const abortName = (aborted as { name?: unknown } | undefined)?.name;
   if (abortName === "Shutdown") {
@@ -119,9 +127,18 @@ async function settleFailure(
         : "task was already finished; message dead-lettered",
     );
   } catch (writeError) {
+    const retried = classifyError(writeError) === "transient";
+    if (retried) {
+      runtime.finalWrites.schedule(
+        { taskId, status: "failed", write: () => store.failTask(taskId, final) },
+        context.logger,
+      );
+    }
     context.logger.error(
       { ...details, writeError: describeError(writeError) },
-      "could not mark the task failed; message dead-lettered",
+      retried
+        ? "could not mark the task failed yet (retrying in the background); message dead-lettered"
+        : "could not mark the task failed; message dead-lettered",
     );
   }
   return transient ? error : new UnrecoverableError(final, { cause: error });

@@ -16,18 +16,24 @@ import type { SecurityManager } from "../agent/security.js";
 import type { Tool } from "../agent/tool.js";
 import type { ToolRegistry } from "../agent/tool-registry.js";
 import { getConfig, requireDatabaseUrl } from "../config.js";
+import type { StaleTaskOptions } from "../db/task-store.js";
+import { FinalWriteRetries } from "../services/final-write-retries.js";
 import type { RunTaskStore } from "../services/run-task.js";
 import type { JsonValue, Task } from "../task.js";
 
 /** The store operations the actor needs (a `TaskStore` fits). */
 export interface RuntimeTaskStore extends RunTaskStore {
-  /** Marks a `pending`/`running` task `failed` (used when retries run out). */
+  /** Marks a `pending`/`running` task `failed` (used when retries run out, or a requeue fails). */
   failTask(taskId: string, reason: string, result?: JsonValue): Promise<Task | null>;
   /**
    * Marks a `pending`/`running` task `cancelled` (used when its message was cancelled);
    * without it, a cancelled task is left to `ops-core cancel`, which cancels it first.
    */
   cancelTask?(taskId: string, reason?: string): Promise<Task | null>;
+  /** Guarded `running → pending` of stale tasks (the reaper); without it, no reaping. */
+  requeueStaleTasks?(options: StaleTaskOptions): Promise<Task[]>;
+  /** Guarded `running → failed` of stale tasks whose attempts are spent (the reaper). */
+  failStaleTasks?(options: StaleTaskOptions): Promise<Task[]>;
 }
 
 /** What an embedding process may provide; anything omitted gets the default. */
@@ -42,11 +48,21 @@ export interface TaskRuntime {
   security?: SecurityManager;
   /** Deadline of one agent run. @default AGENT_EXECUTION_TIMEOUT × 1000 */
   timeoutMs?: number;
+  /** How often a running task's heartbeat is refreshed. @default OPS_CORE_HEARTBEAT_MS */
+  heartbeatMs?: number;
 }
+
+/** How long closing a runtime waits for final writes still being retried. */
+export const FINAL_WRITES_DRAIN_MS = 5_000;
 
 /** A runtime with every default filled in. */
 export interface ResolvedTaskRuntime extends Required<TaskRuntime> {
-  /** Closes what the default runtime opened (nothing for a configured one). */
+  /** Background retries of final writes that met a database outage (drained on close). */
+  finalWrites: FinalWriteRetries;
+  /**
+   * Waits up to {@link FINAL_WRITES_DRAIN_MS} for pending final writes, then closes what the
+   * default runtime opened (nothing for a configured one).
+   */
   close(): Promise<void>;
 }
 
@@ -110,12 +126,18 @@ async function withDefaults(runtime: TaskRuntime, close: () => Promise<void>): P
     import("../agent/tools/index.js"),
     import("../agent/security.js"),
   ]);
+  const finalWrites = new FinalWriteRetries();
   return {
     store: runtime.store,
     llm: runtime.llm,
     tools: runtime.tools ?? builtinTools(),
     security: runtime.security ?? new AllowAllSecurityManager(),
     timeoutMs: runtime.timeoutMs ?? getConfig().agentExecutionTimeoutMs,
-    close,
+    heartbeatMs: runtime.heartbeatMs ?? getConfig().actor.heartbeatMs,
+    finalWrites,
+    close: async () => {
+      await finalWrites.drain(FINAL_WRITES_DRAIN_MS);
+      await close();
+    },
   };
 }

@@ -11,7 +11,7 @@
  */
 import type OpenAI from "openai";
 import { LlmRequestError } from "../errors.js";
-import { redactUrl } from "../redact.js";
+import { redactError, redactUrl, redactUrlValue } from "../redact.js";
 import type { ChatMessage, ChatOptions, ChatResult, LlmClient, ToolCall } from "./llm-client.js";
 
 /** Options of {@link OpenAiCompatibleClient}. */
@@ -53,7 +53,7 @@ export class OpenAiCompatibleClient implements LlmClient {
 
   /** The endpoint, with any credentials in the URL redacted. For logs. */
   get endpoint(): string {
-    return redactUrl(this.#options.baseUrl);
+    return redactUrlValue(this.#options.baseUrl);
   }
 
   /** Sends one Chat Completions request. See {@link LlmClient.chat}. */
@@ -114,8 +114,13 @@ export class OpenAiCompatibleClient implements LlmClient {
     return this.#sdk;
   }
 
-  /** Converts an SDK error to a one-line {@link LlmRequestError} without secrets. */
+  /**
+   * Converts an SDK error to a one-line {@link LlmRequestError} without secrets — in its
+   * message, and in the messages, stacks and fields of its whole `cause` chain, which a logger
+   * prints (fetch's error quotes the full URL, password included).
+   */
   #toLlmError(error: unknown, module: OpenAiModule, model: string): Error {
+    redactError(error, this.#secrets());
     const where = `LLM request to ${this.endpoint} (model "${model}")`;
     if (error instanceof module.APIConnectionTimeoutError) {
       return new LlmRequestError(`${where} timed out`, "timeout", undefined, { cause: error });
@@ -139,7 +144,19 @@ export class OpenAiCompatibleClient implements LlmClient {
         { cause: error },
       );
     }
-    return error instanceof Error ? error : new Error(String(error));
+    return error instanceof Error ? error : new Error(redactUrl(String(error)));
+  }
+
+  /** The API key, and the base URL's password as written and decoded. */
+  #secrets(): (string | undefined)[] {
+    const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:(\S*)@/i.exec(this.#options.baseUrl)?.[1];
+    let decoded: string | undefined;
+    try {
+      decoded = password === undefined ? undefined : decodeURIComponent(password);
+    } catch {
+      decoded = undefined;
+    }
+    return [this.#options.apiKey, password, decoded];
   }
 
   /** The error's message on one line, at most 300 characters, with the API key removed. */

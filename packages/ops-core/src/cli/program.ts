@@ -11,6 +11,7 @@ import { TASK_STATUSES } from "../task.js";
 import { type CancelFlags, cancelCommand } from "./commands/cancel.js";
 import { demoCommand } from "./commands/demo.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { type ReapFlags, reapCommand } from "./commands/reap.js";
 import { type ListFlags, listCommand, statusCommand } from "./commands/status.js";
 import { type SubmitFlags, submitCommand } from "./commands/submit.js";
 import { ExitCode, errorLine, exitCodeOf } from "./exit-codes.js";
@@ -32,6 +33,7 @@ Examples:
   $ ops-core submit "What is 6 * 7?" --wait
   $ ops-core list --status failed --limit 20
   $ ops-core cancel task_3f2a…
+  $ ops-core reap
   $ ops-core demo`;
 
 /**
@@ -100,6 +102,18 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
     .option("--offset <n>", "tasks to skip", wholeNumber(0, Number.MAX_SAFE_INTEGER), 0)
     .option("--json", "print JSON instead of a table")
     .action((flags: ListFlags) => listCommand(flags, io));
+
+  program
+    .command("reap")
+    .description(
+      "requeue (or fail, when their attempts are spent) running tasks whose worker stopped sending heartbeats; every worker also does this periodically",
+    )
+    .option(
+      "--stale-after <ms>",
+      "a running task without a heartbeat for this long is stale (default OPS_CORE_STALE_AFTER_MS, 60000)",
+      wholeNumber(1, 86_400_000),
+    )
+    .action((flags: ReapFlags) => reapCommand(flags, io));
 
   program
     .command("demo")

@@ -9,7 +9,7 @@
  * @module
  */
 import { randomUUID } from "node:crypto";
-import { and, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, count, desc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { TaskAlreadyExistsError, TaskNotFoundError } from "../errors.js";
 import type { JsonValue, NewTask, Task, TaskStatus } from "../task.js";
 import type {
@@ -22,6 +22,19 @@ import type { Database } from "./client.js";
 import { type TaskRow, task } from "./schema.js";
 
 export type { ClaimOptions, ListTasksOptions, TaskCompletion } from "../task-store-interface.js";
+
+/** Options of {@link TaskStore.requeueStaleTasks} and {@link TaskStore.failStaleTasks}. */
+export interface StaleTaskOptions {
+  /** A `running` task is stale when its last heartbeat (or claim) is older than this. */
+  staleAfterMs: number;
+  /**
+   * Claims a task may have: a stale task with fewer `attempts` is requeued, one with this many
+   * or more is failed.
+   */
+  maxAttempts: number;
+  /** Most tasks moved per call. @default 100 */
+  limit?: number;
+}
 
 /** Largest page {@link TaskStore.listTasks} returns. */
 export const MAX_LIST_LIMIT = 1000;
@@ -185,6 +198,80 @@ export class TaskStore implements TaskStoreInterface {
       completedAt: now,
       ...(reason === undefined ? {} : { errorMessage: reason }),
     });
+  }
+
+  /**
+   * Moves stale `running` tasks that still have attempts left back to `pending` (`worker_id`
+   * and `heartbeat_at` cleared), so a fresh message can claim them: their worker died, or their
+   * message was dead-lettered while the final status could not be written. The caller must
+   * then enqueue a message for each returned task (or fail it, if that enqueue fails).
+   *
+   * One guarded `UPDATE`: rows are picked with `FOR UPDATE SKIP LOCKED` and the guard is checked
+   * again on update, so two reapers never both requeue a task, and a heartbeat or completion
+   * that lands first wins.
+   *
+   * @returns the requeued tasks (now `pending`)
+   */
+  async requeueStaleTasks(options: StaleTaskOptions): Promise<Task[]> {
+    return this.transitionStale(options, lt(task.attempts, options.maxAttempts), {
+      status: "pending",
+      workerId: null,
+      heartbeatAt: null,
+    });
+  }
+
+  /**
+   * Fails stale `running` tasks whose attempts are spent, with the reason
+   * `no heartbeat from its worker for over N s (worker died or message lost); gave up after M attempts`.
+   * One guarded `UPDATE`, as {@link requeueStaleTasks}.
+   *
+   * @returns the failed tasks
+   */
+  async failStaleTasks(options: StaleTaskOptions): Promise<Task[]> {
+    const seconds = options.staleAfterMs / 1000;
+    const reason = `no heartbeat from its worker for over ${seconds} s (worker died or message lost); gave up after `;
+    return this.transitionStale(options, gte(task.attempts, options.maxAttempts), {
+      status: "failed",
+      errorMessage: sql`${reason} || ${task.attempts} || ' attempts'`,
+      completedAt: now,
+    });
+  }
+
+  /** One guarded `UPDATE` of up to `limit` stale running tasks matching `filter`. */
+  private async transitionStale(
+    options: StaleTaskOptions,
+    filter: SQL,
+    changes: { [K in keyof TaskRow]?: TaskRow[K] | SQL },
+  ): Promise<Task[]> {
+    const { staleAfterMs, maxAttempts } = options;
+    const limit = options.limit ?? 100;
+    if (!Number.isFinite(staleAfterMs) || staleAfterMs <= 0) {
+      throw new RangeError(`staleAfterMs must be a number of milliseconds above 0 (got ${staleAfterMs})`);
+    }
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new RangeError(`maxAttempts must be an integer of at least 1 (got ${maxAttempts})`);
+    }
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`limit must be an integer of at least 1 (got ${limit})`);
+    }
+    // A task claimed before heartbeats existed has none: its claim time counts.
+    const stale = and(
+      eq(task.status, "running"),
+      sql`coalesce(${task.heartbeatAt}, ${task.updatedAt}) < now() - ${staleAfterMs}::double precision * interval '1 millisecond'`,
+      filter,
+    );
+    const candidates = this.db
+      .select({ taskId: task.taskId })
+      .from(task)
+      .where(stale)
+      .limit(limit)
+      .for("update", { skipLocked: true });
+    const rows = await this.db
+      .update(task)
+      .set({ ...changes, updatedAt: now })
+      .where(and(inArray(task.taskId, candidates), stale))
+      .returning();
+    return rows.map(toTask);
   }
 
   /** One guarded `UPDATE … WHERE task_id = $1 AND status IN (…) RETURNING *`. */

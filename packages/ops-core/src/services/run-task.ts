@@ -7,7 +7,11 @@
  *    → return (a redelivered message is a no-op); running → return (a duplicate message).
  * 2. Run the agent under a deadline (`timeoutMs`) combined with the caller's signal; the
  *    signal reaches the LLM client, so the HTTP request is really cancelled.
- * 3. Write the result and the final status in one statement (`completeTask`).
+ *    While it runs, the task's `heartbeat_at` is refreshed every `heartbeatMs`, so the stale-task
+ *    reaper can tell a live attempt from one whose worker died.
+ * 3. Write the result and the final status in one statement (`completeTask`). When the
+ *    database is unreachable at that moment, the write is retried in the background
+ *    (`finalWrites`) and the message is acked: the outcome is not lost to a retry of the run.
  * 4. On error: permanent (bad input, LLM 4xx, timeout, …) → `failed` with the reason;
  *    transient (database outage, LLM 5xx after the SDK's retries, caller abort) → rethrown,
  *    the task stays `running`, and the queue redelivers the message to claim it again.
@@ -30,6 +34,7 @@ import { describeError } from "../describe-error.js";
 import { AgentTimeoutError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { JsonValue, Task, TaskStatus } from "../task.js";
+import type { FinalWriteRetries } from "./final-write-retries.js";
 
 /** The store operations `runTask` needs (a `TaskStore` fits). */
 export interface RunTaskStore {
@@ -39,6 +44,8 @@ export interface RunTaskStore {
   claimTask(taskId: string, workerId: string, options?: ClaimOptions): Promise<Task | null>;
   /** Guarded `running → completed|failed`; `null` when not running. */
   completeTask(taskId: string, completion: TaskCompletion): Promise<Task | null>;
+  /** Refreshes `heartbeat_at` of a task running under `workerId`; false when it no longer is. */
+  heartbeat?(taskId: string, workerId: string): Promise<boolean>;
 }
 
 /** Everything {@link runTask} uses. */
@@ -67,6 +74,13 @@ export interface RunTaskDeps {
   takeOver?: boolean;
   /** Mark the task `failed` when any tool call failed or was denied. @default true */
   failOnToolError?: boolean;
+  /** Refresh the task's `heartbeat_at` this often while it runs. @default no heartbeats */
+  heartbeatMs?: number;
+  /**
+   * Retries the final write in the background when the database is unreachable; without it,
+   * that error is thrown (and the queue retries the whole run).
+   */
+  finalWrites?: FinalWriteRetries;
 }
 
 /** What happened, for the caller's logs and tests. */
@@ -75,7 +89,8 @@ export type RunTaskOutcome =
   | { kind: "skipped"; taskStatus: TaskStatus | "unknown" }
   | { kind: "completed"; task: Task }
   | { kind: "failed"; task: Task; reason: string }
-  | { kind: "superseded"; reason: string | null };
+  | { kind: "superseded"; reason: string | null }
+  | { kind: "deferred"; status: TaskStatus };
 
 /**
  * Runs one agent task to a terminal status.
@@ -104,6 +119,7 @@ export async function runTask(taskId: string, deps: RunTaskDeps): Promise<RunTas
   logger.info({ ...log, attempts: claimed.attempts }, "task claimed");
 
   const memory = new ShortTermMemory();
+  const stopHeartbeats = startHeartbeats(taskId, deps);
   let completion: TaskCompletion;
   try {
     const input = parseAgentTaskInput(claimed.inputData);
@@ -137,9 +153,25 @@ export async function runTask(taskId: string, deps: RunTaskDeps): Promise<RunTas
       errorMessage: reason,
       result: toJson({ error: reason, history: memory.messages() }),
     };
+  } finally {
+    stopHeartbeats();
   }
 
-  const written = await store.completeTask(taskId, completion);
+  let written: Task | null;
+  try {
+    written = await store.completeTask(taskId, completion);
+  } catch (error) {
+    if (!deps.finalWrites || classifyError(error) !== "transient") throw error;
+    deps.finalWrites.schedule(
+      { taskId, status: completion.status, write: () => store.completeTask(taskId, completion) },
+      logger,
+    );
+    logger.warn(
+      { ...log, status: completion.status, error: describeError(error) },
+      "could not write the task's final status; retrying in the background",
+    );
+    return { kind: "deferred", status: completion.status };
+  }
   if (!written) {
     logger.warn(log, "task is no longer running (cancelled or taken over); result dropped");
     return { kind: "superseded", reason: completion.errorMessage ?? null };
@@ -151,6 +183,30 @@ export async function runTask(taskId: string, deps: RunTaskDeps): Promise<RunTas
   const reason = written.errorMessage ?? "failed";
   logger.warn({ ...log, reason }, "task failed");
   return { kind: "failed", task: written, reason };
+}
+
+/** Refreshes the task's heartbeat every `heartbeatMs` until the returned function is called. */
+function startHeartbeats(taskId: string, deps: RunTaskDeps): () => void {
+  const { store, heartbeatMs } = deps;
+  if (!store.heartbeat || heartbeatMs === undefined) return () => {};
+  const beat = store.heartbeat.bind(store);
+  let stopped = false;
+  const timer = setInterval(() => {
+    beat(taskId, deps.workerId).then(
+      (alive) => {
+        if (!alive && !stopped) {
+          deps.logger.debug({ taskId, workerId: deps.workerId }, "task no longer running under this worker");
+        }
+      },
+      // An outage: the run goes on, and the next beat tries again.
+      (error: unknown) => deps.logger.debug({ taskId, error: describeError(error) }, "heartbeat not written"),
+    );
+  }, heartbeatMs);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }
 
 /**

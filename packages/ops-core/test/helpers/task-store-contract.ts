@@ -185,6 +185,91 @@ export function taskStoreContract(get: () => { store: TaskStore; handle: Databas
     expect(await store.heartbeat(taskId, "w1")).toBe(false);
   });
 
+  it("moves heartbeat_at forward on each heartbeat", async () => {
+    const { store } = get();
+    const { taskId } = await store.addTask({ taskType: "agent_task" });
+    const claimed = (await store.claimTask(taskId, "w1"))!;
+    await pause(20);
+    expect(await store.heartbeat(taskId, "w1")).toBe(true);
+    const after = await store.getTask(taskId);
+    expect(Date.parse(after.heartbeatAt!)).toBeGreaterThan(Date.parse(claimed.heartbeatAt!));
+  });
+
+  it("requeues a stale running task with attempts left, and fails one whose attempts are spent", async () => {
+    const { store } = get();
+    const fresh = await store.addTask({ taskType: "agent_task" });
+    const once = await store.addTask({ taskType: "agent_task" });
+    const spent = await store.addTask({ taskType: "agent_task" });
+    const pending = await store.addTask({ taskType: "agent_task" });
+    const done = await store.addTask({ taskType: "agent_task" });
+    await store.claimTask(once.taskId, "w1");
+    await store.claimTask(spent.taskId, "w1");
+    await store.claimTask(spent.taskId, "w2");
+    await store.claimTask(done.taskId, "w1");
+    await store.completeTask(done.taskId, { status: "completed" });
+    await pause(120);
+    await store.claimTask(fresh.taskId, "w3");
+    const options = { staleAfterMs: 100, maxAttempts: 2 };
+
+    const requeued = await store.requeueStaleTasks(options);
+    expect(requeued.map((t) => t.taskId)).toEqual([once.taskId]);
+    expect(requeued[0]).toMatchObject({ status: "pending", attempts: 1, workerId: null, heartbeatAt: null });
+    const failed = await store.failStaleTasks(options);
+    expect(failed.map((t) => t.taskId)).toEqual([spent.taskId]);
+    expect(failed[0]).toMatchObject({
+      status: "failed",
+      attempts: 2,
+      errorMessage:
+        "no heartbeat from its worker for over 0.1 s (worker died or message lost); gave up after 2 attempts",
+    });
+    expect(failed[0]!.completedAt).not.toBeNull();
+    expect((await store.getTask(fresh.taskId)).status).toBe("running");
+    expect((await store.getTask(pending.taskId)).status).toBe("pending");
+    expect((await store.getTask(done.taskId)).status).toBe("completed");
+    // A requeued task is claimed again by a fresh message (no take-over needed).
+    expect(await store.claimTask(once.taskId, "w4", { takeOver: false })).toMatchObject({ attempts: 2 });
+  });
+
+  it("does not reap a running task whose heartbeat is recent", async () => {
+    const { store } = get();
+    const { taskId } = await store.addTask({ taskType: "agent_task" });
+    await store.claimTask(taskId, "w1");
+    await pause(120);
+    await store.heartbeat(taskId, "w1");
+    const options = { staleAfterMs: 100, maxAttempts: 5 };
+    expect(await store.requeueStaleTasks(options)).toEqual([]);
+    expect(await store.failStaleTasks({ ...options, maxAttempts: 1 })).toEqual([]);
+  });
+
+  it("lets racing reapers move each stale task exactly once", async () => {
+    const { store } = get();
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const { taskId } = await store.addTask({ taskType: "agent_task" });
+      await store.claimTask(taskId, "w1");
+      ids.push(taskId);
+    }
+    await pause(120);
+    const options = { staleAfterMs: 100, maxAttempts: 2, limit: 5 };
+    const passes = await Promise.all(Array.from({ length: 6 }, () => store.requeueStaleTasks(options)));
+    const moved = passes.flat().map((t) => t.taskId);
+    expect(new Set(moved).size).toBe(moved.length);
+    while (moved.length < ids.length) {
+      const more = await store.requeueStaleTasks(options);
+      if (more.length === 0) break;
+      moved.push(...more.map((t) => t.taskId));
+    }
+    expect([...moved].sort()).toEqual([...ids].sort());
+  });
+
+  it("rejects out-of-range reaper options", async () => {
+    const { store } = get();
+    await expect(store.requeueStaleTasks({ staleAfterMs: 0, maxAttempts: 1 })).rejects.toThrow(RangeError);
+    await expect(store.failStaleTasks({ staleAfterMs: 1000, maxAttempts: 0 })).rejects.toThrow(
+      "maxAttempts must be an integer of at least 1 (got 0)",
+    );
+  });
+
   it("lists newest first, with limit, offset, status filter and count", async () => {
     const { store } = get();
     const ids: string[] = [];

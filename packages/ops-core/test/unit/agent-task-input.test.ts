@@ -22,6 +22,8 @@ describe("parseAgentTaskInput", () => {
     [{ goal: 42 }, "input_data.goal: Invalid input: expected string, received number"],
     [{ goal: "g", maxSteps: 0 }, "input_data.maxSteps: Too small: expected number to be >=1"],
     [null, "input_data: Invalid input: expected object, received null"],
+    [{ goal: "g\u0000" }, "input_data.goal: must not contain a NUL character (\\u0000)"],
+    [{ goal: "\uDFFF" }, "input_data.goal: must not contain a lone UTF-16 surrogate (not valid Unicode)"],
   ])("rejects %j with a one-line message naming the field", (input, message) => {
     expect(() => parseAgentTaskInput(input)).toThrow(new TaskInputError(message));
   });

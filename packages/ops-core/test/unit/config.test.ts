@@ -29,7 +29,15 @@ describe("loadConfig", () => {
       rabbitmqUrl: DEFAULT_RABBITMQ_URL,
       llm: { baseUrl: undefined, apiKey: undefined, model: DEFAULT_LLM_MODEL, maxRetries: 2 },
       agentExecutionTimeoutMs: 20_000,
-      actor: { queue: "agent_tasks", maxRetries: 3, minBackoffMs: 1_000, maxBackoffMs: 300_000 },
+      actor: {
+        queue: "agent_tasks",
+        maxRetries: 3,
+        minBackoffMs: 1_000,
+        maxBackoffMs: 300_000,
+        heartbeatMs: 10_000,
+        staleAfterMs: 60_000,
+        reapIntervalMs: 15_000,
+      },
     });
   });
 
@@ -121,6 +129,20 @@ describe("loadConfig", () => {
     expect(error.variable).toBe(Object.keys(env)[0]);
   });
 
+  it("reads the heartbeat and reaper settings, and refuses a stale threshold under two heartbeats", () => {
+    expect(
+      loadConfig({
+        OPS_CORE_HEARTBEAT_MS: "500",
+        OPS_CORE_STALE_AFTER_MS: "1000",
+        OPS_CORE_REAP_INTERVAL_MS: "0",
+      }).actor,
+    ).toMatchObject({ heartbeatMs: 500, staleAfterMs: 1000, reapIntervalMs: 0 });
+    expect(loadConfig({ OPS_CORE_HEARTBEAT_MS: "40000" }).actor.staleAfterMs).toBe(80_000);
+    expect(configError({ OPS_CORE_HEARTBEAT_MS: "1000", OPS_CORE_STALE_AFTER_MS: "1500" }).message).toBe(
+      "OPS_CORE_STALE_AFTER_MS (1500) must be at least twice OPS_CORE_HEARTBEAT_MS (1000), or live tasks would be reclaimed",
+    );
+  });
+
   it("raises the default largest backoff to the smallest one when that is larger", () => {
     expect(loadConfig({ OPS_CORE_MIN_BACKOFF_MS: "600000" }).actor).toMatchObject({
       minBackoffMs: 600_000,
@@ -130,6 +152,16 @@ describe("loadConfig", () => {
 
   it("never shows a password in an error message", () => {
     expect(configError({ DATABASE_URL: "mysql://root:hunter2@db/x" }).message).not.toContain("hunter2");
+  });
+
+  it.each([
+    ["DATABASE_URL", "postgres://app:pa/ss word@db/ops", "postgres://app:***@db/ops"],
+    ["OPS_LLM_BASE_URL", "http://alice:se/cret@llm.local/v1", "http://alice:***@llm.local/v1"],
+    ["RABBITMQ_URL", "amqp://guest:a b/c@mq:5672", "amqp://guest:***@mq:5672"],
+  ])("never shows an unencoded password (raw / or space) of %s", (variable, value, shown) => {
+    const message = configError({ [variable]: value }).message;
+    expect(message).toContain(`(got "${shown}")`);
+    expect(message).not.toMatch(/pa\/ss|word|se\/cret|a b\/c/);
   });
 });
 

@@ -103,6 +103,30 @@ describe("submitTask", () => {
     expect(enqueued).toEqual(["t-1"]);
   });
 
+  it.each([
+    ["a NUL", "What is\u0000 6 * 7?", "inputData.goal: must not contain a NUL character (\\u0000)"],
+    [
+      "a lone surrogate",
+      "What is \uD83D 6 * 7?",
+      "inputData.goal: must not contain a lone UTF-16 surrogate (not valid Unicode)",
+    ],
+  ])(
+    "rejects a goal with %s in one line naming the field, before PostgreSQL sees it",
+    async (_, goal, message) => {
+      const error = await submitTask(
+        { taskType: "agent_task", inputData: { goal } },
+        { store: embedded.store, enqueue },
+      ).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(TaskValidationError);
+      expect((error as Error).message).toBe(message);
+      expect(await embedded.store.countTasks()).toBe(0);
+      expect(enqueued).toEqual([]);
+    },
+  );
+
   it("marks the task failed and throws a clear error when the enqueue fails", async () => {
     const attempt = submitTask(
       { taskType: "agent_task", inputData: { goal: "g" } },

@@ -70,8 +70,43 @@ describe("validateSubmitRequest", () => {
       "name: Too big: expected string to have <=200 characters",
     ],
     [null, "request: Invalid input: expected object, received null"],
+    [
+      { taskType: "agent_task", inputData: { goal: "before\u0000after" } },
+      "inputData.goal: must not contain a NUL character (\\u0000)",
+    ],
+    [
+      { taskType: "agent_task", inputData: { goal: "half \uD83D of an emoji" } },
+      "inputData.goal: must not contain a lone UTF-16 surrogate (not valid Unicode)",
+    ],
+    [
+      { taskType: "agent_task", inputData: { prompt: "\uDE00 low half first" } },
+      "inputData.prompt: must not contain a lone UTF-16 surrogate (not valid Unicode)",
+    ],
+    [
+      { taskType: "agent_task", inputData: { goal: "g", model: "gpt\u0000" } },
+      "inputData.model: must not contain a NUL character (\\u0000)",
+    ],
+    [
+      { taskType: "agent_\u0000task", inputData: { goal: "g" } },
+      "taskType: must not contain a NUL character (\\u0000)",
+    ],
+    [
+      { taskType: "agent_task", inputData: { goal: "g" }, name: "n\uD800" },
+      "name: must not contain a lone UTF-16 surrogate (not valid Unicode)",
+    ],
+    [
+      { taskType: "agent_task", inputData: { goal: "g", "ke\u0000y": 1 } },
+      "inputData.ke\\u0000y: unknown field",
+    ],
   ])("rejects %j naming the field", (request, message) => {
     expect(fieldOf(request)).toBe(message);
+  });
+
+  it("accepts well-formed text: emoji (surrogate pairs), accents, other control characters", () => {
+    const goal = "café 😀 \t tab \u0001 ok";
+    expect(validateSubmitRequest({ taskType: "agent_task", inputData: { goal } }).inputData).toEqual({
+      goal,
+    });
   });
 
   it("exposes the field and the problem separately", () => {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { redactUrl } from "../../redact.js";
+import { redactUrlValue } from "../../redact.js";
 import { type CliIo, configOf } from "../io.js";
 import { withStore } from "./open-store.js";
 
@@ -11,6 +11,6 @@ import { withStore } from "./open-store.js";
 export async function migrateCommand(io: CliIo): Promise<void> {
   const config = configOf(io);
   await withStore(config, "migrate", async () => {}, { migrate: true });
-  const where = redactUrl(config.databaseUrl!);
+  const where = redactUrlValue(config.databaseUrl!);
   io.out(`migrated ${where}${config.databaseSchema ? ` (schema ${config.databaseSchema})` : ""}`);
 }

@@ -139,6 +139,33 @@ describe.runIf(available)("E2E: the ops-core CLI", () => {
     });
   });
 
+  it("reap requeues a stale running task on its queue, and fails one whose attempts are spent", async () => {
+    const producer = await e2e.producer();
+    const orphan = await e2e.store.addTask({ taskType: "agent_task", inputData: { goal: "orphaned" } });
+    await e2e.store.claimTask(orphan.taskId, "dead-host:1");
+    const spent = await e2e.store.addTask({ taskType: "agent_task", inputData: { goal: "spent" } });
+    for (let i = 0; i < 4; i++) await e2e.store.claimTask(spent.taskId, "dead-host:1");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { code, stdout, stderr } = await cli(
+      OPS_CORE_CLI,
+      ["reap", "--stale-after", "200"],
+      e2e.env(producer.queue, { OPS_CORE_MAX_RETRIES: "3" }),
+    );
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(stdout).toContain(
+      `${orphan.taskId} stale running task requeued: its worker stopped sending heartbeats`,
+    );
+    expect(stdout).toContain(`${spent.taskId} stale running task failed: no heartbeat and no attempts left`);
+    expect(stdout.trim().split("\n").at(-1)).toMatch(/^reaped: [1-9]\d* requeued, [1-9]\d* failed$/);
+    expect(await e2e.store.getTask(orphan.taskId)).toMatchObject({ status: "pending", attempts: 1 });
+    expect(await e2e.store.getTask(spent.taskId)).toMatchObject({
+      status: "failed",
+      errorMessage:
+        "no heartbeat from its worker for over 0.2 s (worker died or message lost); gave up after 4 attempts",
+    });
+    expect((await producer.broker.getQueueCounts(producer.queue)).ready).toBeGreaterThanOrEqual(1);
+  });
+
   it("rejects bad input with exit 2 and writes nothing", async () => {
     const before = await e2e.store.countTasks();
     const { code, stderr } = await cli(

@@ -48,6 +48,42 @@ describe.runIf(available)("E2E: worker lifecycle", () => {
     expect(claims).toEqual([expect.objectContaining({ attempts: 2 })]);
   });
 
+  it("reclaims a task left running without a message, and never one whose worker still beats", async () => {
+    e2e.fake.reset();
+    const producer = await e2e.producer();
+    // Given a task left running by a worker that died, whose message is gone (dead-lettered)
+    const orphan = await e2e.store.addTask({ taskType: "agent_task", inputData: { goal: "orphaned" } });
+    await e2e.store.claimTask(orphan.taskId, "dead-host:1");
+    // And a slow task that outlives the stale threshold while its worker beats
+    const slow = await producer.submit("[[delay:2500]] slow but alive");
+
+    // When a worker with a short heartbeat and reaper period runs
+    const worker = await e2e.worker(producer.queue, {
+      concurrency: 2,
+      env: {
+        OPS_CORE_HEARTBEAT_MS: "200",
+        OPS_CORE_STALE_AFTER_MS: "1000",
+        OPS_CORE_REAP_INTERVAL_MS: "250",
+      },
+    });
+
+    // Then the orphan is requeued and completed by this worker, on its second claim
+    expect(await waitForTerminal(e2e.store, orphan.taskId)).toMatchObject({
+      status: "completed",
+      attempts: 2,
+      workerId: expect.stringMatching(new RegExp(`:${worker.pid}$`)),
+    });
+    // And the slow task was never taken from its live worker
+    expect(await waitForTerminal(e2e.store, slow.taskId)).toMatchObject({ status: "completed", attempts: 1 });
+    expect(
+      worker.logs.filter(
+        (line) => line.msg === "stale running task requeued: its worker stopped sending heartbeats",
+      ),
+    ).toEqual([expect.objectContaining({ taskId: orphan.taskId })]);
+    // (Its short stale threshold must not judge the next tests' tasks, which beat every 10 s.)
+    expect(await worker.stop()).toEqual({ code: 0, signal: null });
+  });
+
   it("finishes the running task on SIGTERM and exits 0", async () => {
     e2e.fake.reset();
     const producer = await e2e.producer();

@@ -1,8 +1,9 @@
 import { Message } from "opsq";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { WORKER_ID } from "../../../src/actors/process-agent-task.js";
 import type { RuntimeTaskStore } from "../../../src/actors/runtime.js";
 import { OfflineLlmClient } from "../../../src/agent/offline-llm-client.js";
+import { OpenAiCompatibleClient } from "../../../src/agent/openai-compatible-client.js";
 import { type ActorHarnessOptions, ActorTestBed } from "../../helpers/actor-harness.js";
 
 describe("execute_agent_task on a StubBroker worker", () => {
@@ -108,6 +109,68 @@ describe("execute_agent_task on a StubBroker worker", () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ args: [task.taskId], options: { retries: 1 } });
     expect(bed.fake.chatRequests()).toHaveLength(2);
+  });
+
+  it("writes the final failure once the database is back when retries ran out during an outage", async () => {
+    // Given a database that refuses every claim, and the first attempt to mark the task failed
+    const refused = () =>
+      Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    let failTaskCalls = 0;
+    const store: RuntimeTaskStore = {
+      findTask: (id) => bed.embedded.store.findTask(id),
+      claimTask: async () => {
+        throw refused();
+      },
+      completeTask: (id, completion) => bed.embedded.store.completeTask(id, completion),
+      failTask: async (id, reason) => {
+        if (failTaskCalls++ === 0) throw refused();
+        return bed.embedded.store.failTask(id, reason);
+      },
+    };
+    const h = await start({ maxRetries: 1, store: Object.assign(Object.create(bed.embedded.store), store) });
+
+    // When the retries are spent and the message dead-lettered
+    const { task } = await h.submit("hello");
+    await h.join();
+    expect(h.broker.deadLetters(h.queue)).toHaveLength(1);
+
+    // Then the failure is written in the background once the database answers
+    await vi.waitFor(
+      async () => expect((await bed.embedded.store.getTask(task.taskId)).status).toBe("failed"),
+      { timeout: 10_000 },
+    );
+    expect((await bed.embedded.store.getTask(task.taskId)).errorMessage).toBe(
+      "connect ECONNREFUSED 127.0.0.1:5432 (gave up after 2 attempts)",
+    );
+    expect(h.logs.map((line) => line.msg)).toContain(
+      "could not mark the task failed yet (retrying in the background); message dead-lettered",
+    );
+  });
+
+  it("keeps the credentials of OPS_LLM_BASE_URL out of every log line, causes and stacks included", async () => {
+    // Given an endpoint URL with a password (which fetch refuses, quoting the whole URL)
+    const password = "pa%2Fss-LLM-9f2c";
+    const baseUrl = bed.fake.baseUrl.replace("http://", `http://alice:${password}@`);
+    const llm = new OpenAiCompatibleClient({
+      baseUrl,
+      apiKey: "sk-unit-key-77",
+      model: "fake-model",
+      maxRetries: 0,
+    });
+    const h = await start({ llm, maxRetries: 1 });
+
+    // When its task fails, is retried and gives up
+    const { task } = await h.submit("hello");
+    await h.join();
+    expect(await bed.embedded.store.getTask(task.taskId)).toMatchObject({ status: "failed" });
+
+    // Then no log line holds the password (as written or decoded) or the key
+    const logged = JSON.stringify(h.logs);
+    expect(logged).toContain("alice:***@");
+    expect(logged).toMatch(/"stack"/);
+    for (const secret of [password, decodeURIComponent(password), "LLM-9f2c", "sk-unit-key-77"]) {
+      expect(logged).not.toContain(secret);
+    }
   });
 
   it("fails a permanent LLM error at once: no retry, no dead letter", async () => {

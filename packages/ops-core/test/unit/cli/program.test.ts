@@ -46,11 +46,27 @@ describe("ops-core CLI", () => {
       ["list", "--status", "done"],
       expect.stringContaining("ops-core: option '--status <status>' argument 'done' is invalid"),
     ],
+    [
+      ["submit", "g", "--input", '{"model": "gpt\\u0000x"}'],
+      "ops-core: inputData.model: must not contain a NUL character (\\u0000)",
+    ],
+    [
+      ["submit", "g", "--input", '{"model": "\\ud83d"}'],
+      "ops-core: inputData.model: must not contain a lone UTF-16 surrogate (not valid Unicode)",
+    ],
     [["frobnicate"], "ops-core: unknown command 'frobnicate'"],
   ])("rejects %j with exit code 2 and one line", async (args, line) => {
     const { code, err } = await run(args);
     expect(code).toBe(2);
     expect(err).toEqual([line]);
+  });
+
+  it("never echoes an unencoded password in a URL error", async () => {
+    const { code, err } = await run(["list"], { DATABASE_URL: "postgres://app:pa/ss word@db/ops" });
+    expect(code).toBe(2);
+    expect(err).toEqual([
+      'ops-core: DATABASE_URL must be a postgres:// or postgresql:// URL such as postgres://user@localhost:5432/ops (got "postgres://app:***@db/ops")',
+    ]);
   });
 
   it("validates the input before looking at the database", async () => {

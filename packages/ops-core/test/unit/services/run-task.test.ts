@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import type { LlmClient } from "../../../src/agent/llm-client.js";
 import { OfflineLlmClient } from "../../../src/agent/offline-llm-client.js";
@@ -7,6 +7,7 @@ import { AllowAllSecurityManager, AllowListSecurityManager } from "../../../src/
 import { defineTool } from "../../../src/agent/tool.js";
 import { builtinTools, echoTool } from "../../../src/agent/tools/index.js";
 import { LlmRequestError } from "../../../src/errors.js";
+import { FinalWriteRetries } from "../../../src/services/final-write-retries.js";
 import { type RunTaskDeps, runTask } from "../../../src/services/run-task.js";
 import type { JsonObject } from "../../../src/task.js";
 import { createEmbeddedStore, type EmbeddedStore } from "../../helpers/embedded-store.js";
@@ -31,6 +32,22 @@ describe("runTask", () => {
     logger = createRecordingLogger();
   });
   afterEach(() => fake.reset());
+
+  const heartbeats: string[] = [];
+  /** The embedded store's methods runTask uses, with heartbeats recorded. */
+  const storeMethods = () => {
+    heartbeats.length = 0;
+    const store = embedded.store;
+    return {
+      findTask: store.findTask.bind(store),
+      claimTask: store.claimTask.bind(store),
+      completeTask: store.completeTask.bind(store),
+      heartbeat: async (taskId: string, workerId: string) => {
+        heartbeats.push(taskId);
+        return store.heartbeat(taskId, workerId);
+      },
+    };
+  };
 
   const fakeClient = (maxRetries = 2) =>
     new OpenAiCompatibleClient({ baseUrl: fake.baseUrl, apiKey: API_KEY, model: "fake-model", maxRetries });
@@ -246,6 +263,78 @@ describe("runTask", () => {
       kind: "failed",
       reason: 'Tool "calculator" failed: permission denied: tool "calculator" is not on the allow-list',
     });
+  });
+
+  it("refreshes the task's heartbeat while the agent runs, and stops when it is done", async () => {
+    const taskId = await addTask({ goal: "[[delay:400]] slow" });
+    const claimed: string[] = [];
+    const store = {
+      ...storeMethods(),
+      claimTask: async (...args: Parameters<typeof embedded.store.claimTask>) => {
+        const task = await embedded.store.claimTask(...args);
+        if (task) claimed.push(task.heartbeatAt!);
+        return task;
+      },
+    };
+    const outcome = await runTask(taskId, deps({ store, llm: fakeClient(), heartbeatMs: 50 }));
+    expect(outcome.kind).toBe("completed");
+    const beats = heartbeats.length;
+    expect(beats).toBeGreaterThanOrEqual(3);
+    // The beats moved heartbeat_at past the claim's.
+    const { heartbeatAt } = await embedded.store.getTask(taskId);
+    expect(Date.parse(heartbeatAt!)).toBeGreaterThan(Date.parse(claimed[0]!));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(heartbeats.length).toBe(beats);
+    expect(claimed).toHaveLength(1);
+  });
+
+  it("retries a final write that met a database outage in the background, and acks", async () => {
+    const taskId = await addTask({ goal: "say hi" });
+    let failures = 2;
+    const store = {
+      ...storeMethods(),
+      completeTask: async (...args: Parameters<typeof embedded.store.completeTask>) => {
+        if (failures-- > 0)
+          throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+        return embedded.store.completeTask(...args);
+      },
+    };
+    const finalWrites = new FinalWriteRetries({ initialDelayMs: 20, maxDelayMs: 50, budgetMs: 5_000 });
+    const outcome = await runTask(taskId, deps({ store, finalWrites }));
+    expect(outcome).toEqual({ kind: "deferred", status: "completed" });
+    expect((await embedded.store.getTask(taskId)).status).toBe("running");
+    expect(logger.lines.at(-1)?.message).toBe(
+      "could not write the task's final status; retrying in the background",
+    );
+    await vi.waitFor(async () => expect((await embedded.store.getTask(taskId)).status).toBe("completed"), {
+      timeout: 5_000,
+    });
+    expect(finalWrites.pending).toBe(0);
+    expect(logger.lines.at(-1)).toMatchObject({
+      level: "info",
+      message: "task's final status written after the database came back",
+    });
+  });
+
+  it("drops no outcome and writes none twice: a late write loses to a task reclaimed meanwhile", async () => {
+    const taskId = await addTask({ goal: "say hi" });
+    let down = true;
+    const store = {
+      ...storeMethods(),
+      completeTask: async (...args: Parameters<typeof embedded.store.completeTask>) => {
+        if (down) throw Object.assign(new Error("connection lost"), { code: "ECONNRESET" });
+        return embedded.store.completeTask(...args);
+      },
+    };
+    const finalWrites = new FinalWriteRetries({ initialDelayMs: 20, maxDelayMs: 20, budgetMs: 5_000 });
+    expect((await runTask(taskId, deps({ store, finalWrites }))).kind).toBe("deferred");
+    await embedded.store.cancelTask(taskId, "cancelled meanwhile");
+    down = false;
+    await vi.waitFor(() => expect(finalWrites.pending).toBe(0), { timeout: 5_000 });
+    expect(await embedded.store.getTask(taskId)).toMatchObject({ status: "cancelled" });
+    expect(logger.lines.at(-1)?.message).toBe(
+      "task was finished or reclaimed meanwhile; final status dropped",
+    );
   });
 
   it("drops the result when the task was cancelled while the agent ran", async () => {
