@@ -34,6 +34,19 @@ export interface TaskCompletion {
   errorMessage?: string | null;
 }
 
+/** Options of {@link TaskStore.requeueStaleTasks} and {@link TaskStore.failStaleTasks}. */
+export interface StaleTaskOptions {
+  /** A `running` task is stale when its last heartbeat (or claim) is older than this. */
+  staleAfterMs: number;
+  /**
+   * Claims a task may have: a stale task with fewer `attempts` is requeued, one with this many
+   * or more is failed.
+   */
+  maxAttempts: number;
+  /** Most tasks moved per call. @default 100 */
+  limit?: number;
+}
+
 /**
  * Reads and writes agent tasks. Status transitions are guarded and atomic: two workers cannot
  * both finish a task, a terminal task is never reopened, and a guard that does not match
@@ -93,4 +106,17 @@ export interface TaskStore {
    * @returns the cancelled task, or `null` when it is missing or already terminal
    */
   cancelTask(taskId: string, reason?: string): Promise<Task | null>;
+  /**
+   * Moves stale `running` tasks with attempts left back to `pending`, so a fresh message can claim
+   * them. One guarded statement: two reapers never both requeue a task.
+   *
+   * @returns the requeued tasks (now `pending`)
+   */
+  requeueStaleTasks(options: StaleTaskOptions): Promise<Task[]>;
+  /**
+   * Fails stale `running` tasks whose attempts are spent, with the reason.
+   *
+   * @returns the failed tasks
+   */
+  failStaleTasks(options: StaleTaskOptions): Promise<Task[]>;
 }

@@ -15,26 +15,19 @@ import type { JsonValue, NewTask, Task, TaskStatus } from "../task.js";
 import type {
   ClaimOptions,
   ListTasksOptions,
+  StaleTaskOptions,
   TaskCompletion,
   TaskStore as TaskStoreInterface,
 } from "../task-store-interface.js";
 import type { Database } from "./client.js";
 import { type TaskRow, task } from "./schema.js";
 
-export type { ClaimOptions, ListTasksOptions, TaskCompletion } from "../task-store-interface.js";
-
-/** Options of {@link TaskStore.requeueStaleTasks} and {@link TaskStore.failStaleTasks}. */
-export interface StaleTaskOptions {
-  /** A `running` task is stale when its last heartbeat (or claim) is older than this. */
-  staleAfterMs: number;
-  /**
-   * Claims a task may have: a stale task with fewer `attempts` is requeued, one with this many
-   * or more is failed.
-   */
-  maxAttempts: number;
-  /** Most tasks moved per call. @default 100 */
-  limit?: number;
-}
+export type {
+  ClaimOptions,
+  ListTasksOptions,
+  StaleTaskOptions,
+  TaskCompletion,
+} from "../task-store-interface.js";
 
 /** Largest page {@link TaskStore.listTasks} returns. */
 export const MAX_LIST_LIMIT = 1000;
