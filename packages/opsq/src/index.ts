@@ -84,6 +84,13 @@ export { closeIsolationPools } from "./isolation/lazy-pool.js";
 export { IsolationLifecycle } from "./isolation/lifecycle.js";
 export type { IsolationMode, IsolationOptions } from "./isolation/options.js";
 // Logging
+export {
+  LOG_FORMAT_ENV,
+  LOG_FORMATS,
+  type LogFormat,
+  logDestination,
+  resolveLogFormat,
+} from "./log-format.js";
 export { createLogger, getLogger, type Logger, type LoggerOptions, redactUrl, setLogger } from "./logger.js";
 // Messages
 export { Message, type MessageDict, type MessageFields, type WireOptions } from "./message.js";

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { LOG_FORMAT_ENV, LOG_FORMATS, type LogFormat } from "../log-format.js";
 import { createLogger, redactUrl } from "../logger.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { DEFAULT_BROKER_URL, runWorker, type WorkerCliOptions } from "./run-worker.js";
@@ -37,6 +38,7 @@ const EXIT_CODES_HELP = `
 Environment:
   RABBITMQ_URL        broker URL when --broker-url is not given
   OPSQ_LOG_LEVEL      log level when --log-level is not given
+  OPSQ_LOG_FORMAT     log format when --log-format is not given (json or pretty)
   OPSQ_MAX_HOLD_MS    longest a delayed message is held unacked before it is re-parked in its
                       .DQ (default 900000, 15 min); keep it under RabbitMQ's consumer_timeout
   OPSQ_CANCEL_URL     cancellation store when --cancel-url is not given (worker and cancel)
@@ -99,6 +101,14 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         .default("info")
         .env("OPSQ_LOG_LEVEL"),
     )
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        "json lines, or pretty lines for people (default: pretty when stdout is a terminal, else json)",
+      )
+        .choices(LOG_FORMATS)
+        .env(LOG_FORMAT_ENV),
+    )
     .option(
       "--metrics-port <port>",
       "serve Prometheus metrics on http://<host>:<port>/metrics (0: a free port, logged); with --processes, the supervisor serves their sum",
@@ -122,6 +132,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         brokerUrl: flags.brokerUrl as string | undefined,
         shutdownTimeoutMs: flags.shutdownTimeout as number,
         logLevel: flags.logLevel as string,
+        logFormat: flags.logFormat as LogFormat | undefined,
         metricsPort: flags.metricsPort as number | undefined,
         metricsHost: flags.metricsHost as string | undefined,
         cancelUrl: flags.cancelUrl as string | undefined,
@@ -235,7 +246,9 @@ function worker(options: WorkerCliOptions, args: readonly string[], context: Cli
       args,
       stop,
       force: context.force ?? new AbortController().signal,
-      logger: createLogger({ level: options.logLevel }).child({ supervisor: true }),
+      logger: createLogger({ level: options.logLevel, format: options.logFormat }).child({
+        supervisor: true,
+      }),
       ...(options.metricsPort === undefined
         ? {}
         : { metrics: { port: options.metricsPort, host: options.metricsHost } }),

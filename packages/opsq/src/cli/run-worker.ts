@@ -8,6 +8,7 @@ import type { Broker } from "../broker.js";
 // Makes RabbitMQ the global broker of modules that define actors without a broker (amqplib loads on connect).
 import "../brokers/rabbitmq.js";
 import { ConnectionError, MiddlewareError } from "../errors.js";
+import { LOG_FORMAT_ENV, type LogFormat } from "../log-format.js";
 import { createLogger, getLogger, redactUrl, setLogger } from "../logger.js";
 import { Worker } from "../worker.js";
 import { CliError, ExitCode } from "./exit-codes.js";
@@ -38,6 +39,8 @@ export interface WorkerCliOptions {
   shutdownTimeoutMs: number;
   /** pino level. */
   logLevel: string;
+  /** JSON or pretty lines. @default pretty when stdout is a terminal, else JSON */
+  logFormat?: LogFormat;
   /** Serve Prometheus metrics on this port (0: any free port). @default no metrics */
   metricsPort?: number;
   /** Address the metrics server binds. @default "0.0.0.0" */
@@ -73,7 +76,11 @@ export async function runWorker(options: WorkerCliOptions, context: WorkerRunCon
     process.env.RABBITMQ_URL = options.brokerUrl;
   }
   process.env.OPSQ_LOG_LEVEL = options.logLevel;
-  const root = createLogger({ level: options.logLevel });
+  if (options.logFormat !== undefined) {
+    // As for the level: loggers the modules create follow the choice too.
+    process.env[LOG_FORMAT_ENV] = options.logFormat;
+  }
+  const root = createLogger({ level: options.logLevel, format: options.logFormat });
   setLogger(context.logBindings ? root.child(context.logBindings) : root);
 
   const maxHoldMs = readMaxHold(process.env[MAX_HOLD_ENV]);
