@@ -8,6 +8,7 @@
  */
 import { getLogger, redactUrl } from "../logger.js";
 import { ExitCode } from "./exit-codes.js";
+import { exitOnClosedStdout } from "./exit-on-closed-stdout.js";
 import { runCli } from "./program.js";
 import { READY_MESSAGE, WORKER_PROCESS_ENV } from "./supervisor.js";
 
@@ -42,6 +43,7 @@ process.on("SIGTERM", onSignal);
 process.on("SIGINT", onSignal);
 process.on("uncaughtException", crash);
 process.on("unhandledRejection", crash);
+exitOnClosedStdout();
 
 const index = Number(process.env[WORKER_PROCESS_ENV]);
 const workerProcess = Number.isInteger(index) && index > 0 ? index : undefined;

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { LOG_FORMAT_ENV, LOG_FORMATS, type LogFormat } from "../log-format.js";
 import { createLogger, redactUrl } from "../logger.js";
+import { checkBrokerUrl } from "./broker-url.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { DEFAULT_BROKER_URL, runWorker, type WorkerCliOptions } from "./run-worker.js";
 import { supervise } from "./supervisor.js";
@@ -46,8 +47,9 @@ Environment:
 Exit codes:
   0  stopped cleanly (first SIGTERM/SIGINT: finish in-flight messages, then exit)
   1  killed (second signal) or crashed
-  2  a module could not be imported or registered no actors, or a bad argument
-  3  the broker, or a store a middleware needs to boot (--cancel-url), could not be reached at start-up
+  2  a module could not be imported or registered no actors, or a bad argument (a URL's syntax included)
+  3  the broker, or a store a middleware needs to boot (--cancel-url), could not be reached at start-up,
+     or RabbitMQ refused the worker's queues (one declared with other arguments: PRECONDITION_FAILED)
 
 Examples:
   $ opsq worker ops-core/actors
@@ -67,7 +69,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     .description("RabbitMQ-native actors for TypeScript, wire-compatible with Dramatiq.")
     .version(readVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
-    .helpCommand(false)
+    .helpCommand("help [command]", "show help for a command")
     .exitOverride()
     .configureOutput({
       writeOut,
@@ -88,6 +90,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     .option(
       "--broker-url <url>",
       `RabbitMQ URL, set as RABBITMQ_URL before the modules are imported (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+      brokerUrlArgument,
     )
     .option(
       "--shutdown-timeout <ms>",
@@ -151,7 +154,11 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     )
     .argument("[names...]", "queues to inspect (q, q.DQ or q.XQ all mean the family of q)")
     .option("-m, --module <modules...>", "also inspect every queue of the actors these modules define")
-    .option("--broker-url <url>", `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`)
+    .option(
+      "--broker-url <url>",
+      `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+      brokerUrlArgument,
+    )
     .option("--json", "print JSON")
     .action(async (names: string[], flags: Record<string, unknown>) => {
       const { runQueues } = await import("./inspect-commands.js");
@@ -182,7 +189,11 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
       "move them back to the queue they died in (confirmed publish, then ack), body and retries unchanged",
     )
     .option("--json", "print JSON")
-    .option("--broker-url <url>", `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`)
+    .option(
+      "--broker-url <url>",
+      `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+      brokerUrlArgument,
+    )
     .action(async (queue: string, flags: Record<string, unknown>) => {
       const { runDeadLetters } = await import("./inspect-commands.js");
       code = await runDeadLetters(
@@ -261,6 +272,11 @@ function worker(options: WorkerCliOptions, args: readonly string[], context: Cli
     logBindings: workerProcess === undefined ? undefined : { process: workerProcess },
     metricsOverIpc: workerProcess !== undefined,
   });
+}
+
+// A bad URL is a bad argument (exit 2), told before anything connects.
+function brokerUrlArgument(value: string): string {
+  return checkBrokerUrl(value, "--broker-url");
 }
 
 function wholeNumber(min: number): (value: string) => number {
