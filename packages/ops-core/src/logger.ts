@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { LOG_FORMAT_ENV, type LogFormat, logDestination, resolveLogFormat } from "opsq";
 import { pino } from "pino";
 
 /** The logging calls ops-core makes: structured details first, then a message (pino's order). */
@@ -25,11 +26,21 @@ export interface LoggerOptions {
   level?: string;
   /** Name shown on every line. @default "ops-core" */
   name?: string;
+  /**
+   * JSON lines or pretty lines (opsq's rule).
+   * @default from `OPS_LOG_FORMAT`, else `OPSQ_LOG_FORMAT`, else pretty on a terminal and JSON otherwise
+   */
+  format?: LogFormat;
 }
 
-/** Creates a pino logger writing JSON lines to stdout; `apiKey`/`password` fields print as `***`. */
+/**
+ * Creates a pino logger writing to stdout, JSON lines or pretty lines (see `format`);
+ * `apiKey`/`password` fields print as `***` in both.
+ */
 export function createLogger(options: LoggerOptions = {}): pino.Logger {
-  return pino({
+  const format =
+    options.format ?? resolveLogFormat(process.env.OPS_LOG_FORMAT ?? process.env[LOG_FORMAT_ENV]);
+  const settings = {
     name: options.name ?? "ops-core",
     level: options.level ?? process.env.OPS_LOG_LEVEL ?? "info",
     redact: {
@@ -44,5 +55,7 @@ export function createLogger(options: LoggerOptions = {}): pino.Logger {
       ],
       censor: "***",
     },
-  });
+  };
+  const destination = logDestination(format);
+  return destination === undefined ? pino(settings) : pino(settings, destination);
 }

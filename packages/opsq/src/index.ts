@@ -85,6 +85,14 @@ export { closeIsolationPools } from "./isolation/lazy-pool.js";
 // Isolation (hard time limits)
 export { IsolationLifecycle } from "./isolation/lifecycle.js";
 export type { IsolationMode, IsolationOptions } from "./isolation/options.js";
+// Logging
+export {
+  LOG_FORMAT_ENV,
+  LOG_FORMATS,
+  type LogFormat,
+  logDestination,
+  resolveLogFormat,
+} from "./log-format.js";
 export {
   createLogger,
   getLogger,

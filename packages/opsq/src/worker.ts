@@ -94,6 +94,8 @@ export class Worker {
   #nacked = 0;
   #state: "new" | "running" | "stopping" | "stopped" = "new";
   #stopped: Promise<void> | undefined;
+  // True until start() resolves: deliveries wait in the buffer, so none runs before the worker is ready.
+  #booting = true;
 
   /** @param broker where to consume @param options queues, concurrency and timeouts */
   constructor(broker: Broker, options: WorkerOptions = {}) {
@@ -130,7 +132,10 @@ export class Worker {
     };
   }
 
-  /** Starts consuming every queue and its delay queue. */
+  /**
+   * Starts consuming every queue and its delay queue. Messages received meanwhile start only
+   * after this resolves (and after the caller's next synchronous steps, e.g. a "ready" log line).
+   */
   async start(): Promise<void> {
     if (this.#state !== "new") {
       throw new Error("a worker can only be started once");
@@ -150,6 +155,9 @@ export class Worker {
       );
     }
     await this.broker.emitAfter("afterWorkerBoot", this.broker, this);
+    this.#booting = false;
+    // Deferred past the caller's continuation, so its "ready" comes before the first message runs.
+    setImmediate(() => this.#pump());
   }
 
   /**
@@ -242,6 +250,7 @@ export class Worker {
     // Once stopping, buffered deliveries are handed back, never started.
     while (
       this.#state === "running" &&
+      !this.#booting &&
       this.#inFlight.size < this.#concurrency &&
       this.#bufferHead < this.#buffer.length
     ) {

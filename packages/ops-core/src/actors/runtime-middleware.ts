@@ -8,7 +8,7 @@
  */
 import type { Cancellation, MessageProxy, Middleware } from "opsq";
 import { EXECUTE_AGENT_TASK } from "./execute-agent-task.js";
-import { closeTaskRuntime } from "./runtime.js";
+import { closeTaskRuntime, isTaskRuntimeConfigured } from "./runtime.js";
 
 /** Options of {@link taskRuntimeMiddleware}. */
 export interface TaskRuntimeMiddlewareOptions {
@@ -17,6 +17,8 @@ export interface TaskRuntimeMiddlewareOptions {
 }
 
 /**
+ * - `beforeWorkerBoot`: checks that PostgreSQL answers (else the worker does not start) and logs
+ *   the LLM in use (unless an embedding process configured the runtime);
  * - `afterWorkerShutdown`: closes the task runtime the first task opened and the cancellation
  *   backend's pool;
  * - `afterSkipMessage`: an `execute_agent_task` message skipped because it was cancelled (with
@@ -26,6 +28,15 @@ export interface TaskRuntimeMiddlewareOptions {
 export function taskRuntimeMiddleware(options: TaskRuntimeMiddlewareOptions = {}): Middleware {
   return {
     name: "OpsCoreTaskRuntime",
+    // Before any queue is consumed: a worker without its database takes no task.
+    beforeWorkerBoot: async (broker) => {
+      if (isTaskRuntimeConfigured()) return;
+      const [{ checkBeforeConsuming }, { getConfig }] = await Promise.all([
+        import("./worker-boot.js"),
+        import("../config.js"),
+      ]);
+      await checkBeforeConsuming(getConfig(), broker.logger);
+    },
     afterWorkerShutdown: async () => {
       await Promise.all([closeTaskRuntime(), options.cancellation?.backend.close()]);
     },

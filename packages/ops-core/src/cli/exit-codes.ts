@@ -25,7 +25,7 @@ export const ExitCode = {
   FAILED: 1,
   /** Bad input or configuration (unknown option, invalid task, missing DATABASE_URL, …). */
   USAGE: 2,
-  /** A service is unreachable (PostgreSQL, RabbitMQ) or the enqueue failed. */
+  /** A service is unreachable (PostgreSQL, RabbitMQ), the database or role does not exist, or the enqueue failed. */
   UNAVAILABLE: 3,
 } as const satisfies Record<string, OpsqExitCode>;
 
@@ -44,7 +44,25 @@ export function exitCodeOf(error: unknown): ExitCode {
   }
   if (error instanceof EnqueueError) return ExitCode.UNAVAILABLE;
   if (error instanceof TaskNotFoundError) return ExitCode.FAILED;
+  if (sqlStateOf(error, (code) => UNUSABLE_SQLSTATES.test(code))) return ExitCode.UNAVAILABLE;
   return classifyError(error) === "transient" ? ExitCode.UNAVAILABLE : ExitCode.FAILED;
+}
+
+/**
+ * SQLSTATEs saying the server cannot be used as configured: class 28 (the role does not exist,
+ * or its password is wrong) and 3D000 (the database does not exist). Not transient (a retry does
+ * not clear them), but the service is unusable, as when it is unreachable.
+ */
+const UNUSABLE_SQLSTATES = /^(28[0-9A-Z]{3}|3D000)$/;
+
+/** True when `error` or one of its causes has a string `code` that `matches`. */
+function sqlStateOf(error: unknown, matches: (code: string) => boolean): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && matches(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /**
@@ -66,9 +84,5 @@ export function errorLine(error: unknown): string {
 
 /** SQLSTATE 42P01 (undefined table) almost always means the database was never migrated. */
 function hintFor(error: unknown): string {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    if ((current as { code?: unknown }).code === "42P01") return " (run `ops-core migrate` first?)";
-    current = (current as { cause?: unknown }).cause;
-  }
-  return "";
+  return sqlStateOf(error, (code) => code === "42P01") ? " (run `ops-core migrate` first?)" : "";
 }

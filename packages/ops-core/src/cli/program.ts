@@ -26,7 +26,7 @@ Exit codes:
   1  the task failed, --wait timed out, the task does not exist (or, for cancel, is finished),
      or an unexpected error
   2  bad input or configuration
-  3  PostgreSQL or RabbitMQ unreachable, or the enqueue failed
+  3  PostgreSQL or RabbitMQ unreachable, the database or role does not exist, or the enqueue failed
 
 Examples:
   $ ops-core migrate
@@ -48,7 +48,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
   const program = new Command("ops-core")
     .description("Agent tasks stored in PostgreSQL and run by opsq workers (`opsq worker ops-core/actors`).")
     .version(readVersion(), "-V, --version", "print the version")
-    .helpCommand(false)
+    .helpCommand("help [command]", "show help for a command")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.out(text.trimEnd()),

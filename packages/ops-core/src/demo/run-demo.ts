@@ -13,7 +13,7 @@ import { OpenAiCompatibleClient } from "../agent/openai-compatible-client.js";
 import { loadConfig } from "../config.js";
 import { describeError } from "../describe-error.js";
 import { TaskValidationError } from "../errors.js";
-import type { Task, TaskStatus } from "../task.js";
+import { isTerminalStatus, type Task, type TaskStatus } from "../task.js";
 import { DEMO_TASKS, type DemoTask } from "./demo-tasks.js";
 
 /** What happened to one demo submission. */
@@ -60,10 +60,14 @@ export interface RunDemoOptions {
   timeoutMs?: number;
   /** Level of the worker's log lines. @default process.env.OPS_LOG_LEVEL ?? "error" */
   logLevel?: string;
+  /** Told each step as it happens (one line each), so a caller can show progress. @default nothing */
+  onProgress?: (step: string) => void;
+  /** How often to look for finished tasks, for `onProgress`, in ms. @default 250 */
+  progressPollMs?: number;
 }
 
 /**
- * Runs the demo and returns its outcomes; prints nothing.
+ * Runs the demo and returns its outcomes; prints nothing (steps go to `options.onProgress`).
  *
  * @throws when `ops-core/actors` was already loaded on a non-stub broker in this process
  */
@@ -83,6 +87,8 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoReport>
   }
   const { openTaskStore } = await import("../db/open-task-store.js");
   const { submitTask } = await import("../scheduler.js");
+  const progress = options.onProgress ?? (() => {});
+  progress("starting the embedded PostgreSQL (PGlite) and migrating it; this takes a few seconds…");
   const opened = await openTaskStore({ migrate: true });
   const llm = createLlmClient(config.llm);
   actors.configureTaskRuntime({ store: opened.store, llm, timeoutMs: config.agentExecutionTimeoutMs });
@@ -90,6 +96,9 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoReport>
   const worker = new opsq.Worker(actors.broker, { queues: [queue], concurrency: options.concurrency ?? 4 });
   try {
     await worker.start();
+    progress(
+      `database ready, worker started (concurrency ${options.concurrency ?? 4}); submitting the tasks…`,
+    );
     const submitted: { label: string; task?: Task; error?: string }[] = [];
     for (const { label, request } of options.tasks ?? DEMO_TASKS) {
       try {
@@ -99,7 +108,16 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoReport>
         submitted.push({ label, error: error.message });
       }
     }
-    await actors.broker.join(queue, { timeoutMs: options.timeoutMs ?? 60_000 });
+    const accepted = submitted.flatMap((entry) => (entry.task ? [entry] : []));
+    progress(
+      `${accepted.length} tasks queued, ${submitted.length - accepted.length} rejected before storing`,
+    );
+    const watching = watchTasks(opened.store, accepted, progress, options.progressPollMs ?? 250);
+    try {
+      await actors.broker.join(queue, { timeoutMs: options.timeoutMs ?? 60_000 });
+    } finally {
+      await watching.stop();
+    }
     const outcomes: DemoOutcome[] = [];
     for (const entry of submitted) {
       outcomes.push(
@@ -118,6 +136,41 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoReport>
     actors.configureTaskRuntime(undefined);
     await opened.close();
   }
+}
+
+// Reports each task as it reaches a terminal status ("2/3 done: arithmetic completed"), until stopped.
+function watchTasks(
+  store: { getTask(taskId: string): Promise<Task> },
+  entries: readonly { label: string; task?: Task }[],
+  progress: (step: string) => void,
+  pollMs: number,
+): { stop(): Promise<void> } {
+  const done = new Set<string>();
+  let stopped = false;
+  const look = async () => {
+    for (const { label, task } of entries) {
+      if (!task || done.has(task.taskId)) continue;
+      const now = await store.getTask(task.taskId);
+      if (isTerminalStatus(now.status)) {
+        done.add(task.taskId);
+        progress(`${done.size}/${entries.length} done: ${label} ${now.status}`);
+      }
+    }
+  };
+  const loop = (async () => {
+    while (!stopped && done.size < entries.length) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await look().catch(() => {});
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      // The last ones may have finished between two looks.
+      await look().catch(() => {});
+    },
+  };
 }
 
 function describeLlm(llm: LlmClient): string {

@@ -10,9 +10,12 @@ export const ExitCode = {
   OK: 0,
   /** Killed (a second signal) or crashed unexpectedly. */
   KILLED: 1,
-  /** A module could not be imported or registered no actors, or an argument is bad. */
+  /** A module could not be imported or registered no actors, or an argument is bad (a URL's syntax included). */
   IMPORT_ERROR: 2,
-  /** The broker, or a store a middleware needs to boot (the cancellation store), could not be reached at start-up. */
+  /**
+   * The broker, or a store a middleware needs to boot (the cancellation store), could not be reached
+   * at start-up, or the broker refused the worker's queues (declared elsewhere with other arguments).
+   */
   CONNECT_ERROR: 3,
 } as const;
 

@@ -9,6 +9,7 @@
 import { serializeError } from "../error-text.js";
 import { getLogger } from "../logger.js";
 import { ExitCode } from "./exit-codes.js";
+import { exitOnClosedStdout } from "./exit-on-closed-stdout.js";
 import { runCli } from "./program.js";
 import { READY_MESSAGE, WORKER_PROCESS_ENV } from "./supervisor.js";
 
@@ -36,6 +37,7 @@ process.on("SIGTERM", onSignal);
 process.on("SIGINT", onSignal);
 process.on("uncaughtException", crash);
 process.on("unhandledRejection", crash);
+exitOnClosedStdout();
 
 const index = Number(process.env[WORKER_PROCESS_ENV]);
 const workerProcess = Number.isInteger(index) && index > 0 ? index : undefined;

@@ -7,7 +7,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { LOG_FORMAT_ENV, LOG_FORMATS, type LogFormat } from "../log-format.js";
 import { createLogger, redactUrl } from "../logger.js";
+import { checkBrokerUrl } from "./broker-url.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { DEFAULT_BROKER_URL, runWorker, type WorkerCliOptions } from "./run-worker.js";
 import { supervise } from "./supervisor.js";
@@ -37,6 +39,7 @@ const EXIT_CODES_HELP = `
 Environment:
   RABBITMQ_URL        broker URL when --broker-url is not given
   OPSQ_LOG_LEVEL      log level when --log-level is not given
+  OPSQ_LOG_FORMAT     log format when --log-format is not given (json or pretty)
   OPSQ_MAX_HOLD_MS    longest a delayed message is held unacked before it is re-parked in its
                       .DQ (default 900000, 15 min); keep it under RabbitMQ's consumer_timeout
   OPSQ_CANCEL_URL     cancellation store when --cancel-url is not given (worker and cancel)
@@ -45,8 +48,9 @@ Environment:
 Exit codes:
   0  stopped cleanly (first SIGTERM/SIGINT: finish in-flight messages, then exit)
   1  killed (second signal) or crashed
-  2  a module could not be imported or registered no actors, or a bad argument
-  3  the broker, or a store a middleware needs to boot (--cancel-url), could not be reached at start-up
+  2  a module could not be imported or registered no actors, or a bad argument (a URL's syntax included)
+  3  the broker, or a store a middleware needs to boot (--cancel-url), could not be reached at start-up,
+     or RabbitMQ refused the worker's queues (one declared with other arguments: PRECONDITION_FAILED)
   4  the process ended from inside a handler (process.exit, an uncaught error); its messages were
      counted, and one that killed its worker --max-crashes times is dead-lettered when redelivered
 
@@ -68,7 +72,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     .description("RabbitMQ-native actors for TypeScript, wire-compatible with Dramatiq.")
     .version(readVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
-    .helpCommand(false)
+    .helpCommand("help [command]", "show help for a command")
     .exitOverride()
     .configureOutput({
       writeOut,
@@ -89,6 +93,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     .option(
       "--broker-url <url>",
       `RabbitMQ URL, set as RABBITMQ_URL before the modules are imported (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+      brokerUrlArgument,
     )
     .option(
       "--shutdown-timeout <ms>",
@@ -101,6 +106,14 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         .choices(LOG_LEVELS)
         .default("info")
         .env("OPSQ_LOG_LEVEL"),
+    )
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        "json lines, or pretty lines for people (default: pretty when stdout is a terminal, else json)",
+      )
+        .choices(LOG_FORMATS)
+        .env(LOG_FORMAT_ENV),
     )
     .option(
       "--metrics-port <port>",
@@ -136,6 +149,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         brokerUrl: flags.brokerUrl as string | undefined,
         shutdownTimeoutMs: flags.shutdownTimeout as number,
         logLevel: flags.logLevel as string,
+        logFormat: flags.logFormat as LogFormat | undefined,
         metricsPort: flags.metricsPort as number | undefined,
         metricsHost: flags.metricsHost as string | undefined,
         cancelUrl: flags.cancelUrl as string | undefined,
@@ -156,7 +170,11 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     )
     .argument("[names...]", "queues to inspect (q, q.DQ or q.XQ all mean the family of q)")
     .option("-m, --module <modules...>", "also inspect every queue of the actors these modules define")
-    .option("--broker-url <url>", `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`)
+    .option(
+      "--broker-url <url>",
+      `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+      brokerUrlArgument,
+    )
     .option("--json", "print JSON")
     .action(async (names: string[], flags: Record<string, unknown>) => {
       const { runQueues } = await import("./inspect-commands.js");
@@ -187,7 +205,11 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
       "move them back to the queue they died in (confirmed publish, then ack), body and retries unchanged",
     )
     .option("--json", "print JSON")
-    .option("--broker-url <url>", `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`)
+    .option(
+      "--broker-url <url>",
+      `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+      brokerUrlArgument,
+    )
     .action(async (queue: string, flags: Record<string, unknown>) => {
       const { runDeadLetters } = await import("./inspect-commands.js");
       code = await runDeadLetters(
@@ -251,7 +273,9 @@ function worker(options: WorkerCliOptions, args: readonly string[], context: Cli
       args,
       stop,
       force: context.force ?? new AbortController().signal,
-      logger: createLogger({ level: options.logLevel }).child({ supervisor: true }),
+      logger: createLogger({ level: options.logLevel, format: options.logFormat }).child({
+        supervisor: true,
+      }),
       ...(options.metricsPort === undefined
         ? {}
         : { metrics: { port: options.metricsPort, host: options.metricsHost } }),
@@ -264,6 +288,11 @@ function worker(options: WorkerCliOptions, args: readonly string[], context: Cli
     logBindings: workerProcess === undefined ? undefined : { process: workerProcess },
     metricsOverIpc: workerProcess !== undefined,
   });
+}
+
+// A bad URL is a bad argument (exit 2), told before anything connects.
+function brokerUrlArgument(value: string): string {
+  return checkBrokerUrl(value, "--broker-url");
 }
 
 function wholeNumber(min: number): (value: string) => number {

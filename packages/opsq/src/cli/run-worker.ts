@@ -7,10 +7,12 @@
 import type { Broker } from "../broker.js";
 // Makes RabbitMQ the global broker of modules that define actors without a broker (amqplib loads on connect).
 import "../brokers/rabbitmq.js";
-import { ConnectionError, MiddlewareError } from "../errors.js";
+import { ConnectionError, InequivalentQueueError, MiddlewareError } from "../errors.js";
+import { LOG_FORMAT_ENV, type LogFormat } from "../log-format.js";
 import { createLogger, getLogger, redactUrl, setLogger } from "../logger.js";
 import { CrashLimit } from "../middleware/crash-limit.js";
 import { Worker } from "../worker.js";
+import { checkBrokerUrl } from "./broker-url.js";
 import { CliError, ExitCode, MESSAGE_CRASH_EXIT_CODE } from "./exit-codes.js";
 import { loadModules } from "./load-modules.js";
 
@@ -39,6 +41,8 @@ export interface WorkerCliOptions {
   shutdownTimeoutMs: number;
   /** pino level. */
   logLevel: string;
+  /** JSON or pretty lines. @default pretty when stdout is a terminal, else JSON */
+  logFormat?: LogFormat;
   /** Serve Prometheus metrics on this port (0: any free port). @default no metrics */
   metricsPort?: number;
   /** Address the metrics server binds. @default "0.0.0.0" */
@@ -76,9 +80,15 @@ export interface WorkerRunContext {
 export async function runWorker(options: WorkerCliOptions, context: WorkerRunContext): Promise<ExitCode> {
   if (options.brokerUrl !== undefined) {
     process.env.RABBITMQ_URL = options.brokerUrl;
+  } else if (process.env.RABBITMQ_URL) {
+    checkBrokerUrl(process.env.RABBITMQ_URL, "RABBITMQ_URL");
   }
   process.env.OPSQ_LOG_LEVEL = options.logLevel;
-  const root = createLogger({ level: options.logLevel });
+  if (options.logFormat !== undefined) {
+    // As for the level: loggers the modules create follow the choice too.
+    process.env[LOG_FORMAT_ENV] = options.logFormat;
+  }
+  const root = createLogger({ level: options.logLevel, format: options.logFormat });
   setLogger(context.logBindings ? root.child(context.logBindings) : root);
 
   const maxHoldMs = readMaxHold(process.env[MAX_HOLD_ENV]);
@@ -147,7 +157,9 @@ async function consume(
         cause: error,
       });
     }
-    throw error instanceof ConnectionError ? connectError(broker, error) : error;
+    throw error instanceof ConnectionError || error instanceof InequivalentQueueError
+      ? connectError(broker, error)
+      : error;
   }
   const actors = [...broker.actors.values()].filter((actor) => queues.includes(actor.queueName));
   logger.info(
@@ -219,13 +231,16 @@ function selectQueues(broker: Broker, requested: readonly string[] | undefined):
   return [...new Set(requested)];
 }
 
+// Exit 3, one line: the broker is unreachable, or refuses the topology (a queue declared with other arguments).
 function connectError(broker: Broker, error: unknown): CliError {
   const url = brokerUrl(broker);
   const reason = redactUrl(error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
   const text =
-    url !== undefined && reason.includes(url)
-      ? reason
-      : `cannot connect to the broker${url === undefined ? "" : ` at ${url}`}: ${reason}`;
+    error instanceof InequivalentQueueError
+      ? `RabbitMQ${url === undefined ? "" : ` at ${url}`} refuses the worker's queues: ${reason}`
+      : url !== undefined && reason.includes(url)
+        ? reason
+        : `cannot connect to the broker${url === undefined ? "" : ` at ${url}`}: ${reason}`;
   return new CliError(text, ExitCode.CONNECT_ERROR, { cause: error });
 }
 

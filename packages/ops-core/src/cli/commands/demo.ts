@@ -11,7 +11,10 @@ import type { CliIo } from "../io.js";
 /** Runs the demo; exits 0 when every accepted task completed and every rejected one was rejected. */
 export async function demoCommand(io: CliIo): Promise<ExitCode> {
   io.out("ops-core demo: in-memory broker, embedded PostgreSQL (PGlite), in-process worker");
-  const report = await runDemo(io.env ? { env: io.env } : {});
+  const report = await runDemo({
+    ...(io.env ? { env: io.env } : {}),
+    onProgress: (step) => io.out(`- ${step}`),
+  });
   io.out(`LLM: ${report.llm}`);
   io.out("");
   const rows = report.outcomes.map((outcome) => [

@@ -4,15 +4,13 @@
  *
  * @module
  */
-
 import { TaskValidationError } from "../../errors.js";
 import { submitTask } from "../../scheduler.js";
 import { validateSubmitRequest } from "../../submit-request.js";
-import { isTerminalStatus, type JsonObject, type Task } from "../../task.js";
-import type { TaskStore } from "../../task-store-interface.js";
-import { CliError, ExitCode } from "../exit-codes.js";
-import { answerOf } from "../format.js";
+import type { JsonObject } from "../../task.js";
+import { ExitCode } from "../exit-codes.js";
 import { type CliIo, configOf } from "../io.js";
+import { followTask } from "./follow-task.js";
 import { withStore } from "./open-store.js";
 
 /** Options of {@link submitCommand}. */
@@ -31,6 +29,8 @@ export interface SubmitFlags {
   timeout: number;
   /** How often to look at the task while waiting, in ms. @default 200 */
   pollMs?: number;
+  /** How long a task may stay pending before the hint about consumers, in ms. @default 5000 */
+  hintAfterMs?: number;
 }
 
 /**
@@ -48,20 +48,38 @@ export async function submitCommand(goal: string, flags: SubmitFlags, io: CliIo)
   const config = configOf(io);
   return withStore(config, "submit", async (store) => {
     let closeBroker: (() => Promise<void>) | undefined;
+    let consumersOf: (() => Promise<number>) | undefined;
     try {
       const task = await submitTask(request, {
         store,
         enqueue: async (taskId) => {
-          const actors = await import("../../actors/index.js");
-          closeBroker = () => actors.broker.close();
+          const [actors, { RabbitmqBroker }] = await Promise.all([
+            import("../../actors/index.js"),
+            import("opsq"),
+          ]);
+          const broker = actors.broker;
+          closeBroker = () => broker.close();
           await actors.enqueueTask(actors.executeAgentTask, taskId);
+          if (broker instanceof RabbitmqBroker) {
+            // A passive declare: counts the consumers without creating anything.
+            consumersOf = async () => (await broker.inspectQueue(config.actor.queue)).consumers;
+          }
         },
       });
       io.out(`${task.taskId} ${task.status}`);
-      // The message is confirmed; the connection is no longer needed while waiting.
-      await closeBroker?.();
-      closeBroker = undefined;
-      return flags.wait ? await follow(store, task, flags, io) : ExitCode.OK;
+      if (!flags.wait) return ExitCode.OK;
+      return await followTask(
+        store,
+        task,
+        {
+          timeoutS: flags.timeout,
+          pollMs: flags.pollMs,
+          hintAfterMs: flags.hintAfterMs,
+          queue: config.actor.queue,
+          consumersOf,
+        },
+        io,
+      );
     } finally {
       await closeBroker?.().catch(() => {});
     }
@@ -83,33 +101,4 @@ function parseInput(text: string | undefined): JsonObject {
     throw new TaskValidationError("--input", "must not contain goal (the goal is the command's argument)");
   }
   return value as JsonObject;
-}
-
-/** Prints each status change until the task is terminal or the timeout passes. */
-async function follow(store: TaskStore, submitted: Task, flags: SubmitFlags, io: CliIo): Promise<ExitCode> {
-  const deadline = Date.now() + flags.timeout * 1000;
-  let shown = `${submitted.status}`;
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, flags.pollMs ?? 200));
-    const task = await store.getTask(submitted.taskId);
-    const state = task.status === "running" ? `running (attempt ${task.attempts})` : task.status;
-    if (state !== shown) {
-      io.out(`${task.taskId} ${state}`);
-      shown = state;
-    }
-    if (isTerminalStatus(task.status)) {
-      if (task.status === "completed") {
-        io.out(`answer: ${answerOf(task) ?? JSON.stringify(task.result)}`);
-        return ExitCode.OK;
-      }
-      io.err(`ops-core: task ${task.taskId} ${task.status}: ${task.errorMessage ?? "no reason recorded"}`);
-      return ExitCode.FAILED;
-    }
-    if (Date.now() >= deadline) {
-      throw new CliError(
-        `task ${task.taskId} is still ${task.status} after ${flags.timeout} s; it keeps going (see \`ops-core status ${task.taskId}\`)`,
-        ExitCode.FAILED,
-      );
-    }
-  }
 }

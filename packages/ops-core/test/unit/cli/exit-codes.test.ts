@@ -8,6 +8,11 @@ import {
   TaskValidationError,
 } from "../../../src/errors.js";
 
+/** A postgres.js error with its SQLSTATE, wrapped as drizzle wraps it. */
+function pgError(message: string, code: string): Error {
+  return new Error(`Failed query: select 1`, { cause: Object.assign(new Error(message), { code }) });
+}
+
 describe("exitCodeOf", () => {
   it.each([
     [new ConfigError("DATABASE_URL is not set"), ExitCode.USAGE],
@@ -18,6 +23,11 @@ describe("exitCodeOf", () => {
     [new LlmRequestError("HTTP 401", "status", 401), ExitCode.FAILED],
     [new CliError("still running", ExitCode.FAILED), ExitCode.FAILED],
     [new TypeError("bug"), ExitCode.FAILED],
+    // The database or role does not exist, the password is wrong: unusable as configured, like unreachable.
+    [pgError('database "nope" does not exist', "3D000"), ExitCode.UNAVAILABLE],
+    [pgError('role "nobody" does not exist', "28000"), ExitCode.UNAVAILABLE],
+    [pgError('password authentication failed for user "u"', "28P01"), ExitCode.UNAVAILABLE],
+    [pgError('relation "task" does not exist', "42P01"), ExitCode.FAILED],
   ])("%s → %i", (error, code) => {
     expect(exitCodeOf(error)).toBe(code);
   });
