@@ -6,7 +6,7 @@
  */
 import { computeBackoff } from "../backoff.js";
 import type { Broker } from "../broker.js";
-import { Retry, UnrecoverableError } from "../errors.js";
+import { isPermanentPublishFailure, Retry, toError, UnrecoverableError } from "../errors.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { actorNameOf, getOption } from "../options.js";
 import type { Middleware, Outcome } from "./middleware.js";
@@ -119,10 +119,17 @@ export class Retries implements Middleware {
       requeue_timestamp: Date.now(),
     });
     try {
-      await broker.enqueue(retry, { delayMs });
+      // The body came from the broker (plus a bounded traceback): a re-publish, not a new send.
+      await broker.enqueue(retry, { delayMs, republish: true });
     } catch (enqueueError) {
-      proxy.logger.error({ err: enqueueError }, "could not enqueue the retry; dead-lettering instead");
-      proxy.fail(error);
+      if (isPermanentPublishFailure(enqueueError)) {
+        proxy.logger.error({ err: enqueueError }, "the broker refused the retry; dead-lettering instead");
+        proxy.fail(toError(enqueueError));
+      } else {
+        proxy.logger.warn({ err: enqueueError }, "could not enqueue the retry; handing the message back");
+        proxy.markHandled();
+        proxy.handBack();
+      }
       return;
     }
     proxy.logger.info({ err: error, retries, delayMs }, "attempt failed; retry scheduled");
