@@ -87,6 +87,23 @@ export function checkOption(key: string, value: unknown): string | undefined {
 }
 
 /**
+ * What is wrong with an option value set in code (an actor's option, a middleware default, a
+ * per-message option), as one line naming it by its TypeScript name, or `undefined` when it is
+ * valid. Actor references (objects) and functions are left to the option's own checks.
+ *
+ * @param name the option's TypeScript name (`timeLimitMs`)
+ * @param wireKey its wire key (`time_limit`)
+ * @param value the value set
+ */
+export function checkOptionValue(name: string, wireKey: string, value: unknown): string | undefined {
+  const rule = OPTION_RULES.get(wireKey);
+  if (rule === undefined || value === undefined || typeof value === "object" || typeof value === "function") {
+    return undefined;
+  }
+  return rule.test(value) ? undefined : `${name} must be ${rule.expected}, got ${show(value)}`;
+}
+
+/**
  * What is wrong with a decoded message body (and every message nested in its options), or
  * `undefined` when it is valid. Nested messages are walked without recursion, so a deep
  * pipeline cannot overflow the stack.

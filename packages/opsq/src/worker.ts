@@ -119,6 +119,11 @@ export class Worker {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
     this.#maxHoldMs = options.maxHoldMs ?? 900_000;
     this.#maxHeldBytes = options.maxHeldBytes ?? 64 * 1024 * 1024;
+    if (!Number.isSafeInteger(this.#maxHoldMs) || this.#maxHoldMs < 1 || this.#maxHoldMs > 2 ** 31 - 1) {
+      throw new RangeError(
+        `maxHoldMs must be a whole number of ms from 1 to 2147483647, got ${options.maxHoldMs}`,
+      );
+    }
     if (!Number.isSafeInteger(this.#maxHeldBytes) || this.#maxHeldBytes < 1) {
       throw new RangeError(`maxHeldBytes must be a whole number of bytes ≥ 1, got ${options.maxHeldBytes}`);
     }

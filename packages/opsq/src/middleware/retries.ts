@@ -8,6 +8,7 @@ import { computeBackoff } from "../backoff.js";
 import type { Broker } from "../broker.js";
 import { isPermanentPublishFailure, Retry, toError, UnrecoverableError } from "../errors.js";
 import type { MessageProxy } from "../message-proxy.js";
+import { checkOptionValue } from "../message-validation.js";
 import { actorNameOf, getOption } from "../options.js";
 import type { Middleware, Outcome } from "./middleware.js";
 
@@ -56,6 +57,17 @@ export class Retries implements Middleware {
       maxBackoffMs: options.maxBackoffMs ?? 604_800_000,
       random: options.random ?? Math.random,
     };
+    const names = [
+      ["maxRetries", "max_retries"],
+      ["minBackoffMs", "min_backoff"],
+      ["maxBackoffMs", "max_backoff"],
+    ] as const;
+    for (const [name, wireKey] of names) {
+      const problem = checkOptionValue(name, wireKey, this.#defaults[name]);
+      if (problem !== undefined) {
+        throw new RangeError(`Retries: ${problem}`);
+      }
+    }
   }
 
   // Not async: a success (the usual case) returns nothing to await.
