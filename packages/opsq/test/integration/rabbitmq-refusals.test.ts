@@ -34,7 +34,7 @@ describe.runIf(available)("Refusals on RabbitmqBroker", () => {
 
     // When a message breaking a rule is published raw, as a broken producer would
     const target = mainQueue ? queue : `${queue}.DQ`;
-    const body = { queue_name: target, actor_name: "job", args: [], kwargs: {}, options: {}, ...fields };
+    const body = { queue_name: target, actor_name: "job", args: [], kwargs: {}, ...fields };
     await rabbit.admin.publishRaw(target, JSON.stringify(body));
 
     // Then I expect it dead-lettered once, and nothing else happening (no loop)
