@@ -12,7 +12,8 @@ import { attachIsolationLifecycle } from "./isolation/lifecycle.js";
 import { type IsolationOptions, resolveIsolation } from "./isolation/options.js";
 import { runnerHandlers } from "./isolation/runtime.js";
 import { Message, type WireOptions } from "./message.js";
-import { type MessageOptions, type MiddlewareOptions, toWireOptions } from "./options.js";
+import { checkOptionValue } from "./message-validation.js";
+import { type MessageOptions, type MiddlewareOptions, toWireKey, toWireOptions } from "./options.js";
 import { DEFAULT_QUEUE, isValidName, qName } from "./queue-names.js";
 
 /** An actor's handler: positional arguments in, a result (or a promise of one) out. */
@@ -97,6 +98,12 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
         throw new ActorDefinitionError(
           `actor "${name}": unknown option "${key}". Options accepted by this broker's middleware: ${[...accepted].sort().join(", ")}. Did you forget to add a middleware to the broker?`,
         );
+      }
+    }
+    for (const [key, value] of Object.entries(middlewareOptions)) {
+      const problem = checkOptionValue(key, toWireKey(key), value);
+      if (problem !== undefined) {
+        throw new ActorDefinitionError(`actor "${name}": ${problem}`);
       }
     }
     this.name = name;

@@ -17,13 +17,20 @@ export interface BackoffOptions {
 /**
  * The delay before retry `n` (n = retries before this failure, from 0):
  * `minBackoffMs * 2^min(n, 32) * uniform(1, 2)`; above `maxBackoffMs` it becomes
- * `maxBackoffMs * uniform(0.5, 1)`.
+ * `maxBackoffMs * uniform(0.5, 1)`. Never NaN, never below 0, never above
+ * `Number.MAX_SAFE_INTEGER`: a bound that is not a finite number ≥ 0 counts as 0 (min) or no
+ * bound (max), and an `n` that is not a finite number as 0.
  */
 export function computeBackoff(n: number, options: BackoffOptions): number {
   const random = options.random ?? Math.random;
-  const backoff = options.minBackoffMs * 2 ** Math.min(Math.max(n, 0), 32) * (1 + random());
-  if (backoff > options.maxBackoffMs) {
-    return Math.round(options.maxBackoffMs * (0.5 + random() / 2));
-  }
-  return Math.round(backoff);
+  const minBackoffMs = validBound(options.minBackoffMs) ?? 0;
+  const maxBackoffMs = validBound(options.maxBackoffMs) ?? Number.MAX_SAFE_INTEGER;
+  const exponent = Number.isFinite(n) ? Math.min(Math.max(n, 0), 32) : 0;
+  const backoff = minBackoffMs * 2 ** exponent * (1 + random());
+  const delay = backoff > maxBackoffMs ? maxBackoffMs * (0.5 + random() / 2) : backoff;
+  return Number.isFinite(delay) ? Math.min(Math.max(Math.round(delay), 0), Number.MAX_SAFE_INTEGER) : 0;
+}
+
+function validBound(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 }

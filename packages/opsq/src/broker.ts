@@ -55,6 +55,12 @@ export interface ConsumeOptions {
 export interface EnqueueOptions {
   /** Publish to the delay queue, due this many ms from now. */
   delayMs?: number;
+  /**
+   * The message was received from the broker and is published again (a delayed message moved
+   * when due, a retry): {@link Broker.maxMessageBytes}, a limit for new sends, is not applied,
+   * since the broker already took this body. @default false
+   */
+  republish?: boolean;
 }
 
 /** Options of {@link Broker.join}. */
@@ -214,7 +220,7 @@ export abstract class Broker {
       await before;
     }
     const body = published.encode();
-    if (body.length > this.maxMessageBytes) {
+    if (body.length > this.maxMessageBytes && options.republish !== true) {
       throw new MessageTooLargeError(published.actorName, body.length, this.maxMessageBytes);
     }
     await this.publish(published, body);

@@ -8,7 +8,9 @@
  * │   ├── QueueNotFoundError
  * │   ├── QueueJoinTimeoutError
  * │   ├── PublishError
- * │   ├── InequivalentQueueError
+ * │   │   └── MessageRefusedError  (permanent: publishing the same message again fails the same way)
+ * │   ├── QueueRefusedError     (RabbitMQ refused to declare a queue)
+ * │   │   └── InequivalentQueueError
  * │   └── ConnectionError
  * │       ├── ConnectionFailedError
  * │       └── ConnectionClosedError
@@ -75,16 +77,36 @@ export class QueueJoinTimeoutError extends BrokerError {
   }
 }
 
-/** The broker refused, returned or did not confirm a published message. */
+/**
+ * The broker refused, returned or did not confirm a published message. A plain `PublishError`
+ * is transient (a lost connection, a confirm timeout): the same message may go through later.
+ */
 export class PublishError extends BrokerError {
   override name = "PublishError";
+}
+
+/**
+ * The broker refused this message for good: RabbitMQ nacked or returned it, refused to declare
+ * its queue, or the message breaks a rule the broker checks before sending (a `broker_priority`
+ * out of 0..255, an invalid queue name). Publishing the same message again would fail the same
+ * way, so a message being re-published (a delayed message, a retry, a pipeline step) is
+ * dead-lettered with this reason rather than handed back. Any other {@link BrokerError} is
+ * transient.
+ */
+export class MessageRefusedError extends PublishError {
+  override name = "MessageRefusedError";
+}
+
+/** RabbitMQ refused to declare a queue (a 406, a 403, a name it does not accept). */
+export class QueueRefusedError extends BrokerError {
+  override name = "QueueRefusedError";
 }
 
 /**
  * A queue exists with arguments different from the ones this broker declares
  * (RabbitMQ's `406 PRECONDITION_FAILED - inequivalent arg`).
  */
-export class InequivalentQueueError extends BrokerError {
+export class InequivalentQueueError extends QueueRefusedError {
   override name = "InequivalentQueueError";
 }
 
@@ -311,6 +333,20 @@ export class ResultFailure extends ResultError {
   ) {
     super(`message ${messageId} failed: ${errorType}: ${errorMessage}`);
   }
+}
+
+/**
+ * True when re-publishing a message that failed with `error` would fail the same way: a
+ * {@link MessageRefusedError}, a {@link QueueRefusedError}, or anything that is not a
+ * {@link BrokerError} (a message too large, a middleware refusing it). False for a transient
+ * broker problem (a lost connection, a confirm timeout), after which the delivery is handed back.
+ */
+export function isPermanentPublishFailure(error: unknown): boolean {
+  return (
+    error instanceof MessageRefusedError ||
+    error instanceof QueueRefusedError ||
+    !(error instanceof BrokerError)
+  );
 }
 
 /** Turns anything thrown into an Error (a thrown string or object keeps its text). */

@@ -34,6 +34,11 @@ export class MessageProxy implements ActorContext {
   failReason: Error | undefined;
   /** Set by `markHandled()`: a middleware took care of the failure; the delivery will be acked. */
   handled = false;
+  /**
+   * Set by `handBack()`: a middleware could not do its part for a transient reason (the broker
+   * is unreachable); the delivery goes back to the queue to be run again, unless failed.
+   */
+  handedBack = false;
   // Created on first use: most attempts never look at their signal.
   #controller: AbortController | undefined;
   #abortReason: Error | undefined;
@@ -101,6 +106,14 @@ export class MessageProxy implements ActorContext {
   /** Tells the worker a middleware dealt with the failure (e.g. re-enqueued a retry), so it acks. */
   markHandled(): void {
     this.handled = true;
+  }
+
+  /**
+   * Asks the worker to hand the delivery back to the queue instead of acking it: a middleware
+   * could not publish what it had to (a retry, a pipeline's next step) for a transient reason.
+   */
+  handBack(): void {
+    this.handedBack = true;
   }
 
   /**

@@ -6,6 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { DecodeError } from "./errors.js";
+import { checkMessageDict } from "./message-validation.js";
+import { qName } from "./queue-names.js";
 
 /**
  * Per-message options as they travel on the wire: snake_case keys, durations in
@@ -48,8 +50,6 @@ export interface MessageFields<A extends readonly unknown[] = unknown[]> {
   messageTimestamp?: number;
 }
 
-const REQUIRED_KEYS = ["queue_name", "actor_name", "args", "kwargs", "options"] as const;
-const ALL_KEYS = new Set<string>([...REQUIRED_KEYS, "message_id", "message_timestamp"]);
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
@@ -123,47 +123,36 @@ export class Message<A extends readonly unknown[] = unknown[], R = unknown> {
     return Buffer.from(JSON.stringify(this.asDict()));
   }
 
-  /** Builds a message from a decoded (or nested `pipe_target`) dictionary, validating it. */
+  /**
+   * Builds a message from a decoded (or nested `pipe_target`) dictionary, validating every key
+   * and every option opsq reads (see `message-validation.ts`).
+   * @throws DecodeError with the reason when a rule is not met
+   */
   static fromDict(value: unknown, raw: Uint8Array = new Uint8Array()): Message {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new DecodeError("the body is not a JSON object", raw);
+    const reason = checkMessageDict(value);
+    if (reason !== undefined) {
+      throw new DecodeError(reason, raw);
     }
-    const dict = value as Record<string, unknown>;
-    for (const key of REQUIRED_KEYS) {
-      if (!(key in dict)) {
-        throw new DecodeError(`missing key "${key}"`, raw);
-      }
-    }
-    for (const key of Object.keys(dict)) {
-      if (!ALL_KEYS.has(key)) {
-        throw new DecodeError(`unexpected key "${key}"`, raw);
-      }
-    }
-    const { queue_name, actor_name, args, kwargs, options, message_id, message_timestamp } = dict;
-    expect(typeof queue_name === "string", "queue_name must be a string", raw);
-    expect(typeof actor_name === "string", "actor_name must be a string", raw);
-    expect(Array.isArray(args), "args must be an array", raw);
-    expect(isPlainObject(kwargs), "kwargs must be an object", raw);
-    expect(isPlainObject(options), "options must be an object", raw);
-    expect(message_id === undefined || typeof message_id === "string", "message_id must be a string", raw);
-    expect(
-      message_timestamp === undefined || Number.isFinite(message_timestamp),
-      "message_timestamp must be a number",
-      raw,
-    );
+    const dict = value as unknown as MessageDict;
     return new Message({
-      queueName: queue_name as string,
-      actorName: actor_name as string,
-      args: args as unknown[],
-      kwargs: kwargs as Record<string, unknown>,
-      options: options as WireOptions,
-      messageId: message_id as string | undefined,
-      messageTimestamp: message_timestamp as number | undefined,
+      queueName: dict.queue_name,
+      actorName: dict.actor_name,
+      args: dict.args,
+      kwargs: dict.kwargs,
+      options: dict.options,
+      messageId: dict.message_id,
+      messageTimestamp: dict.message_timestamp,
     });
   }
 
-  /** Decodes a raw body; throws {@link DecodeError} with the reason and the raw bytes. */
-  static decode(data: Uint8Array): Message {
+  /**
+   * Decodes a raw body; throws {@link DecodeError} with the reason and the raw bytes.
+   *
+   * @param data the body as received
+   * @param deliveredOn the queue it was delivered on (`q` or `q.DQ`): its `queue_name` must be
+   *   of the same family, so that re-publishing it never reaches another queue
+   */
+  static decode(data: Uint8Array, deliveredOn?: string): Message {
     let value: unknown;
     try {
       value = JSON.parse(textDecoder.decode(data));
@@ -171,7 +160,14 @@ export class Message<A extends readonly unknown[] = unknown[], R = unknown> {
       const reason = error instanceof SyntaxError ? `invalid JSON (${error.message})` : "invalid UTF-8";
       throw new DecodeError(reason, data, { cause: error });
     }
-    return Message.fromDict(value, data);
+    const message = Message.fromDict(value, data);
+    if (deliveredOn !== undefined && qName(message.queueName) !== qName(deliveredOn)) {
+      throw new DecodeError(
+        `queue_name "${message.queueName}" is not of the queue "${deliveredOn}" the message was delivered on`,
+        data,
+      );
+    }
+    return message;
   }
 
   private fields(): MessageFields<A> {
@@ -184,15 +180,5 @@ export class Message<A extends readonly unknown[] = unknown[], R = unknown> {
       messageId: this.messageId,
       messageTimestamp: this.messageTimestamp,
     };
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function expect(condition: boolean, reason: string, raw: Uint8Array): asserts condition {
-  if (!condition) {
-    throw new DecodeError(reason, raw);
   }
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Message, WireOptions } from "./message.js";
+import { checkOptionValue } from "./message-validation.js";
 
 /** Something with an actor name: an actor object or anything shaped like one. */
 export interface ActorRef {
@@ -93,8 +94,12 @@ export function toWireOptions(options: Record<string, unknown>): WireOptions {
     if (typeof value === "function") {
       throw new TypeError(`option "${name}" cannot be set per message: it is not JSON (set it on the actor)`);
     }
-    wire[toWireKey(name)] =
-      isActorRef(value) || (ACTOR_OPTIONS.has(name) && hasName(value)) ? value.name : value;
+    const key = toWireKey(name);
+    const problem = checkOptionValue(name, key, value);
+    if (problem !== undefined) {
+      throw new RangeError(`message option ${problem}`);
+    }
+    wire[key] = isActorRef(value) || (ACTOR_OPTIONS.has(name) && hasName(value)) ? value.name : value;
   }
   return wire;
 }

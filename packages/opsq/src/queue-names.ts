@@ -8,12 +8,15 @@
 /** Queue and actor names follow Dramatiq's rule. */
 const NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9._-]*$/;
 
+/** Longest queue or actor name: AMQP's 255-byte queue names, less the `.XQ` suffix. */
+export const MAX_NAME_LENGTH = 252;
+
 /** The queue used when an actor names none. */
 export const DEFAULT_QUEUE = "default";
 
-/** True when `name` is a valid queue or actor name. */
+/** True when `name` is a valid queue or actor name (Dramatiq's rule, at most {@link MAX_NAME_LENGTH} characters). */
 export function isValidName(name: string): boolean {
-  return NAME_PATTERN.test(name);
+  return name.length <= MAX_NAME_LENGTH && NAME_PATTERN.test(name);
 }
 
 /** The canonical queue of any of `q`, `q.DQ` or `q.XQ`. */

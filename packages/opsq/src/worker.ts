@@ -12,8 +12,8 @@ import { runWithContext } from "./context.js";
 import { describeError, serializeError } from "./error-text.js";
 import {
   ActorNotFoundError,
-  BrokerError,
   DecodeError,
+  isPermanentPublishFailure,
   OpsqError,
   QueueNotFoundError,
   Shutdown,
@@ -45,6 +45,13 @@ export interface WorkerOptions {
    * @default 900000 (15 min)
    */
   maxHoldMs?: number;
+  /**
+   * Most body bytes of delayed messages held in memory at once; above it the worker stops
+   * taking delayed messages (cancels its `.DQ` consumers) until what it holds falls to half,
+   * so large delayed messages cannot exhaust memory. One message is always held, whatever its size.
+   * @default 67108864 (64 MiB)
+   */
+  maxHeldBytes?: number;
   /** @default the broker's logger */
   logger?: Logger;
 }
@@ -61,6 +68,8 @@ export interface WorkerStats {
   buffered: number;
   /** Delayed deliveries held until their eta. */
   delayed: number;
+  /** Body bytes of the delayed deliveries held. */
+  heldBytes: number;
 }
 
 interface Task {
@@ -84,7 +93,12 @@ export class Worker {
   readonly #delayPrefetch: number;
   readonly #shutdownTimeoutMs: number;
   readonly #maxHoldMs: number;
+  readonly #maxHeldBytes: number;
   readonly #consumers: Consumer[] = [];
+  /** The `.DQ` consumers by queue, absent while paused because held messages exceed `maxHeldBytes`. */
+  readonly #delayConsumers = new Map<string, Consumer>();
+  #heldBytes = 0;
+  #delayPaused = false;
   readonly #buffer: { delivery: Delivery; message: Message }[] = [];
   #bufferHead = 0;
   readonly #inFlight = new Set<Task>();
@@ -111,6 +125,15 @@ export class Worker {
     this.#delayPrefetch = options.delayPrefetch ?? Math.min(1000 * this.#concurrency, 65_535);
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
     this.#maxHoldMs = options.maxHoldMs ?? 900_000;
+    this.#maxHeldBytes = options.maxHeldBytes ?? 64 * 1024 * 1024;
+    if (!Number.isSafeInteger(this.#maxHoldMs) || this.#maxHoldMs < 1 || this.#maxHoldMs > 2 ** 31 - 1) {
+      throw new RangeError(
+        `maxHoldMs must be a whole number of ms from 1 to 2147483647, got ${options.maxHoldMs}`,
+      );
+    }
+    if (!Number.isSafeInteger(this.#maxHeldBytes) || this.#maxHeldBytes < 1) {
+      throw new RangeError(`maxHeldBytes must be a whole number of bytes ≥ 1, got ${options.maxHeldBytes}`);
+    }
     if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) {
       throw new RangeError(`concurrency must be a whole number ≥ 1, got ${options.concurrency}`);
     }
@@ -129,6 +152,7 @@ export class Worker {
       running: this.#inFlight.size,
       buffered: this.#buffer.length - this.#bufferHead,
       delayed: this.#delayed.size,
+      heldBytes: this.#heldBytes,
     };
   }
 
@@ -150,9 +174,7 @@ export class Worker {
     const onDelivery = (delivery: Delivery) => this.#onDelivery(delivery);
     for (const queue of this.#queues) {
       this.#consumers.push(await this.broker.consume(queue, { prefetch: this.#prefetch }, onDelivery));
-      this.#consumers.push(
-        await this.broker.consume(dqName(queue), { prefetch: this.#delayPrefetch }, onDelivery),
-      );
+      await this.#consumeDelayed(queue);
     }
     await this.broker.emitAfter("afterWorkerBoot", this.broker, this);
     this.#booting = false;
@@ -185,7 +207,9 @@ export class Worker {
     this.#state = "stopping";
     this.#logger.info({ inFlight: this.#inFlight.size, timeoutMs }, "worker stopping");
     // Cancel before the first await, so no delivery arrives while hooks run.
-    const cancelled = Promise.allSettled(this.#consumers.map((consumer) => consumer.cancel()));
+    const consumers = [...this.#consumers, ...this.#delayConsumers.values()];
+    this.#delayConsumers.clear();
+    const cancelled = Promise.allSettled(consumers.map((consumer) => consumer.cancel()));
     await this.broker.emitBefore("beforeWorkerShutdown", this.broker, this);
     await cancelled;
     for (let i = this.#bufferHead; i < this.#buffer.length; i++) {
@@ -199,6 +223,7 @@ export class Worker {
       this.#handBack(delivery);
     }
     this.#delayed.clear();
+    this.#heldBytes = 0;
     if (this.#inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
@@ -231,15 +256,22 @@ export class Worker {
     }
     let message: Message;
     try {
-      message = Message.decode(delivery.body);
+      message = Message.decode(delivery.body, delivery.queueName);
     } catch (error) {
       const reason = error instanceof DecodeError ? error.reason : String(error);
       this.#logger.error({ queue: delivery.queueName, reason }, "undecodable message dead-lettered");
       this.#nack(delivery, toError(error));
       return;
     }
-    if (isDelayQueue(delivery.queueName) || typeof message.options.eta === "number") {
+    if (isDelayQueue(delivery.queueName)) {
       this.#hold(delivery, message);
+      return;
+    }
+    const eta = message.options.eta;
+    if (typeof eta === "number" && eta > Date.now()) {
+      // Due later, on the main queue (a producer's clock running ahead): park it in the .DQ
+      // rather than hold it, which would fill the prefetch and stall the queue.
+      void this.#release(delivery, message, false);
       return;
     }
     this.#buffer.push({ delivery, message });
@@ -366,7 +398,9 @@ export class Worker {
   #settle(delivery: Delivery, proxy: MessageProxy): Promise<void> | undefined {
     let pending: Promise<void> | undefined;
     try {
-      if (proxy.failed) {
+      if (proxy.handedBack && !proxy.failed) {
+        this.#handBack(delivery);
+      } else if (proxy.failed) {
         const before = this.broker.emitBefore("beforeNack", this.broker, proxy);
         pending =
           before === undefined
@@ -417,12 +451,18 @@ export class Worker {
       void this.#release(delivery, message, true);
       return;
     }
+    this.#heldBytes += delivery.body.length;
+    if (this.#heldBytes > this.#maxHeldBytes) {
+      this.#pauseDelayed();
+    }
     const proxy = new MessageProxy(message, delivery.redelivered, this.#logger, this.id);
     void this.broker.emitBefore("beforeDelayMessage", this.broker, proxy)?.catch(noop);
     const due = waitMs <= this.#maxHoldMs;
     const timer = setTimeout(
       () => {
         this.#delayed.delete(delivery);
+        this.#heldBytes -= delivery.body.length;
+        this.#resumeDelayedIfRoom();
         void this.#release(delivery, message, due);
       },
       Math.min(waitMs, this.#maxHoldMs),
@@ -430,22 +470,20 @@ export class Worker {
     this.#delayed.set(delivery, timer);
   }
 
-  // Publishes a due delayed message to its queue (or re-parks a far one in the .DQ), then acks the held delivery.
+  // Publishes a due delayed message to its queue (or parks a later one in the .DQ), then acks the delivery.
   async #release(delivery: Delivery, message: Message, due: boolean): Promise<void> {
     if (delivery.stale) {
-      return; // RabbitMQ put it back in the .DQ when its channel closed; another hold will release it
+      return; // RabbitMQ put it back in its queue when its channel closed; another pass will move it
     }
     try {
-      if (due) {
-        await this.broker.enqueue(message);
-      } else {
-        await this.broker.enqueue(message, { delayMs: (message.options.eta as number) - Date.now() });
-      }
+      // A re-publish of a message RabbitMQ already took: the client-side size limit does not apply.
+      const delayMs = due ? 0 : (message.options.eta as number) - Date.now();
+      await this.broker.enqueue(message, { delayMs, republish: true });
       delivery.ack();
     } catch (error) {
-      if (!(error instanceof BrokerError)) {
-        // Not the transport: the message itself cannot be re-published (too large, too deeply
-        // nested to encode, refused by a middleware). Handing it back would loop forever.
+      if (isPermanentPublishFailure(error)) {
+        // Refused for good (a refused publish or declare, a returned message, a middleware
+        // refusing it): handing it back would loop forever.
         this.#logger.error(
           { err: error, message_id: message.messageId, queue: delivery.queueName },
           "delayed message cannot be re-published; dead-lettered",
@@ -458,6 +496,48 @@ export class Worker {
         "could not move a delayed message; handing it back",
       );
       this.#handBack(delivery);
+    }
+  }
+
+  async #consumeDelayed(queue: string): Promise<void> {
+    const consumer = await this.broker.consume(
+      dqName(queue),
+      { prefetch: this.#delayPrefetch },
+      (delivery: Delivery) => this.#onDelivery(delivery),
+    );
+    if (this.#state !== "running" || this.#delayPaused || this.#delayConsumers.has(queue)) {
+      await consumer.cancel();
+      return;
+    }
+    this.#delayConsumers.set(queue, consumer);
+  }
+
+  // Held delayed messages exceed maxHeldBytes: take no more until they fall to half.
+  #pauseDelayed(): void {
+    if (this.#delayPaused || this.#state !== "running") {
+      return;
+    }
+    this.#delayPaused = true;
+    this.#logger.warn(
+      { heldBytes: this.#heldBytes, maxHeldBytes: this.#maxHeldBytes },
+      "delayed messages held exceed maxHeldBytes; pausing the delay queues",
+    );
+    for (const consumer of this.#delayConsumers.values()) {
+      void consumer.cancel().catch(noop);
+    }
+    this.#delayConsumers.clear();
+  }
+
+  #resumeDelayedIfRoom(): void {
+    if (!this.#delayPaused || this.#state !== "running" || this.#heldBytes > this.#maxHeldBytes / 2) {
+      return;
+    }
+    this.#delayPaused = false;
+    this.#logger.info({ heldBytes: this.#heldBytes }, "resuming the delay queues");
+    for (const queue of this.#queues) {
+      this.#consumeDelayed(queue).catch((error: unknown) =>
+        this.#logger.error({ err: error, queue: dqName(queue) }, "could not resume consuming a delay queue"),
+      );
     }
   }
 

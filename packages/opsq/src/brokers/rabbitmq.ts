@@ -18,10 +18,16 @@ import {
   type QueueCounts,
   setDefaultBrokerFactory,
 } from "../broker.js";
-import { BrokerError, PublishError, QueueJoinTimeoutError } from "../errors.js";
+import {
+  BrokerError,
+  MessageRefusedError,
+  PublishError,
+  QueueJoinTimeoutError,
+  QueueRefusedError,
+} from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Message } from "../message.js";
-import { dqName, qName, xqName } from "../queue-names.js";
+import { dqName, isValidName, qName, xqName } from "../queue-names.js";
 import { RabbitmqConnection, type ReconnectOptions, sleep } from "./rabbitmq/connection.js";
 import { RabbitmqConsumer } from "./rabbitmq/consumer.js";
 import {
@@ -177,17 +183,33 @@ export class RabbitmqBroker extends Broker {
     const priority = typeof wirePriority === "number" ? wirePriority : undefined;
     if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 255)) {
       return Promise.reject(
-        new PublishError(`broker_priority must be a whole number from 0 to 255, got ${priority}`),
+        new MessageRefusedError(`broker_priority must be a whole number from 0 to 255, got ${priority}`),
       );
     }
     if (this.#topology.isDeclared(message.queueName)) {
       return this.#publisher.publish(message.queueName, body, priority);
     }
+    // An empty name would declare a server-named queue; RabbitMQ refuses others: never declare them.
+    if (!isValidName(message.queueName)) {
+      return Promise.reject(
+        new MessageRefusedError(
+          `cannot publish to queue ${JSON.stringify(message.queueName)}: not a valid queue name`,
+        ),
+      );
+    }
     // The wait to (re)connect and declare the queue is part of the confirm budget, so `send()`
     // settles within confirmTimeoutMs even while RabbitMQ is unreachable.
     const deadline = Date.now() + this.#confirmTimeoutMs;
-    return this.#declareBefore(message.queueName, deadline).then(() =>
-      this.#publisher.publish(message.queueName, body, priority, deadline),
+    return this.#declareBefore(message.queueName, deadline).then(
+      () => this.#publisher.publish(message.queueName, body, priority, deadline),
+      (error: unknown) => {
+        if (error instanceof QueueRefusedError) {
+          throw new MessageRefusedError(`cannot publish to queue "${message.queueName}": ${error.message}`, {
+            cause: error,
+          });
+        }
+        throw error;
+      },
     );
   }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Broker } from "../broker.js";
+import { isPermanentPublishFailure, OpsqError, toError } from "../errors.js";
 import { Message, type MessageDict } from "../message.js";
 import type { MessageProxy } from "../message-proxy.js";
 import type { Middleware, Outcome } from "./middleware.js";
@@ -20,10 +21,15 @@ export class Pipelines implements Middleware {
     if (outcome.error !== undefined || proxy.failed || target === undefined || target === null) {
       return undefined;
     }
-    return this.#enqueueNext(broker, target, outcome);
+    return this.#enqueueNext(broker, proxy, target, outcome);
   }
 
-  async #enqueueNext(broker: Broker, target: MessageDict, outcome: Outcome): Promise<void> {
+  async #enqueueNext(
+    broker: Broker,
+    proxy: MessageProxy,
+    target: MessageDict,
+    outcome: Outcome,
+  ): Promise<void> {
     let next = Message.fromDict(target);
     const actor = broker.actors.get(next.actorName);
     const ignore = next.options.pipe_ignore ?? actor?.options.pipeIgnore ?? false;
@@ -31,6 +37,24 @@ export class Pipelines implements Middleware {
       next = next.copy({ args: [...next.args, outcome.result ?? null] });
     }
     const delay = next.options.delay;
-    await broker.enqueue(next, { delayMs: typeof delay === "number" ? delay : 0 });
+    try {
+      await broker.enqueue(next, { delayMs: typeof delay === "number" ? delay : 0 });
+    } catch (error) {
+      if (isPermanentPublishFailure(error)) {
+        // Refused for good: dead-letter this step with the reason rather than drop the pipeline.
+        proxy.logger.error({ err: error }, "the broker refused the pipeline's next step; dead-lettering");
+        proxy.fail(
+          new OpsqError(`the pipeline's next step could not be enqueued: ${toError(error).message}`, {
+            cause: error,
+          }),
+        );
+      } else {
+        proxy.logger.warn(
+          { err: error },
+          "could not enqueue the pipeline's next step; handing the message back",
+        );
+        proxy.handBack();
+      }
+    }
   }
 }

@@ -7,8 +7,9 @@
 import { computeBackoff } from "../backoff.js";
 import type { Broker } from "../broker.js";
 import { describeStack } from "../error-text.js";
-import { Retry, UnrecoverableError } from "../errors.js";
+import { isPermanentPublishFailure, Retry, toError, UnrecoverableError } from "../errors.js";
 import type { MessageProxy } from "../message-proxy.js";
+import { checkOptionValue } from "../message-validation.js";
 import { actorNameOf, getOption } from "../options.js";
 import type { Middleware, Outcome } from "./middleware.js";
 
@@ -57,6 +58,17 @@ export class Retries implements Middleware {
       maxBackoffMs: options.maxBackoffMs ?? 604_800_000,
       random: options.random ?? Math.random,
     };
+    const names = [
+      ["maxRetries", "max_retries"],
+      ["minBackoffMs", "min_backoff"],
+      ["maxBackoffMs", "max_backoff"],
+    ] as const;
+    for (const [name, wireKey] of names) {
+      const problem = checkOptionValue(name, wireKey, this.#defaults[name]);
+      if (problem !== undefined) {
+        throw new RangeError(`Retries: ${problem}`);
+      }
+    }
   }
 
   // Not async: a success (the usual case) returns nothing to await.
@@ -120,10 +132,17 @@ export class Retries implements Middleware {
       requeue_timestamp: Date.now(),
     });
     try {
-      await broker.enqueue(retry, { delayMs });
+      // The body came from the broker (plus a bounded traceback): a re-publish, not a new send.
+      await broker.enqueue(retry, { delayMs, republish: true });
     } catch (enqueueError) {
-      proxy.logger.error({ err: enqueueError }, "could not enqueue the retry; dead-lettering instead");
-      proxy.fail(error);
+      if (isPermanentPublishFailure(enqueueError)) {
+        proxy.logger.error({ err: enqueueError }, "the broker refused the retry; dead-lettering instead");
+        proxy.fail(toError(enqueueError));
+      } else {
+        proxy.logger.warn({ err: enqueueError }, "could not enqueue the retry; handing the message back");
+        proxy.markHandled();
+        proxy.handBack();
+      }
       return;
     }
     proxy.logger.info({ err: error, retries, delayMs }, "attempt failed; retry scheduled");

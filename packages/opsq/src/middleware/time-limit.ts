@@ -6,8 +6,12 @@
 import type { Broker } from "../broker.js";
 import { TimeLimitExceeded } from "../errors.js";
 import type { MessageProxy } from "../message-proxy.js";
+import { checkOptionValue } from "../message-validation.js";
 import { getOption } from "../options.js";
 import type { Middleware } from "./middleware.js";
+
+/** The longest delay a Node timer holds; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Options of {@link TimeLimit}. */
 export interface TimeLimitOptions {
@@ -31,16 +35,32 @@ export class TimeLimit implements Middleware {
   /** @param options the default limit */
   constructor(options: TimeLimitOptions = {}) {
     this.#timeLimitMs = options.timeLimitMs ?? 600_000;
+    const problem = checkOptionValue("timeLimitMs", "time_limit", this.#timeLimitMs);
+    if (problem !== undefined) {
+      throw new RangeError(`TimeLimit: ${problem}`);
+    }
   }
 
   beforeProcessMessage(broker: Broker, proxy: MessageProxy): void {
     const actor = broker.actors.get(proxy.message.actorName);
     const limit = getOption(proxy.message, actor?.options, "timeLimitMs", this.#timeLimitMs) as number;
-    const timer = setTimeout(() => {
-      this.#timers.delete(proxy);
-      proxy.logger.warn({ timeLimitMs: limit }, "time limit exceeded; aborting the attempt");
-      proxy.abort(new TimeLimitExceeded(limit));
-    }, limit);
+    this.#arm(proxy, limit, Date.now() + limit);
+  }
+
+  // A limit longer than a Node timer holds (2^31 - 1 ms) is waited for in steps.
+  #arm(proxy: MessageProxy, limit: number, deadline: number): void {
+    const timer = setTimeout(
+      () => {
+        if (deadline - Date.now() > 0) {
+          this.#arm(proxy, limit, deadline);
+          return;
+        }
+        this.#timers.delete(proxy);
+        proxy.logger.warn({ timeLimitMs: limit }, "time limit exceeded; aborting the attempt");
+        proxy.abort(new TimeLimitExceeded(limit));
+      },
+      Math.min(Math.max(deadline - Date.now(), 1), MAX_TIMER_MS),
+    );
     timer.unref();
     this.#timers.set(proxy, timer);
   }

@@ -523,13 +523,14 @@ describe("Worker: delayed messages that cannot be re-published", () => {
     expect(worker.stats.nacked).toBe(1);
   });
 
-  it("dead-letters a due delayed message larger than maxMessageBytes", async () => {
+  it("re-publishes a due delayed message larger than maxMessageBytes: the limit is for new sends", async () => {
     // Given a broker with a 512-byte limit and a worker
     const broker = new StubBroker({ middleware: [], logger: quietLogger(), maxMessageBytes: 512 });
-    defineActor("big", (_text: string) => {}, { broker });
+    const ran: number[] = [];
+    defineActor("big", (text: string) => void ran.push(text.length), { broker });
     const worker = await pool.start(broker);
 
-    // When a parked message over the limit becomes due
+    // When a parked message over the limit (the broker took it) becomes due
     broker.publishRaw(
       "default.DQ",
       JSON.stringify({
@@ -543,8 +544,9 @@ describe("Worker: delayed messages that cannot be re-published", () => {
     await broker.join("default");
     await worker.join();
 
-    // Then I expect it dead-lettered rather than handed back
-    expect(await broker.getQueueCounts("default")).toEqual({ ready: 0, delayed: 0, deadLettered: 1 });
+    // Then I expect it moved to its queue and run, not dead-lettered
+    expect(ran).toEqual([1000]);
+    expect(await broker.getQueueCounts("default")).toEqual({ ready: 0, delayed: 0, deadLettered: 0 });
   });
 });
 
@@ -765,6 +767,6 @@ describe("Worker: set-up", () => {
     defineActor("a", () => undefined, { broker });
     const worker = await pool.start(broker);
     await worker.join();
-    expect(worker.stats).toEqual({ acked: 0, nacked: 0, running: 0, buffered: 0, delayed: 0 });
+    expect(worker.stats).toEqual({ acked: 0, nacked: 0, running: 0, buffered: 0, delayed: 0, heldBytes: 0 });
   });
 });

@@ -10,7 +10,13 @@
  * @module
  */
 import type { Message as AmqpMessage, ConfirmChannel, Options } from "amqplib";
-import { ConnectionClosedError, ConnectionFailedError, PublishError, toError } from "../../errors.js";
+import {
+  ConnectionClosedError,
+  ConnectionFailedError,
+  MessageRefusedError,
+  PublishError,
+  toError,
+} from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { errorText, type RabbitmqConnection, sleep } from "./connection.js";
 
@@ -165,7 +171,7 @@ export class Publisher {
       if (entry.returned !== undefined) {
         this.#settle(
           entry,
-          new PublishError(
+          new MessageRefusedError(
             `RabbitMQ returned the message: ${entry.returned} (no queue "${entry.queue}"; was it deleted?)`,
           ),
         );
@@ -177,7 +183,7 @@ export class Publisher {
     if (errorText(error) === "message nacked") {
       this.#settle(
         entry,
-        new PublishError(`RabbitMQ refused (nacked) the message for queue "${entry.queue}"`),
+        new MessageRefusedError(`RabbitMQ refused (nacked) the message for queue "${entry.queue}"`),
       );
       return;
     }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Channel, ChannelModel } from "amqplib";
-import { BrokerError, InequivalentQueueError } from "../../errors.js";
+import { BrokerError, InequivalentQueueError, QueueRefusedError } from "../../errors.js";
 import { dqName, isDelayQueue, qName, xqName } from "../../queue-names.js";
 import { errorText, type RabbitmqConnection } from "./connection.js";
 
@@ -204,7 +204,7 @@ export class Topology {
       const quorum = this.#settings.queueType === "quorum";
       // Quorum: a 406 other than "inequivalent arg" (or another server error) means RabbitMQ cannot make one.
       if (quorum && code !== undefined && !(code === 406 && /inequivalent arg/.test(serverText))) {
-        throw new BrokerError(
+        throw new QueueRefusedError(
           `RabbitMQ refused to declare quorum queue "${name}" with ${JSON.stringify(args)}: "${serverText}"; quorum queues need RabbitMQ 3.8+ with the quorum_queue feature flag enabled (or use queueType "classic")`,
           { cause: error },
         );
@@ -215,7 +215,9 @@ export class Topology {
           { cause: error },
         );
       }
-      throw new BrokerError(`cannot declare queue "${name}": ${serverText}`, { cause: error });
+      // A server reply code means RabbitMQ refused the declaration; without one, the channel was lost.
+      const ErrorClass = code === undefined ? BrokerError : QueueRefusedError;
+      throw new ErrorClass(`cannot declare queue "${name}": ${serverText}`, { cause: error });
     }
   }
 
