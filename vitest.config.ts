@@ -14,6 +14,8 @@ export default defineConfig({
           name: "unit",
           include: ["packages/*/test/unit/**/*.test.ts", "examples/*/test/**/*.test.ts"],
           testTimeout: 15_000,
+          // The caller's DATABASE_URL, RABBITMQ_URL, OPS_LLM_* … must not change what unit tests see.
+          setupFiles: ["./test-support/unit-env.ts"],
         },
       },
       {
