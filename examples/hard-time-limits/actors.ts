@@ -16,14 +16,14 @@ function spin(ms: number): number {
 }
 
 /**
- * Crunches numbers for `ms` milliseconds in a worker thread. Past 5 s (the first attempt's
+ * Crunches numbers for `ms` milliseconds in a worker thread. Past 10 s (the first attempt's
  * limit includes starting the runner, a few hundred ms) the thread is terminated
  * and the attempt fails with TimeLimitExceeded; with `maxRetries: 0` it is then dead-lettered.
  */
 export const crunch = defineActor("hard_limits_crunch", (ms: number) => spin(ms) >= 0, {
   queue: "example-hard-limits",
   isolation: { mode: "thread", module: import.meta.url },
-  timeLimitMs: 5_000,
+  timeLimitMs: 10_000,
   maxRetries: 0,
 });
 
@@ -34,6 +34,6 @@ export const crunch = defineActor("hard_limits_crunch", (ms: number) => spin(ms)
 export const crunchInProcess = defineActor("hard_limits_crunch_process", (ms: number) => spin(ms) >= 0, {
   queue: "example-hard-limits",
   isolation: { mode: "process", module: import.meta.url },
-  timeLimitMs: 5_000,
+  timeLimitMs: 10_000,
   maxRetries: 0,
 });

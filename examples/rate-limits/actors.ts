@@ -40,6 +40,7 @@ export const reindex = defineActor(
       await new Promise((resolve) => setTimeout(resolve, 50)); // the work
       journal.running -= 1;
       journal.reindexed.push(name);
+      getContext().logger.info({ name }, "reindexed");
     }),
   { queue: "example-rate-limits", maxRetries: 50, minBackoffMs: 20, maxBackoffMs: 200 },
 );
