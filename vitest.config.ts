@@ -12,14 +12,20 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["packages/*/test/unit/**/*.test.ts", "examples/*/test/**/*.test.ts"],
+          include: [
+            "packages/*/test/unit/**/*.test.ts",
+            "examples/*/test/**/*.test.ts",
+            "scripts/test/unit/**/*.test.ts",
+          ],
           testTimeout: 15_000,
+          // The caller's DATABASE_URL, RABBITMQ_URL, OPS_LLM_* … must not change what unit tests see.
+          setupFiles: ["./test-support/unit-env.ts"],
         },
       },
       {
         test: {
           name: "integration",
-          include: ["packages/*/test/integration/**/*.test.ts"],
+          include: ["packages/*/test/integration/**/*.test.ts", "scripts/test/integration/**/*.test.ts"],
           testTimeout: 90_000,
           hookTimeout: 60_000,
           // One file at a time: the files share RabbitMQ and PostgreSQL, and some restart connections.

@@ -1,0 +1,4 @@
+/** A logger that prints nothing, so the test output stays readable. */
+import { createLogger } from "opsq";
+
+export const silentLogger = createLogger({ level: "silent" });
