@@ -4,40 +4,23 @@
  * every message, stack and string field of an error and its `cause` chain ({@link redactError}),
  * which is what a logger prints for an error.
  *
- * Self-contained on purpose (the worker's start-up path imports it); opsq's logger applies the
- * same rules to what opsq logs.
+ * URL passwords in text are found by opsq's `redactUrl`, so both packages redact by one rule.
  *
  * @module
  */
 
-/** What a secret is replaced with wherever it would otherwise be shown. */
-export const REDACTED = "***";
+import { REDACTED, redactUrl } from "opsq";
 
 /**
- * `scheme://user:password@` → captures scheme and user. The password runs to the last `@`
- * before whitespace, so a raw `/`, `:` or `@` in it (unencoded) is covered too; at worst a
- * URL with an `@` in its path loses a little more than its password.
+ * `REDACTED` (what a secret is replaced with) and `redactUrl` (the password of every URL in a
+ * text, unencoded ones included) are opsq's, so ops-core and opsq redact by one rule.
  */
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:/@\s]*):(\S*)@/gi;
+export { REDACTED, redactUrl };
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** How deep {@link redactError} follows `cause` chains and `AggregateError`s. */
 const MAX_ERROR_DEPTH = 10;
-
-/**
- * Replaces the password of every URL in `text` with `***`, leaving the rest intact:
- * `postgres://app:s3cret@db:5432/ops` → `postgres://app:***@db:5432/ops`.
- * Works on a bare URL or on any text that embeds URLs (e.g. an error message). A password
- * with a raw space cannot be told apart from the text around it here: use
- * {@link redactUrlValue} on a value known to be one URL.
- */
-export function redactUrl(text: string): string {
-  return text.replace(
-    URL_CREDENTIALS,
-    (_match, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`,
-  );
-}
 
 /**
  * Redacts a value that is meant to be one URL (a configuration variable), however malformed:

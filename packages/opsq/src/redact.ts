@@ -9,12 +9,14 @@
 /** What a secret is replaced with wherever it would otherwise be shown. */
 export const REDACTED = "***";
 
-// scheme://user:password@ — the password runs to the `@` before the host, may hold any character
-// but a newline, and never spans the start of another URL. Quantifiers are bounded, so a long
-// line costs linear time.
+// scheme://user:password@ — the password runs to the last `@` before the next white space or URL
+// (for a password holding a space, the first `@` followed by a host and white space), may hold any
+// character but a newline, and never spans the start of another URL. At worst a URL with an `@`
+// in its path loses a little more than its password. Quantifiers are bounded, so a long line costs
+// linear time.
 const SCHEME = "[a-z][a-z0-9+.-]{0,30}:\\/\\/";
 const URL_CREDENTIALS = new RegExp(
-  `(${SCHEME})([^:/@\\s]{0,256}):((?:(?!${SCHEME})[^@\\n]){0,512}?(?:@(?=[^@\\s/]{0,512}@)[^@\\s/]{0,512})*)@`,
+  `(${SCHEME})([^:/@\\s]{0,256}):((?:(?!${SCHEME})[^\\n]){0,512}?)@(?=(?:(?!${SCHEME})[^@\\s]){0,512}(?:\\s|$|${SCHEME}))`,
   "gi",
 );
 

@@ -7,6 +7,8 @@ describe("redactUrl: passwords that were not percent-encoded", () => {
     ["a space", "cannot parse amqp://u:pa ss@h:5672/v here", "cannot parse amqp://u:***@h:5672/v here"],
     ["a raw @", "amqp://u:p@ss@h/v", "amqp://u:***@h/v"],
     ["a # and a ?", "amqp://u:p#a?s@h/v", "amqp://u:***@h/v"],
+    ["a raw @, : and /", "postgres://app:p@ss:w/rd@db/ops", "postgres://app:***@db/ops"],
+    ["a raw @, beside a second URL", "amqp://u:p@ss@h,amqp://v:q@k", "amqp://u:***@h,amqp://v:***@k"],
     [
       "a slash and a space in an error",
       "Invalid URL: https://k:a/b c@llm/v1",
