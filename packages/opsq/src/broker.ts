@@ -209,7 +209,7 @@ export abstract class Broker {
     if (delayMs > 0) {
       published = message.copy({
         queueName: dqName(queueName),
-        options: { ...message.options, eta: Date.now() + delayMs },
+        options: { ...message.options, eta: Date.now() + Math.ceil(delayMs) },
       }) as M;
     } else if (queueName !== message.queueName || message.options.eta !== undefined) {
       published = message.withOptions({ eta: undefined }).copy({ queueName }) as M;

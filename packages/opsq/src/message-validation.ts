@@ -14,15 +14,19 @@ interface OptionRule {
   readonly expected: string;
 }
 
-const wholeMs = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
-const positiveMs = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 1;
+// Durations and times may be fractional (a Python producer's `Retry(delay=0.5 * n)` gives a float
+// eta); they must be finite, non-negative and within what a timer or a Date holds.
+const ms = (value: unknown): boolean =>
+  typeof value === "number" && value >= 0 && value <= Number.MAX_SAFE_INTEGER;
+const positiveMs = (value: unknown): boolean => ms(value) && (value as number) >= 1;
+const whole = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
 const isBoolean = (value: unknown): boolean => typeof value === "boolean";
 const isString = (value: unknown): boolean => typeof value === "string";
 const isName = (value: unknown): boolean => typeof value === "string" && isValidName(value);
 
-const WHOLE_MS: OptionRule = { test: wholeMs, expected: "a whole number of milliseconds ≥ 0" };
-const POSITIVE_MS: OptionRule = { test: positiveMs, expected: "a whole number of milliseconds ≥ 1" };
-const COUNT: OptionRule = { test: wholeMs, expected: "a whole number ≥ 0" };
+const WHOLE_MS: OptionRule = { test: ms, expected: "a number of milliseconds ≥ 0" };
+const POSITIVE_MS: OptionRule = { test: positiveMs, expected: "a number of milliseconds ≥ 1" };
+const COUNT: OptionRule = { test: whole, expected: "a whole number ≥ 0" };
 const BOOLEAN: OptionRule = { test: isBoolean, expected: "true or false" };
 const ACTOR_NAME: OptionRule = { test: isName, expected: "an actor name" };
 
@@ -34,7 +38,7 @@ export const MAX_BROKER_PRIORITY = 255;
  * `pipe_target` and `group_completion_callbacks` hold whole messages, checked by the same rules.
  */
 export const OPTION_RULES: ReadonlyMap<string, OptionRule> = new Map<string, OptionRule>([
-  ["eta", { test: wholeMs, expected: "a whole number of milliseconds since the epoch" }],
+  ["eta", { test: ms, expected: "a number of milliseconds since the epoch" }],
   [
     "broker_priority",
     {
@@ -156,7 +160,7 @@ function checkOne(
   if (message_id !== undefined && (typeof message_id !== "string" || message_id === "")) {
     return `${path}message_id must be a non-empty string, got ${show(message_id)}`;
   }
-  if (message_timestamp !== undefined && !wholeMs(message_timestamp)) {
+  if (message_timestamp !== undefined && !whole(message_timestamp)) {
     return `${path}message_timestamp must be a whole number of milliseconds since the epoch, got ${show(message_timestamp)}`;
   }
   for (const key of Object.keys(options)) {

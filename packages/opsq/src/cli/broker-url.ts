@@ -18,7 +18,7 @@ export function checkBrokerUrl(url: string, source: string): string {
     protocol = new URL(url).protocol;
   } catch {
     throw new CliError(
-      `${source} is not a valid URL: expected amqp://host:5672/vhost, credentials as user:password@ before the host (percent-encode any "/", "@", ":" or space in them)`,
+      `${source} is not a valid URL: expected amqp://host:5672/vhost, with any user name and password percent-encoded (%2F for a slash, %40 for an at sign, %3A for a colon, %20 for a space)`,
       ExitCode.IMPORT_ERROR,
     );
   }

@@ -24,7 +24,7 @@ afterEach(async () => {
 async function runSnippet(code: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
   const script = `import * as opsq from ${JSON.stringify(INDEX)};\n${code}`;
   const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
-    env: { ...process.env, OPSQ_LOG_FORMAT: "", ...env },
+    env: { ...process.env, OPSQ_LOG_FORMAT: "", OPSQ_LOG_LEVEL: "info", ...env },
     timeout: 20_000,
   });
   return stdout;

@@ -3,7 +3,7 @@
  * and the `exports` resolution used for package specifiers.
  */
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import { resolveModule } from "../../src/cli/load-modules.js";
 import { runCli } from "../../src/cli/program.js";
@@ -11,6 +11,19 @@ import { resolveExports } from "../../src/cli/resolve.js";
 import { FIXTURES, OPSQ_DIR } from "../fixtures/cli/cli-process.js";
 
 describe("runCli", () => {
+  // runCli sets RABBITMQ_URL, OPSQ_LOG_LEVEL and OPSQ_LOG_FORMAT for the modules it imports; in
+  // this shared test process they would silence the logs of every CLI started by later files.
+  let savedEnv: NodeJS.ProcessEnv;
+  beforeEach(() => {
+    savedEnv = { ...process.env };
+  });
+  afterEach(() => {
+    for (const key of Object.keys(process.env)) {
+      if (!(key in savedEnv)) delete process.env[key];
+    }
+    Object.assign(process.env, savedEnv);
+  });
+
   it("returns 0 after --version, written to writeOut", async () => {
     const out: string[] = [];
 

@@ -220,9 +220,18 @@ describe("Message.decode errors", () => {
     expect(error.reason.length).toBeLessThan(300);
   });
 
+  it("accepts fractional durations and eta, as a Python producer's Retry(delay=0.5 * n) makes", () => {
+    // Given a body whose eta and time limit are not whole numbers of milliseconds
+    const options = { eta: 1_795_425_561_544.5, time_limit: 1_500.5, min_backoff: 0.5 };
+    const data = bytes(JSON.stringify({ ...valid, options }));
+
+    // When I decode it, then I expect the values kept as they were
+    expect(Message.decode(data).options).toMatchObject(options);
+  });
+
   it.each([
     ["eta", "soon"],
-    ["eta", 1.5],
+    ["eta", Number.MAX_VALUE],
     ["eta", -1],
     ["broker_priority", 300],
     ["broker_priority", -1],

@@ -307,4 +307,20 @@ describe("Retries: onRetryExhausted", () => {
     await worker.join();
     expect(reports).toEqual([]);
   });
+
+  it("retries after a fractional Retry delay instead of dead-lettering the retry", async () => {
+    // Given an actor that asks for a retry in 7.4 ms once (a delay computed with Math.random)
+    const { broker } = retryBroker({ minBackoffMs: 1000 });
+    const { actor, retriesSeen } = flaky(broker, (n) => (n === 1 ? new Retry({ delayMs: 7.4 }) : undefined));
+    const worker = await pool.start(broker);
+
+    // When it runs
+    await actor.send();
+    await drain(broker);
+    await worker.join();
+
+    // Then I expect the retry to run and succeed, nothing dead-lettered
+    expect(retriesSeen).toEqual([0, 1]);
+    expect(broker.deadLetters("default")).toEqual([]);
+  });
 });
