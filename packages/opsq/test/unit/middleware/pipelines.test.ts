@@ -110,20 +110,31 @@ describe("Pipelines", () => {
     expect(calls.map(([name, args]) => [name, args])).toEqual(FIXTURE_PIPELINE_CALLS);
   });
 
-  it("respects pipeIgnore set on the target actor", async () => {
-    const broker = pipelineBroker();
-    const seen: unknown[][] = [];
-    const first = defineActor("first", () => 1, { broker });
-    const second = defineActor("second", (...args: unknown[]) => void seen.push(args), {
-      broker,
-      pipeIgnore: true,
-    });
-    const worker = await pool.start(broker);
-    await pipeline([first.message(), second.message()], broker).run();
-    await broker.join("default");
-    await worker.join();
-    expect(seen).toEqual([[]]);
-  });
+  it.each([
+    ["the actor that just ran", true, false, []],
+    ["only the next step's actor", false, true, [1]],
+  ])(
+    "checks an actor-level pipeIgnore on the actor that just ran, as Dramatiq: set on %s",
+    async (_, onFirst, onSecond, expected) => {
+      // Given first → second, with pipeIgnore set at the actor level on one of them
+      const broker = pipelineBroker();
+      const seen: unknown[][] = [];
+      const first = defineActor("first", () => 1, { broker, pipeIgnore: onFirst });
+      const second = defineActor("second", (...args: unknown[]) => void seen.push(args), {
+        broker,
+        pipeIgnore: onSecond,
+      });
+      const worker = await pool.start(broker);
+
+      // When the pipeline runs
+      await pipeline([first.message(), second.message()], broker).run();
+      await broker.join("default");
+      await worker.join();
+
+      // Then I expect first's result dropped only when first itself sets pipeIgnore
+      expect(seen).toEqual([expected]);
+    },
+  );
 
   it("delays a target by its options.delay", async () => {
     // Given a pipeline whose second step carries delay 60 ms
