@@ -139,8 +139,19 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     return new Message<A, R>({ queueName: this.queueName, actorName: this.name, args: args as unknown as A });
   }
 
-  /** Builds a message with options without sending it. */
+  /**
+   * Builds a message with options without sending it. As Dramatiq's `message_with_options`,
+   * `delayMs` is kept as the wire option `delay`, which delays the message when it is a
+   * pipeline's next step (a pipeline's first step takes its delay from `run({ delayMs })`).
+   */
   messageWithOptions(options: SendOptions<A>): Message<A, R> {
+    const { delayMs } = options;
+    const message = this.#build(options);
+    return delayMs === undefined ? message : message.withOptions({ delay: delayMs });
+  }
+
+  // The message of sendWithOptions, whose delay is the enqueue's, not an option (as Dramatiq).
+  #build(options: SendOptions<A>): Message<A, R> {
     const { args, kwargs, delayMs: _delayMs, wireOptions, ...messageOptions } = options;
     let wire = toWireOptions(messageOptions);
     if (wireOptions !== undefined) {
@@ -162,7 +173,7 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
 
   /** Sends a message with a delay or per-message options. */
   sendWithOptions(options: SendOptions<A>): Promise<Message<A, R>> {
-    return this.broker.enqueue(this.messageWithOptions(options), { delayMs: options.delayMs ?? 0 });
+    return this.broker.enqueue(this.#build(options), { delayMs: options.delayMs ?? 0 });
   }
 
   /** Calls the handler directly, in this process, even for an isolated actor (for tests). */

@@ -156,6 +156,32 @@ describe("Pipelines", () => {
     expect(calls[1]![2] - calls[0]![2]).toBeGreaterThanOrEqual(55);
   });
 
+  it("delays a step built with messageWithOptions({ delayMs }), as Dramatiq's delay option", async () => {
+    // Given a pipeline whose second step is built with delayMs 60
+    const broker = pipelineBroker();
+    const { add, calls } = fixtureActors(broker);
+    const worker = await pool.start(broker);
+    const step = add.messageWithOptions({ args: [1], delayMs: 60 });
+    expect(step.options.delay).toBe(60);
+
+    // When it runs
+    await pipeline([add.message(1, 1), step], broker).run();
+    await broker.join("fixtures");
+    await worker.join();
+
+    // Then I expect the second step at least 60 ms after the first
+    expect(calls).toHaveLength(2);
+    expect(calls[1]![1]).toEqual([1, 2]);
+    expect(calls[1]![2] - calls[0]![2]).toBeGreaterThanOrEqual(55);
+  });
+
+  it("keeps sendWithOptions' delayMs out of the message's options, as Dramatiq's send_with_options", async () => {
+    const broker = pipelineBroker();
+    const { add } = fixtureActors(broker);
+    const sent = await add.sendWithOptions({ args: [1], delayMs: 60 });
+    expect(sent.options.delay).toBeUndefined();
+  });
+
   it("stops at a failing step", async () => {
     // Given a pipeline whose first step fails
     const broker = pipelineBroker();
