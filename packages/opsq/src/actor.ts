@@ -36,6 +36,12 @@ export interface ActorOptions extends MiddlewareOptions {
   /** The broker to register on. @default getBroker() */
   broker?: Broker;
   /**
+   * Dramatiq's actor `priority`: among the messages a worker holds in its prefetch buffer,
+   * those of actors with a lower priority run first (a whole number; negative runs before the
+   * default). Not RabbitMQ's message priority (the `brokerPriority` option). @default 0
+   */
+  priority?: number;
+  /**
    * Run the handler in a worker thread or child process of its own, killed when the attempt is
    * aborted (time limit, worker shutdown, cancellation), so a handler that ignores its signal
    * (a CPU loop, a stuck call) cannot keep a worker slot. Arguments and results cross as JSON.
@@ -70,6 +76,11 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
   readonly queueName: string;
   /** The broker it is registered on. */
   readonly broker: Broker;
+  /**
+   * Dramatiq's `priority`: among the messages a worker holds (its prefetch), lower runs first.
+   * Not RabbitMQ's message priority (that is the `brokerPriority` message option). @default 0
+   */
+  readonly priority: number;
   /** Middleware options given at definition (camelCase). */
   readonly options: Readonly<MiddlewareOptions>;
   /** The handler the worker calls (for an isolated actor, one that runs it in a runner). */
@@ -78,7 +89,13 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
 
   /** Use {@link defineActor}. */
   constructor(name: string, fn: Handler<A, R>, options: ActorOptions = {}) {
-    const { queue = DEFAULT_QUEUE, broker = getBroker(), isolation, ...middlewareOptions } = options;
+    const {
+      queue = DEFAULT_QUEUE,
+      broker = getBroker(),
+      isolation,
+      priority = 0,
+      ...middlewareOptions
+    } = options;
     // Set inside an isolated runner, which imported the module to find this handler.
     const runner = runnerHandlers();
     if (!isValidName(name)) {
@@ -106,7 +123,13 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
         throw new ActorDefinitionError(`actor "${name}": ${problem}`);
       }
     }
+    if (!Number.isSafeInteger(priority)) {
+      throw new ActorDefinitionError(
+        `actor "${name}": priority must be a whole number, got ${String(priority)}`,
+      );
+    }
     this.name = name;
+    this.priority = priority;
     this.queueName = queue;
     this.broker = broker;
     this.options = middlewareOptions;
