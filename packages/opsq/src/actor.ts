@@ -36,6 +36,12 @@ export interface ActorOptions extends MiddlewareOptions {
   /** The broker to register on. @default getBroker() */
   broker?: Broker;
   /**
+   * Dramatiq's actor `priority`: among the messages a worker holds in its prefetch buffer,
+   * those of actors with a lower priority run first (a whole number; negative runs before the
+   * default). Not RabbitMQ's message priority (the `brokerPriority` option). @default 0
+   */
+  priority?: number;
+  /**
    * Run the handler in a worker thread or child process of its own, killed when the attempt is
    * aborted (time limit, worker shutdown, cancellation), so a handler that ignores its signal
    * (a CPU loop, a stuck call) cannot keep a worker slot. Arguments and results cross as JSON.
@@ -70,6 +76,11 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
   readonly queueName: string;
   /** The broker it is registered on. */
   readonly broker: Broker;
+  /**
+   * Dramatiq's `priority`: among the messages a worker holds (its prefetch), lower runs first.
+   * Not RabbitMQ's message priority (that is the `brokerPriority` message option). @default 0
+   */
+  readonly priority: number;
   /** Middleware options given at definition (camelCase). */
   readonly options: Readonly<MiddlewareOptions>;
   /** The handler the worker calls (for an isolated actor, one that runs it in a runner). */
@@ -78,7 +89,13 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
 
   /** Use {@link defineActor}. */
   constructor(name: string, fn: Handler<A, R>, options: ActorOptions = {}) {
-    const { queue = DEFAULT_QUEUE, broker = getBroker(), isolation, ...middlewareOptions } = options;
+    const {
+      queue = DEFAULT_QUEUE,
+      broker = getBroker(),
+      isolation,
+      priority = 0,
+      ...middlewareOptions
+    } = options;
     // Set inside an isolated runner, which imported the module to find this handler.
     const runner = runnerHandlers();
     if (!isValidName(name)) {
@@ -106,7 +123,13 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
         throw new ActorDefinitionError(`actor "${name}": ${problem}`);
       }
     }
+    if (!Number.isSafeInteger(priority)) {
+      throw new ActorDefinitionError(
+        `actor "${name}": priority must be a whole number, got ${String(priority)}`,
+      );
+    }
     this.name = name;
+    this.priority = priority;
     this.queueName = queue;
     this.broker = broker;
     this.options = middlewareOptions;
@@ -139,8 +162,19 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     return new Message<A, R>({ queueName: this.queueName, actorName: this.name, args: args as unknown as A });
   }
 
-  /** Builds a message with options without sending it. */
+  /**
+   * Builds a message with options without sending it. As Dramatiq's `message_with_options`,
+   * `delayMs` is kept as the wire option `delay`, which delays the message when it is a
+   * pipeline's next step (a pipeline's first step takes its delay from `run({ delayMs })`).
+   */
   messageWithOptions(options: SendOptions<A>): Message<A, R> {
+    const { delayMs } = options;
+    const message = this.#build(options);
+    return delayMs === undefined ? message : message.withOptions({ delay: delayMs });
+  }
+
+  // The message of sendWithOptions, whose delay is the enqueue's, not an option (as Dramatiq).
+  #build(options: SendOptions<A>): Message<A, R> {
     const { args, kwargs, delayMs: _delayMs, wireOptions, ...messageOptions } = options;
     let wire = toWireOptions(messageOptions);
     if (wireOptions !== undefined) {
@@ -162,7 +196,7 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
 
   /** Sends a message with a delay or per-message options. */
   sendWithOptions(options: SendOptions<A>): Promise<Message<A, R>> {
-    return this.broker.enqueue(this.messageWithOptions(options), { delayMs: options.delayMs ?? 0 });
+    return this.broker.enqueue(this.#build(options), { delayMs: options.delayMs ?? 0 });
   }
 
   /** Calls the handler directly, in this process, even for an isolated actor (for tests). */

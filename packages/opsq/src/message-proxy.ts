@@ -6,7 +6,7 @@
  * @module
  */
 import type { Logger } from "./logger.js";
-import type { Message } from "./message.js";
+import type { Message, WireOptions } from "./message.js";
 
 /** What an actor can reach while it runs (see `getContext()`). */
 export interface ActorContext {
@@ -45,6 +45,7 @@ export class MessageProxy implements ActorContext {
   #onAbort: ((reason: Error) => void) | undefined;
   readonly #parentLogger: Logger;
   #logger: Logger | undefined;
+  #message: Message;
 
   /**
    * @param message the decoded message
@@ -53,12 +54,27 @@ export class MessageProxy implements ActorContext {
    * @param workerId the id of the worker processing it (`Worker.id`), when there is one
    */
   constructor(
-    readonly message: Message,
+    message: Message,
     readonly redelivered: boolean,
     logger: Logger,
     readonly workerId?: string,
   ) {
+    this.#message = message;
     this.#parentLogger = logger;
+  }
+
+  /** The message in hand, with any options a middleware updated ({@link updateOptions}). */
+  get message(): Message {
+    return this.#message;
+  }
+
+  /**
+   * Merges `options` into the message in hand, as Dramatiq's middleware update a message's
+   * options in place: the after-hooks that run later (Callbacks) see them. The delivery itself
+   * is unchanged: a nack dead-letters the bytes that were delivered.
+   */
+  updateOptions(options: WireOptions): void {
+    this.#message = this.#message.withOptions(options);
   }
 
   get messageId(): string {

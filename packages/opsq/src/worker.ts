@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { Actor } from "./actor.js";
 import type { Broker, Consumer, Delivery } from "./broker.js";
 import { runWithContext } from "./context.js";
+import { DeliveryBuffer } from "./delivery-buffer.js";
 import { describeError, serializeError } from "./error-text.js";
 import {
   ActorNotFoundError,
@@ -99,8 +100,7 @@ export class Worker {
   readonly #delayConsumers = new Map<string, Consumer>();
   #heldBytes = 0;
   #delayPaused = false;
-  readonly #buffer: { delivery: Delivery; message: Message }[] = [];
-  #bufferHead = 0;
+  readonly #buffer = new DeliveryBuffer<{ delivery: Delivery; message: Message }>();
   readonly #inFlight = new Set<Task>();
   readonly #delayed = new Map<Delivery, NodeJS.Timeout>();
   readonly #idleWaiters: (() => void)[] = [];
@@ -150,7 +150,7 @@ export class Worker {
       acked: this.#acked,
       nacked: this.#nacked,
       running: this.#inFlight.size,
-      buffered: this.#buffer.length - this.#bufferHead,
+      buffered: this.#buffer.size,
       delayed: this.#delayed.size,
       heldBytes: this.#heldBytes,
     };
@@ -212,11 +212,9 @@ export class Worker {
     const cancelled = Promise.allSettled(consumers.map((consumer) => consumer.cancel()));
     await this.broker.emitBefore("beforeWorkerShutdown", this.broker, this);
     await cancelled;
-    for (let i = this.#bufferHead; i < this.#buffer.length; i++) {
-      this.#handBack(this.#buffer[i]!.delivery);
+    for (const { delivery } of this.#buffer.clear()) {
+      this.#handBack(delivery);
     }
-    this.#buffer.length = 0;
-    this.#bufferHead = 0;
     this.#notifyIfIdle();
     for (const [delivery, timer] of this.#delayed) {
       clearTimeout(timer);
@@ -274,7 +272,8 @@ export class Worker {
       void this.#release(delivery, message, false);
       return;
     }
-    this.#buffer.push({ delivery, message });
+    // The actor's priority orders the buffer (lower first); unknown actors fail once they run.
+    this.#buffer.push({ delivery, message }, this.broker.actors.get(message.actorName)?.priority ?? 0);
     this.#pump();
   }
 
@@ -284,14 +283,9 @@ export class Worker {
       this.#state === "running" &&
       !this.#booting &&
       this.#inFlight.size < this.#concurrency &&
-      this.#bufferHead < this.#buffer.length
+      this.#buffer.size > 0
     ) {
-      const next = this.#buffer[this.#bufferHead]!;
-      this.#buffer[this.#bufferHead++] = undefined as never;
-      if (this.#bufferHead > 1024 && this.#bufferHead * 2 > this.#buffer.length) {
-        this.#buffer.splice(0, this.#bufferHead);
-        this.#bufferHead = 0;
-      }
+      const next = this.#buffer.shift()!;
       // A delivery whose channel closed while it waited is back in the queue: running it would run it twice.
       if (!next.delivery.stale) {
         void this.#process(next.delivery, next.message);
@@ -555,7 +549,7 @@ export class Worker {
   }
 
   #isIdle(): boolean {
-    return this.#inFlight.size === 0 && this.#bufferHead >= this.#buffer.length;
+    return this.#inFlight.size === 0 && this.#buffer.size === 0;
   }
 
   #notifyIfIdle(): void {

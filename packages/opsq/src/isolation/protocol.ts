@@ -23,11 +23,15 @@ export interface RunRequest {
   readonly redelivered: boolean;
 }
 
-/** Runner → parent: the handler returned (its result as JSON text, absent for `undefined`). */
+/**
+ * Runner → parent: the handler returned (its result as JSON text, absent for `undefined`; or,
+ * when JSON cannot hold it, why in `unencodable`).
+ */
 export interface DoneReply {
   readonly type: "done";
   readonly id: number;
   readonly json?: string;
+  readonly unencodable?: { readonly name: string; readonly message: string };
 }
 
 /** Runner → parent: the handler threw (or the runner could not run it). */

@@ -83,11 +83,9 @@ async function execute(request: RunRequest): Promise<RunnerReply> {
     const json = value === undefined ? undefined : JSON.stringify(value);
     return json === undefined ? { type: "done", id } : { type: "done", id, json };
   } catch (error) {
-    return failed(
-      new IsolationError(
-        `the result of actor "${actorName}" is not JSON-serialisable: ${toError(error).message}`,
-      ),
-    );
+    // As without isolation: the attempt succeeded; the parent's Results stores the encode failure.
+    const { name, message } = toError(error);
+    return { type: "done", id, unencodable: { name, message } };
   }
 }
 

@@ -15,6 +15,7 @@ import type { Logger } from "../logger.js";
 import type { SerializedError } from "./error-transfer.js";
 import type { LaunchSpec } from "./launch.js";
 import type { RunnerReply, RunRequest } from "./protocol.js";
+import { UnencodableResult } from "./unencodable-result.js";
 
 /** How an attempt in a runner ended: the handler's result, or what it threw. */
 export type RunOutcome = { ok: true; value: unknown } | { ok: false; error: SerializedError };
@@ -166,7 +167,14 @@ export class Runner {
       return;
     }
     if (reply.type === "done") {
-      pending.resolve({ ok: true, value: reply.json === undefined ? undefined : JSON.parse(reply.json) });
+      const { json, unencodable } = reply;
+      const value =
+        unencodable !== undefined
+          ? new UnencodableResult(unencodable.name, unencodable.message)
+          : json === undefined
+            ? undefined
+            : JSON.parse(json);
+      pending.resolve({ ok: true, value });
     } else {
       pending.resolve({ ok: false, error: reply.error });
     }

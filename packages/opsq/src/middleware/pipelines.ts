@@ -1,6 +1,7 @@
 /**
  * Pipelines: after a success, enqueues the message's `pipe_target` with the
- * result appended to its arguments (unless the target sets `pipe_ignore`).
+ * result appended to its arguments (unless the target message sets `pipe_ignore`, or the
+ * actor that just ran sets `pipeIgnore`, as Dramatiq checks).
  *
  * @module
  */
@@ -31,8 +32,9 @@ export class Pipelines implements Middleware {
     outcome: Outcome,
   ): Promise<void> {
     let next = Message.fromDict(target);
-    const actor = broker.actors.get(next.actorName);
-    const ignore = next.options.pipe_ignore ?? actor?.options.pipeIgnore ?? false;
+    // As Dramatiq: the step's own pipe_ignore, or else that of the actor that just ran.
+    const ran = broker.actors.get(proxy.message.actorName);
+    const ignore = Boolean(next.options.pipe_ignore) || Boolean(ran?.options.pipeIgnore);
     if (!ignore) {
       next = next.copy({ args: [...next.args, outcome.result ?? null] });
     }

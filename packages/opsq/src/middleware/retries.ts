@@ -90,6 +90,14 @@ export class Retries implements Middleware {
       return;
     }
     const retries = proxy.retries + 1;
+    // As Dramatiq: the options are updated for this failure before deciding, so that the
+    // callbacks (onRetryExhausted here, onFailure in Callbacks, which runs later) see them.
+    proxy.updateOptions({
+      retries,
+      traceback: describeStack(error, MAX_TRACEBACK_CHARS),
+      requeue_timestamp: Date.now(),
+    });
+    const retry = proxy.message;
     const maxRetries = getOption(message, actorOptions, "maxRetries", this.#defaults.maxRetries) as number;
     const retryWhen = actorOptions?.retryWhen;
     // As Dramatiq's retry_when(retries, exception): the retries so far, before this failure.
@@ -102,9 +110,7 @@ export class Retries implements Middleware {
       proxy.fail(error);
       const target = actorNameOf(getOption(message, actorOptions, "onRetryExhausted"));
       if (target !== undefined) {
-        await broker
-          .getActor(target)
-          .send(message.asDict(), { retries: retries - 1, max_retries: maxRetries });
+        await broker.getActor(target).send(retry.asDict(), { retries: retries - 1, max_retries: maxRetries });
       }
       return;
     }
@@ -126,11 +132,6 @@ export class Retries implements Middleware {
             ) as number,
             random: this.#defaults.random,
           });
-    const retry = message.withOptions({
-      retries,
-      traceback: describeStack(error, MAX_TRACEBACK_CHARS),
-      requeue_timestamp: Date.now(),
-    });
     try {
       // The body came from the broker (plus a bounded traceback): a re-publish, not a new send.
       await broker.enqueue(retry, { delayMs, republish: true });

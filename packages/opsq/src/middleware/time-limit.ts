@@ -13,6 +13,13 @@ import type { Middleware } from "./middleware.js";
 /** The longest delay a Node timer holds; a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** The timer of an attempt, with its limit and when it ends. */
+interface Armed {
+  timer: NodeJS.Timeout;
+  limit: number;
+  deadline: number;
+}
+
 /** Options of {@link TimeLimit}. */
 export interface TimeLimitOptions {
   /** Default time limit of an attempt. @default 600000 (10 min) */
@@ -24,13 +31,15 @@ export interface TimeLimitOptions {
  * worker settles the attempt with that error at once (freeing its slot even if
  * the handler ignores the signal), and Retries decides what happens next.
  * A handler that ignores its signal keeps running in the background: use the
- * signal in every I/O call.
+ * signal in every I/O call. A synchronous handler that blocks the event loop past the
+ * limit cannot be aborted (the timer cannot fire): its attempt ends as it ends, with a
+ * warning naming the overrun and the actor's `isolation` option, which enforces the limit.
  */
 export class TimeLimit implements Middleware {
   readonly name = "TimeLimit";
   readonly actorOptions = ["timeLimitMs"] as const;
   readonly #timeLimitMs: number;
-  readonly #timers = new Map<MessageProxy, NodeJS.Timeout>();
+  readonly #timers = new Map<MessageProxy, Armed>();
 
   /** @param options the default limit */
   constructor(options: TimeLimitOptions = {}) {
@@ -62,11 +71,23 @@ export class TimeLimit implements Middleware {
       Math.min(Math.max(deadline - Date.now(), 1), MAX_TIMER_MS),
     );
     timer.unref();
-    this.#timers.set(proxy, timer);
+    this.#timers.set(proxy, { timer, limit, deadline });
   }
 
   afterProcessMessage(_broker: Broker, proxy: MessageProxy): void {
+    const armed = this.#timers.get(proxy);
+    if (armed === undefined) {
+      return;
+    }
     this.#clear(proxy);
+    // Still armed past the deadline: the handler held the event loop, so the timer could not fire.
+    const now = Date.now();
+    if (now > armed.deadline && proxy.abortReason === undefined) {
+      proxy.logger.warn(
+        { timeLimitMs: armed.limit, overrunMs: now - armed.deadline },
+        `attempt overran its time limit of ${armed.limit} ms by ${now - armed.deadline} ms without being aborted: a synchronous handler blocks the event loop, so the limit cannot stop it; give the actor the \`isolation\` option to enforce it`,
+      );
+    }
   }
 
   afterSkipMessage(_broker: Broker, proxy: MessageProxy): void {
@@ -74,9 +95,9 @@ export class TimeLimit implements Middleware {
   }
 
   #clear(proxy: MessageProxy): void {
-    const timer = this.#timers.get(proxy);
-    if (timer !== undefined) {
-      clearTimeout(timer);
+    const armed = this.#timers.get(proxy);
+    if (armed !== undefined) {
+      clearTimeout(armed.timer);
       this.#timers.delete(proxy);
     }
   }

@@ -179,6 +179,51 @@ describe("Worker: running messages", () => {
   });
 });
 
+describe("Worker: actor priority", () => {
+  it("runs the buffered messages of lower-priority actors first, as Dramatiq's worker", async () => {
+    // Given actors of priorities 10, 0 (the default) and -5 on one queue, three messages each,
+    // sent in that order before the worker starts (so that it holds them all at once)
+    const broker = stubBroker();
+    const order: string[] = [];
+    const late = defineActor("late", (i: number) => void order.push(`late${i}`), { broker, priority: 10 });
+    const plain = defineActor("plain", (i: number) => void order.push(`plain${i}`), { broker });
+    const urgent = defineActor("urgent", (i: number) => void order.push(`urgent${i}`), {
+      broker,
+      priority: -5,
+    });
+    for (const actor of [late, plain, urgent]) {
+      for (let i = 0; i < 3; i++) {
+        await actor.send(i);
+      }
+    }
+
+    // When a worker running one at a time takes them
+    const worker = await pool.start(broker, { concurrency: 1, prefetch: 20 });
+    await broker.join("default");
+    await worker.join();
+
+    // Then I expect the lowest priority first, and sending order among equals
+    expect(order).toEqual([
+      "urgent0",
+      "urgent1",
+      "urgent2",
+      "plain0",
+      "plain1",
+      "plain2",
+      "late0",
+      "late1",
+      "late2",
+    ]);
+  });
+
+  it("rejects a priority that is not a whole number, naming it", () => {
+    const broker = stubBroker();
+    expect(() => defineActor("odd", () => 1, { broker, priority: 1.5 })).toThrow(
+      'actor "odd": priority must be a whole number, got 1.5',
+    );
+  });
+});
+
 describe("Worker: failures", () => {
   it("dead-letters a failing message with its reason (no Retries middleware)", async () => {
     // Given an actor that always throws

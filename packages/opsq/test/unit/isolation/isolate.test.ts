@@ -12,11 +12,19 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vites
 import { defineActor } from "../../../src/actor.js";
 import { setBroker } from "../../../src/broker.js";
 import { StubBroker } from "../../../src/brokers/stub.js";
-import { IsolationError, Retry, TimeLimitExceeded, UnrecoverableError } from "../../../src/errors.js";
+import {
+  IsolationError,
+  ResultFailure,
+  Retry,
+  TimeLimitExceeded,
+  UnrecoverableError,
+} from "../../../src/errors.js";
 import { closeIsolationPools, liveRunnerCount } from "../../../src/isolation/pool.js";
 import type { Middleware, Outcome } from "../../../src/middleware/middleware.js";
+import { getResult, Results } from "../../../src/middleware/results.js";
 import { Retries } from "../../../src/middleware/retries.js";
 import { TimeLimit } from "../../../src/middleware/time-limit.js";
+import { MemoryResultBackend } from "../../../src/results/memory.js";
 import { quietLogger, workerPool } from "../helpers.js";
 
 // Runners start through tsx here (opsq runs from source): a child process takes a second or two
@@ -30,8 +38,14 @@ const recorder: Middleware = {
     outcomes.set(proxy.messageId, [...(outcomes.get(proxy.messageId) ?? []), outcome]);
   },
 };
+const backend = new MemoryResultBackend();
 const broker = new StubBroker({
-  middleware: [new TimeLimit(), new Retries({ maxRetries: 0, minBackoffMs: 1, maxBackoffMs: 5 }), recorder],
+  middleware: [
+    new TimeLimit(),
+    new Retries({ maxRetries: 0, minBackoffMs: 1, maxBackoffMs: 5 }),
+    new Results({ backend }),
+    recorder,
+  ],
   logger: quietLogger(),
 });
 // The fixture defines its actors on the global broker, as a user module would.
@@ -253,17 +267,26 @@ describe.each([
     );
   });
 
-  it("fails an attempt whose result is not JSON with an IsolationError", async () => {
+  it("treats a result that is not JSON as without isolation: a success whose ResultEncodeError is stored", async () => {
     // Given a worker
     await pool.start(broker);
 
-    // When the handler returns a bigint
-    const message = await actors.bigint.send();
+    // When the handler returns a bigint, and its result is to be stored
+    const message = await actors.bigint.sendWithOptions({ storeResults: true });
 
-    // Then I expect the attempt to fail with a one-line reason
+    // Then I expect the attempt to succeed, its result not encodable, with the runner's reason
     const outcome = await settled(message.messageId);
-    expect(outcome.error).toBeInstanceOf(IsolationError);
-    expect(outcome.error!.message).toMatch(/result of actor ".*_bigint" is not JSON-serialisable/);
+    expect(outcome.error).toBeUndefined();
+    expect(() => JSON.stringify(outcome.result)).toThrow(/BigInt/);
+    // And I expect getResult to reject at once with the same ResultEncodeError as without isolation
+    const failure = await getResult(message, { backend, block: true, timeoutMs: 5_000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(ResultFailure);
+    expect((failure as ResultFailure).errorType).toBe("ResultEncodeError");
+    expect((failure as ResultFailure).errorMessage).toMatch(
+      /the result of actor ".*_bigint" cannot be stored as JSON: TypeError: .*BigInt/,
+    );
   });
 
   it("bounds a pool by maxRunners: attempts running at once wait for its runner", async () => {

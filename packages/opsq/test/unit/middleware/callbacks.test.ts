@@ -92,7 +92,40 @@ describe("Callbacks", () => {
     // (the callback for the retry may be sent before the first attempt's: the order is not fixed)
     const retries = calls.map(([message]) => message.options.retries);
     expect(retries).toHaveLength(2);
-    expect(retries).toEqual(expect.arrayContaining([undefined, 1]));
+    expect(retries).toEqual(expect.arrayContaining([1, 2]));
+  });
+
+  it("passes onFailure the message with its options updated for this failure, as Dramatiq", async () => {
+    // Given an actor that fails once, with an onFailure callback (as fidelity.json's `flaky`)
+    const broker = callbackBroker();
+    const { calls } = reporter(broker);
+    let attempts = 0;
+    const flaky = defineActor(
+      "flaky",
+      () => {
+        attempts++;
+        if (attempts === 1) {
+          throw new RangeError("boom once");
+        }
+      },
+      { broker, onFailure: "report" },
+    );
+    const worker = await pool.start(broker);
+
+    // When its first attempt fails
+    const sent = await flaky.send();
+    await settle(broker, "default", "reports");
+    await worker.join();
+
+    // Then I expect the callback's message to carry retries 1, this failure's traceback and
+    // the requeue time, and no eta (that is on the retry's copy only)
+    expect(calls).toHaveLength(1);
+    const [message] = calls[0]!;
+    expect(message.message_id).toBe(sent.messageId);
+    expect(message.options.retries).toBe(1);
+    expect(message.options.traceback).toEqual(expect.stringContaining("boom once"));
+    expect(typeof message.options.requeue_timestamp).toBe("number");
+    expect(message.options.eta).toBeUndefined();
   });
 
   it("does not send onFailure after a success, nor onSuccess after a failure", async () => {

@@ -110,20 +110,31 @@ describe("Pipelines", () => {
     expect(calls.map(([name, args]) => [name, args])).toEqual(FIXTURE_PIPELINE_CALLS);
   });
 
-  it("respects pipeIgnore set on the target actor", async () => {
-    const broker = pipelineBroker();
-    const seen: unknown[][] = [];
-    const first = defineActor("first", () => 1, { broker });
-    const second = defineActor("second", (...args: unknown[]) => void seen.push(args), {
-      broker,
-      pipeIgnore: true,
-    });
-    const worker = await pool.start(broker);
-    await pipeline([first.message(), second.message()], broker).run();
-    await broker.join("default");
-    await worker.join();
-    expect(seen).toEqual([[]]);
-  });
+  it.each([
+    ["the actor that just ran", true, false, []],
+    ["only the next step's actor", false, true, [1]],
+  ])(
+    "checks an actor-level pipeIgnore on the actor that just ran, as Dramatiq: set on %s",
+    async (_, onFirst, onSecond, expected) => {
+      // Given first → second, with pipeIgnore set at the actor level on one of them
+      const broker = pipelineBroker();
+      const seen: unknown[][] = [];
+      const first = defineActor("first", () => 1, { broker, pipeIgnore: onFirst });
+      const second = defineActor("second", (...args: unknown[]) => void seen.push(args), {
+        broker,
+        pipeIgnore: onSecond,
+      });
+      const worker = await pool.start(broker);
+
+      // When the pipeline runs
+      await pipeline([first.message(), second.message()], broker).run();
+      await broker.join("default");
+      await worker.join();
+
+      // Then I expect first's result dropped only when first itself sets pipeIgnore
+      expect(seen).toEqual([expected]);
+    },
+  );
 
   it("delays a target by its options.delay", async () => {
     // Given a pipeline whose second step carries delay 60 ms
@@ -143,6 +154,32 @@ describe("Pipelines", () => {
     expect(calls).toHaveLength(2);
     expect(calls[1]![1]).toEqual([1, 2]);
     expect(calls[1]![2] - calls[0]![2]).toBeGreaterThanOrEqual(55);
+  });
+
+  it("delays a step built with messageWithOptions({ delayMs }), as Dramatiq's delay option", async () => {
+    // Given a pipeline whose second step is built with delayMs 60
+    const broker = pipelineBroker();
+    const { add, calls } = fixtureActors(broker);
+    const worker = await pool.start(broker);
+    const step = add.messageWithOptions({ args: [1], delayMs: 60 });
+    expect(step.options.delay).toBe(60);
+
+    // When it runs
+    await pipeline([add.message(1, 1), step], broker).run();
+    await broker.join("fixtures");
+    await worker.join();
+
+    // Then I expect the second step at least 60 ms after the first
+    expect(calls).toHaveLength(2);
+    expect(calls[1]![1]).toEqual([1, 2]);
+    expect(calls[1]![2] - calls[0]![2]).toBeGreaterThanOrEqual(55);
+  });
+
+  it("keeps sendWithOptions' delayMs out of the message's options, as Dramatiq's send_with_options", async () => {
+    const broker = pipelineBroker();
+    const { add } = fixtureActors(broker);
+    const sent = await add.sendWithOptions({ args: [1], delayMs: 60 });
+    expect(sent.options.delay).toBeUndefined();
   });
 
   it("stops at a failing step", async () => {

@@ -281,6 +281,9 @@ describe("Retries: onRetryExhausted", () => {
       expect(message.message_id).toBe(sent.messageId);
       expect(message.actor_name).toBe("flaky");
       expect(info).toEqual({ retries: 2, max_retries: 2 });
+      // As Dramatiq: the message's options are updated for this last failure
+      expect(message.options.retries).toBe(3);
+      expect(message.options.traceback).toEqual(expect.stringContaining("no"));
     },
   );
 

@@ -6,7 +6,7 @@ import { TimeLimitExceeded } from "../../../src/errors.js";
 import type { Middleware } from "../../../src/middleware/middleware.js";
 import { Retries } from "../../../src/middleware/retries.js";
 import { TimeLimit } from "../../../src/middleware/time-limit.js";
-import { deferred, quietLogger, sleep, workerPool } from "../helpers.js";
+import { captureLogger, deferred, quietLogger, sleep, workerPool } from "../helpers.js";
 
 const pool = workerPool();
 afterEach(() => pool.stopAll());
@@ -138,6 +138,38 @@ describe("TimeLimit", () => {
 
     // Then I expect the winning limit
     expect(reasons).toEqual([expect.objectContaining({ timeLimitMs: expected })]);
+  });
+
+  it("warns when a synchronous handler overran its limit unaborted, naming the overrun and isolation", async () => {
+    // Given a synchronous actor that holds the event loop 150 ms against a 50 ms limit
+    const { logger, lines } = captureLogger();
+    const broker = new StubBroker({ middleware: [new TimeLimit({ timeLimitMs: 50 })], logger });
+    const spin = defineActor(
+      "spin",
+      () => {
+        const end = Date.now() + 150;
+        while (Date.now() < end) {
+          // busy: a CPU-bound handler
+        }
+        return 1;
+      },
+      { broker },
+    );
+    const worker = await pool.start(broker);
+
+    // When it runs
+    await spin.send();
+    await broker.join("default");
+    await worker.join();
+
+    // Then I expect it acked (it could not be stopped) and one warning naming the overrun
+    expect(worker.stats.acked).toBe(1);
+    const warnings = lines.filter((line) => line.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.msg).toMatch(/overran its time limit of 50 ms by \d+ ms/);
+    expect(warnings[0]!.msg).toContain("isolation");
+    expect(warnings[0]!.timeLimitMs).toBe(50);
+    expect(warnings[0]!.overrunMs).toBeGreaterThanOrEqual(50);
   });
 
   it("does not abort an attempt that finished in time", async () => {
