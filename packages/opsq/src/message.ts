@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { DecodeError } from "./errors.js";
+import { type ArgumentSpans, argumentSpans, asciiJson } from "./message-encoding.js";
 import { checkMessageDict } from "./message-validation.js";
 import { qName } from "./queue-names.js";
 
@@ -52,6 +53,15 @@ export interface MessageFields<A extends readonly unknown[] = unknown[]> {
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
+/** The text a message was decoded from, and the values decoded from it (to know if they are unchanged). */
+interface Received {
+  readonly text: string;
+  readonly args: unknown;
+  readonly kwargs: unknown;
+  /** Found on the first re-publish, then kept. */
+  spans?: ArgumentSpans;
+}
+
 /**
  * An immutable message: what is sent to an actor.
  *
@@ -75,6 +85,8 @@ export class Message<A extends readonly unknown[] = unknown[], R = unknown> {
   readonly messageTimestamp: number;
   /** Phantom field carrying the result type; never set. */
   declare readonly __result?: R;
+  /** Set by `decode`, carried by copies: re-publishing keeps the `args`/`kwargs` bytes received. */
+  #received: Received | undefined;
 
   /** @param fields the message's content; id and timestamp are generated when absent */
   constructor(fields: MessageFields<A>) {
@@ -89,7 +101,10 @@ export class Message<A extends readonly unknown[] = unknown[], R = unknown> {
 
   /** A copy with some fields replaced; `options` replaces the whole options object. */
   copy(changes: Partial<MessageFields<A>> = {}): Message<A, R> {
-    return new Message<A, R>({ ...this.fields(), ...changes });
+    const copy = new Message<A, R>({ ...this.fields(), ...changes });
+    // Replaced args or kwargs are told apart at encode time, by identity.
+    copy.#received = this.#received;
+    return copy;
   }
 
   /** A copy whose options are merged with `options`; a key set to `undefined` is removed. */
@@ -118,9 +133,28 @@ export class Message<A extends readonly unknown[] = unknown[], R = unknown> {
     };
   }
 
-  /** The UTF-8 JSON body to publish. */
+  /**
+   * The UTF-8 JSON body to publish, as Dramatiq writes it: its key order, no spaces, non-ASCII
+   * escaped as `\uXXXX`. The `args` and `kwargs` of a decoded message (and of its copies) are
+   * written as the bytes received, unless they were replaced, so that numbers JavaScript cannot
+   * hold (`2**63`, `1.0`, `-0.0`) reach the next consumer unchanged.
+   */
   encode(): Buffer {
-    return Buffer.from(JSON.stringify(this.asDict()));
+    let args: string | undefined;
+    let kwargs: string | undefined;
+    const received = this.#received;
+    if (received !== undefined && (received.args === this.args || received.kwargs === this.kwargs)) {
+      received.spans ??= argumentSpans(received.text);
+      args = received.args === this.args ? received.spans.args : undefined;
+      kwargs = received.kwargs === this.kwargs ? received.spans.kwargs : undefined;
+    }
+    return Buffer.from(
+      `{"queue_name":${asciiJson(this.queueName)},"actor_name":${asciiJson(this.actorName)},"args":${
+        args ?? asciiJson(this.args)
+      },"kwargs":${kwargs ?? asciiJson(this.kwargs)},"options":${asciiJson(this.options)},"message_id":${asciiJson(
+        this.messageId,
+      )},"message_timestamp":${JSON.stringify(this.messageTimestamp)}}`,
+    );
   }
 
   /**
@@ -154,8 +188,10 @@ export class Message<A extends readonly unknown[] = unknown[], R = unknown> {
    */
   static decode(data: Uint8Array, deliveredOn?: string): Message {
     let value: unknown;
+    let text: string;
     try {
-      value = JSON.parse(textDecoder.decode(data));
+      text = textDecoder.decode(data);
+      value = JSON.parse(text);
     } catch (error) {
       const reason = error instanceof SyntaxError ? `invalid JSON (${error.message})` : "invalid UTF-8";
       throw new DecodeError(reason, data, { cause: error });
@@ -167,6 +203,7 @@ export class Message<A extends readonly unknown[] = unknown[], R = unknown> {
         data,
       );
     }
+    message.#received = { text, args: message.args, kwargs: message.kwargs };
     return message;
   }
 
