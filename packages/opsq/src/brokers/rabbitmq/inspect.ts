@@ -12,6 +12,7 @@ import { describeError } from "../../error-text.js";
 import { BrokerError } from "../../errors.js";
 import { dqName, qName, xqName } from "../../queue-names.js";
 import { errorText, type RabbitmqConnection } from "./connection.js";
+import { publishToQueue } from "./publish-properties.js";
 
 /** Counts of one queue family, from RabbitMQ (messages held unacked by consumers are not counted). */
 export interface QueueInspection {
@@ -170,7 +171,13 @@ export async function requeueDeadLetters(
       }
       try {
         for (const message of batch) {
-          publisher.publish("", origin(message, q), message.content, republishOptions(message.properties));
+          publishToQueue(
+            publisher,
+            origin(message, q),
+            message.content,
+            republishOptions(message.properties),
+            () => {},
+          );
         }
         await publisher.waitForConfirms();
         if (returned !== undefined) {
@@ -315,7 +322,8 @@ function origin(message: GetMessage, q: string): string {
   return died ?? q;
 }
 
-// The original properties, without the headers RabbitMQ manages (x-death, x-delivery-count…).
+// The original properties, without the headers RabbitMQ manages (x-death, x-delivery-count…): a
+// message that had no other header (Dramatiq's) goes back with none.
 function republishOptions(properties: MessageProperties): Options.Publish {
   const headers = Object.fromEntries(
     Object.entries((properties.headers ?? {}) as Record<string, unknown>).filter(
