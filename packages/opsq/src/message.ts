@@ -20,7 +20,7 @@ export interface WireOptions {
   eta?: number;
   /** How many times the message was retried so far. */
   retries?: number;
-  /** Text of the last failure (Python sends a traceback, opsq a stack). */
+  /** Text of the last failure: a Python traceback, or a JS stack; both end with `<ErrorName>: <message>`. */
   traceback?: string;
   /** Unix ms of the last re-enqueue by Retries. */
   requeue_timestamp?: number;
