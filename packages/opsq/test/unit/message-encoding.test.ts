@@ -175,3 +175,41 @@ describe("Re-publishing keeps the args and kwargs bytes received", () => {
     );
   });
 });
+
+describe("Releasing a due delayed message keeps the args and kwargs bytes received", () => {
+  const pool = workerPool();
+  afterEach(() => pool.stopAll());
+
+  it("moves a Python body from q.DQ to q with its numbers as sent", async () => {
+    // Given a worker, and a due delayed body with numbers JS cannot hold
+    const published: string[] = [];
+    class Recording extends StubBroker {
+      protected override async publish(message: Message, body: Buffer): Promise<void> {
+        published.push(body.toString());
+        return super.publish(message, body);
+      }
+    }
+    const broker = new Recording({ logger: quietLogger() });
+    const seen: unknown[][] = [];
+    defineActor("later", (...args: unknown[]) => void seen.push(args), { queue: "fidelity", broker });
+    await pool.start(broker);
+    const args = '[1.0,9007199254740993,-0.0,{"big":9223372036854775808}]';
+    const kwargs = '{"ratio":2.0,"name":"\\u00e9"}';
+
+    // When it arrives in the .DQ, due
+    broker.publishRaw(
+      "fidelity.DQ",
+      `{"queue_name":"fidelity.DQ","actor_name":"later","args":${args},"kwargs":${kwargs},"options":{"eta":1},"message_id":"m","message_timestamp":1}`,
+    );
+    const deadline = Date.now() + 10_000;
+    while (seen.length === 0 && Date.now() < deadline) {
+      await sleep(10);
+    }
+
+    // Then the copy published to the queue has the same args and kwargs bytes, and the handler plain values
+    expect(published[0]).toBe(
+      `{"queue_name":"fidelity","actor_name":"later","args":${args},"kwargs":${kwargs},"options":{},"message_id":"m","message_timestamp":1}`,
+    );
+    expect(seen[0]).toEqual([1, 9007199254740992, -0, { big: 9223372036854775808 }, { ratio: 2, name: "é" }]);
+  });
+});
