@@ -1,7 +1,8 @@
 /**
  * Dramatiq's bytes: JSON as Python's `json.dumps(…, separators=(",", ":"))` writes it
- * (compact, non-ASCII escaped as `\uXXXX`), and the cheap lookup of the original text of a
- * received body's `args` and `kwargs`, so that re-publishing keeps them byte for byte.
+ * (compact, non-ASCII escaped as `\uXXXX`), and the cheap lookup of the original text of the
+ * members of a received body (`args`, `kwargs`, a nested `pipe_target`), so that re-publishing
+ * keeps them byte for byte.
  *
  * @module
  */
@@ -25,39 +26,28 @@ export function asciiJson(value: unknown): string {
   return HAS_NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeChar) : json;
 }
 
-/** Where the values of `args` and `kwargs` lie in the text of a message body. */
-export interface ArgumentSpans {
-  /** The JSON text of `args`, as received. */
-  args: string | undefined;
-  /** The JSON text of `kwargs`, as received. */
-  kwargs: string | undefined;
-}
-
 /**
- * The original JSON text of the top-level `args` and `kwargs` of `text`, which must be a JSON
- * object that `JSON.parse` accepted. Strings are skipped with `indexOf`, so the scan is cheap even
- * for large bodies. A duplicated key gives its last value, as `JSON.parse` does.
+ * The original JSON text of each member of the JSON object `text` (which `JSON.parse` accepted),
+ * by key: the top-level `args`, `kwargs` and `options` of a body, say. Strings are skipped with
+ * `indexOf`, so the scan is cheap even for large bodies. A duplicated key gives its last value,
+ * as `JSON.parse` does.
  */
-export function argumentSpans(text: string): ArgumentSpans {
-  const spans: ArgumentSpans = { args: undefined, kwargs: undefined };
+export function memberTexts(text: string): Map<string, string> {
+  const members = new Map<string, string>();
   let i = skipSpace(text, 0) + 1; // past "{"
   for (;;) {
     i = skipSpace(text, i);
     if (text.charCodeAt(i) !== QUOTE) {
-      return spans; // "}": the end of the object
+      return members; // "}": the end of the object
     }
     const keyEnd = skipString(text, i);
     const key = text.slice(i + 1, keyEnd - 1);
     i = skipSpace(text, skipSpace(text, keyEnd) + 1); // past ":"
     const valueEnd = skipValue(text, i);
-    if (key === "args") {
-      spans.args = text.slice(i, valueEnd);
-    } else if (key === "kwargs") {
-      spans.kwargs = text.slice(i, valueEnd);
-    }
+    members.set(key, text.slice(i, valueEnd));
     i = skipSpace(text, valueEnd) + 1; // past "," or "}"
     if (text.charCodeAt(i - 1) !== COMMA) {
-      return spans;
+      return members;
     }
   }
 }

@@ -9,7 +9,8 @@ import { defineActor } from "../../src/actor.js";
 import { StubBroker } from "../../src/brokers/stub.js";
 import { pipeline } from "../../src/composition.js";
 import { Message } from "../../src/message.js";
-import { argumentSpans, asciiJson } from "../../src/message-encoding.js";
+import { asciiJson, memberTexts } from "../../src/message-encoding.js";
+import { Pipelines } from "../../src/middleware/pipelines.js";
 import { Retries } from "../../src/middleware/retries.js";
 import { loadMessageFixtures, quietLogger, sleep, workerPool } from "./helpers.js";
 
@@ -46,7 +47,13 @@ describe("asciiJson", () => {
   });
 });
 
-describe("argumentSpans", () => {
+/** The text of a body's args and kwargs. */
+function argumentSpans(text: string): { args: string | undefined; kwargs: string | undefined } {
+  const members = memberTexts(text);
+  return { args: members.get("args"), kwargs: members.get("kwargs") };
+}
+
+describe("memberTexts", () => {
   it("finds the text of args and kwargs, whatever the spacing, nesting and escaped quotes", () => {
     const text =
       ' { "options" : {"args":[9]}, "args" : [ 1.0, "a\\"]}\\\\", {"b": [2e300]} ] ,"kwargs":{"k":-0.0} }';
@@ -211,5 +218,52 @@ describe("Releasing a due delayed message keeps the args and kwargs bytes receiv
       `{"queue_name":"fidelity","actor_name":"later","args":${args},"kwargs":${kwargs},"options":{},"message_id":"m","message_timestamp":1}`,
     );
     expect(seen[0]).toEqual([1, 9007199254740992, -0, { big: 9223372036854775808 }, { ratio: 2, name: "é" }]);
+  });
+});
+
+describe("Re-publishing keeps the bytes of a nested pipe_target", () => {
+  const third =
+    '{"queue_name":"q","actor_name":"c","args":[2.0],"kwargs":{},"options":{"pipe_ignore":true},"message_id":"m3","message_timestamp":1}';
+  const second = `{"queue_name":"q","actor_name":"b","args":[1.0,9223372036854775808],"kwargs":{"r":2.0},"options":{"pipe_ignore":true,"pipe_target":${third}},"message_id":"m2","message_timestamp":1}`;
+  const first = `{"queue_name":"q","actor_name":"a","args":[],"kwargs":{},"options":{"pipe_target":${second}},"message_id":"m1","message_timestamp":1}`;
+  const pool = workerPool();
+  afterEach(() => pool.stopAll());
+
+  it("in a retry of the first step, and in the next steps built from it", () => {
+    const message = Message.decode(Buffer.from(first));
+    expect(message.withOptions({ retries: 1 }).encode().toString()).toBe(
+      first.replace(`"pipe_target":${second}}`, `"pipe_target":${second},"retries":1}`),
+    );
+    const next = Message.fromDict(message.options.pipe_target);
+    expect(next.encode().toString()).toBe(second);
+    const withResult = next.copy({ args: [1, 2, 3] });
+    expect(withResult.encode().toString()).toBe(second.replace("[1.0,9223372036854775808]", "[1,2,3]"));
+    expect(Message.fromDict(next.options.pipe_target).encode().toString()).toBe(third);
+  });
+
+  it("when the Pipelines middleware enqueues steps that ignore the result", async () => {
+    // Given a pipeline of three steps built by Python, the last two ignoring the result
+    const published: string[] = [];
+    class Recording extends StubBroker {
+      protected override async publish(message: Message, body: Buffer): Promise<void> {
+        published.push(body.toString());
+        return super.publish(message, body);
+      }
+    }
+    const broker = new Recording({ logger: quietLogger(), middleware: [new Pipelines()] });
+    for (const name of ["a", "b", "c"]) {
+      defineActor(name, () => "result", { queue: "q", broker });
+    }
+    await pool.start(broker);
+
+    // When the first step runs
+    broker.publishRaw("q", first);
+    const deadline = Date.now() + 10_000;
+    while (published.length < 2 && Date.now() < deadline) {
+      await sleep(10);
+    }
+
+    // Then each next step is published with the bytes Python wrote for it
+    expect(published).toEqual([second, third]);
   });
 });
