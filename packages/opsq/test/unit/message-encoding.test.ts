@@ -217,7 +217,7 @@ describe("Releasing a due delayed message keeps the args and kwargs bytes receiv
     expect(published[0]).toBe(
       `{"queue_name":"fidelity","actor_name":"later","args":${args},"kwargs":${kwargs},"options":{},"message_id":"m","message_timestamp":1}`,
     );
-    expect(seen[0]).toEqual([1, 9007199254740992, -0, { big: 9223372036854775808 }, { ratio: 2, name: "é" }]);
+    expect(seen[0]).toEqual([1, 9007199254740992, -0, { big: 2 ** 63 }, { ratio: 2, name: "é" }]);
   });
 });
 
