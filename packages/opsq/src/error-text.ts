@@ -60,6 +60,22 @@ export function describeStack(thrown: unknown, maxChars = MAX_STACK): string {
 }
 
 /**
+ * A traceback as Dramatiq writes one in `options.traceback`: `thrown`'s stack, then a last line
+ * `<ErrorName>: <message>` (the line people and tools read), then a newline, as Python's
+ * `traceback.format_exc()` ends. Redacted, at most `maxChars` long (the stack is cut, never the
+ * last line); never throws.
+ */
+export function describeTraceback(thrown: unknown, maxChars = MAX_STACK): string {
+  const last = describeError(thrown, Math.max(1, Math.min(1_000, maxChars - 1)));
+  const stack = readString(thrown, "stack");
+  const room = maxChars - last.length - 2;
+  if (stack === undefined || room <= 1) {
+    return `${last}\n`;
+  }
+  return `${clip(redactUrl(stack).trimEnd(), room)}\n${last}\n`;
+}
+
+/**
  * `thrown` as a log field (pino's `err` serializer shape), with its cause chain and
  * aggregated errors, redacted and bounded; never throws. Install it as pino's `err` serializer.
  */

@@ -77,7 +77,13 @@ export { type Pipeline, pipeline } from "./composition.js";
 // Context
 export { currentMessage, getContext } from "./context.js";
 // Logging
-export { describeError, describeStack, type SerializedError, serializeError } from "./error-text.js";
+export {
+  describeError,
+  describeStack,
+  describeTraceback,
+  type SerializedError,
+  serializeError,
+} from "./error-text.js";
 // Errors
 export * from "./errors.js";
 export { Group, type GroupOptions, type GroupResults, type GroupWaitOptions, group } from "./group.js";

@@ -145,8 +145,9 @@ function deadLettersText(queue: string, letters: DeadLetter[]): string {
         `  died: ${death.reason} in ${death.queue} ×${death.count}${death.time ? ` at ${death.time}` : ""}`,
       );
     }
-    if (letter.error !== undefined) {
-      lines.push(`  error: ${letter.error}`);
+    const error = errorLine(letter);
+    if (error !== undefined) {
+      lines.push(error);
     }
     if (typeof letter.options.retries === "number") {
       lines.push(`  retries: ${letter.options.retries}`);
@@ -154,6 +155,21 @@ function deadLettersText(queue: string, letters: DeadLetter[]): string {
     return lines.join("\n");
   });
   return `${blocks.join("\n")}\n${letters.length} dead-lettered message(s) shown from ${queue}.XQ (they stay there)\n`;
+}
+
+// The error on the message, labelled with its attempt when it is not the last one's (Dramatiq
+// dead-letters a message as last published: the last attempt's error is only in the worker's log).
+function errorLine(letter: DeadLetter): string | undefined {
+  if (letter.body !== undefined) {
+    return undefined;
+  }
+  if (letter.error === undefined) {
+    return `  error: not recorded on the message (it died on attempt ${letter.attempts}; the log of the worker that dead-lettered it has why)`;
+  }
+  if (letter.errorAttempt !== undefined && letter.errorAttempt < letter.attempts) {
+    return `  error of attempt ${letter.errorAttempt} of ${letter.attempts} (the last attempt's error is in the worker's log): ${letter.error}`;
+  }
+  return `  error: ${letter.error}`;
 }
 
 function callSummary(letter: DeadLetter): string {

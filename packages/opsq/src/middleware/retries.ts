@@ -6,7 +6,7 @@
  */
 import { computeBackoff } from "../backoff.js";
 import type { Broker } from "../broker.js";
-import { describeStack } from "../error-text.js";
+import { describeTraceback } from "../error-text.js";
 import { isPermanentPublishFailure, Retry, toError, UnrecoverableError } from "../errors.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { checkOptionValue } from "../message-validation.js";
@@ -94,7 +94,7 @@ export class Retries implements Middleware {
     // callbacks (onRetryExhausted here, onFailure in Callbacks, which runs later) see them.
     proxy.updateOptions({
       retries,
-      traceback: describeStack(error, MAX_TRACEBACK_CHARS),
+      traceback: describeTraceback(error, MAX_TRACEBACK_CHARS),
       requeue_timestamp: Date.now(),
     });
     const retry = proxy.message;

@@ -32,7 +32,7 @@ const run = promisify(execFile);
  * A golden file recorded from Python Dramatiq 2.2 on RabbitMQ 3.10
  * (`test/integration/fixtures/dramatiq/`, copied from the shared wire contract).
  */
-export function loadFixture<T>(name: "messages.json" | "queues.json"): T {
+export function loadFixture<T>(name: "messages.json" | "queues.json" | "fidelity.json"): T {
   const url = new URL(`../integration/fixtures/dramatiq/${name}`, import.meta.url);
   return JSON.parse(readFileSync(url, "utf8")) as T;
 }

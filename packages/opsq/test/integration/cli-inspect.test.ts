@@ -89,7 +89,10 @@ describe.runIf(available)("opsq queues and opsq dead-letters", () => {
     expect(listing.stdout).toContain('inspect_flaky("alpha")');
     expect(listing.stdout).toContain('inspect_flaky("beta", {"note":"x"})');
     expect(listing.stdout).toContain(`died: rejected in ${queue} ×1 at `);
-    expect(listing.stdout).toContain("error: Error: cannot process alpha: upstream said no");
+    // (the error on the message is the first attempt's: labelled so, the last one's is in the worker's log)
+    expect(listing.stdout).toContain(
+      "error of attempt 1 of 2 (the last attempt's error is in the worker's log): Error: cannot process alpha: upstream said no",
+    );
     expect(await rabbit.admin.count(`${queue}.XQ`)).toBe(2);
 
     // And --json gives the decoded messages, --limit caps them
@@ -105,6 +108,8 @@ describe.runIf(available)("opsq queues and opsq dead-letters", () => {
       actor: "inspect_flaky",
       args: first!.args,
       error: `Error: cannot process ${word}: upstream said no`,
+      errorAttempt: 1,
+      attempts: 2,
       deaths: [{ reason: "rejected", queue, count: 1 }],
     });
     expect(await rabbit.admin.count(`${queue}.XQ`)).toBe(2);
@@ -124,6 +129,35 @@ describe.runIf(available)("opsq queues and opsq dead-letters", () => {
     await waitFor(() => processed.length === 3, { message: "the requeued and ready messages ran" });
     expect(processed.sort()).toEqual(["alpha", "beta", "gamma"]);
     expect(ready.messageId).toBeDefined();
+  });
+
+  it("says the error is not recorded on a message that died on its first attempt, instead of showing none", async () => {
+    // Given an actor without retries that fails, dead-lettering its message at the first attempt
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue("inspect-first");
+    const once = defineActor(
+      "inspect_once",
+      () => {
+        throw new Error("no second chance");
+      },
+      { queue, broker, maxRetries: 0 },
+    );
+    const worker = await rabbit.startWorker(broker);
+    const sent = await once.send();
+    await waitFor(async () => (await rabbit.admin.count(`${queue}.XQ`)) === 1, {
+      message: "one dead letter",
+    });
+    await worker.stop();
+
+    // When listing the dead letters
+    const listing = await opsq(["dead-letters", queue]);
+    expect(listing.code, listing.stderr).toBe(0);
+
+    // Then its entry says where the reason is, rather than showing no error at all
+    expect(listing.stdout).toContain(sent.messageId);
+    expect(listing.stdout).toContain(
+      "error: not recorded on the message (it died on attempt 1; the log of the worker that dead-lettered it has why)",
+    );
   });
 
   it("lists a deeply nested dead letter beside a good one, as text and as --json", async () => {

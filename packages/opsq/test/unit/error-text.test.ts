@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { describeError, describeStack, errorNameAndMessage, serializeError } from "../../src/error-text.js";
+import {
+  describeError,
+  describeStack,
+  describeTraceback,
+  errorNameAndMessage,
+  serializeError,
+} from "../../src/error-text.js";
 
 /** An Error whose `key` getter throws. */
 function throwingGetter(key: "message" | "stack" | "name" | "cause"): Error {
@@ -94,5 +100,26 @@ describe("error text is redacted", () => {
   it("keeps primitive fields (code) and redacts string ones", () => {
     const error = Object.assign(new Error("refused"), { code: "ECONNREFUSED", url: "amqp://u:p@h" });
     expect(serializeError(error)).toMatchObject({ code: "ECONNREFUSED", url: "amqp://u:***@h" });
+  });
+});
+
+describe("describeTraceback", () => {
+  it("keeps the stack and ends with the line `<ErrorName>: <message>` and a newline, as Python's", () => {
+    const error = new RangeError("too far");
+    const traceback = describeTraceback(error);
+    expect(traceback.startsWith(error.stack!)).toBe(true);
+    expect(traceback.endsWith("\nRangeError: too far\n")).toBe(true);
+  });
+
+  it("cuts the stack, never the last line, to stay within the bound", () => {
+    const error = new Error(`deep ${"x".repeat(50)}`);
+    error.stack = `Error: deep\n${"    at frame (file.js:1:1)\n".repeat(1_000)}`;
+    const traceback = describeTraceback(error, 500);
+    expect(traceback.length).toBeLessThanOrEqual(500);
+    expect(traceback.endsWith(`\nError: deep ${"x".repeat(50)}\n`)).toBe(true);
+  });
+
+  it("is the last line alone for a thrown value with no stack, and redacts", () => {
+    expect(describeTraceback("amqp://user:s3cret@host failed")).toBe("string: amqp://user:***@host failed\n");
   });
 });

@@ -548,14 +548,14 @@ describe("Worker: delayed messages", () => {
 
 describe("Worker: delayed messages that cannot be re-published", () => {
   it("dead-letters a due delayed message too deeply nested to encode, instead of handing it back forever", async () => {
-    // Given a worker, and a parked message whose args decode (JSON.parse is iterative) but
-    // cannot be encoded again (JSON.stringify recurses)
+    // Given a worker, and a parked message with an option that decodes (JSON.parse is iterative)
+    // but cannot be encoded again (JSON.stringify recurses; args and kwargs would be re-used as received)
     const broker = stubBroker();
     const ran: unknown[] = [];
     defineActor("deep", (...args: unknown[]) => void ran.push(args), { broker });
     const worker = await pool.start(broker);
     const depth = 200_000;
-    const body = `{"queue_name":"default.DQ","actor_name":"deep","args":[${"[".repeat(depth)}${"]".repeat(depth)}],"kwargs":{},"options":{"eta":1}}`;
+    const body = `{"queue_name":"default.DQ","actor_name":"deep","args":[],"kwargs":{},"options":{"eta":1,"deep":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
 
     // When it arrives in the delay queue
     broker.publishRaw("default.DQ", body);

@@ -12,6 +12,7 @@ import { describeError } from "../../error-text.js";
 import { BrokerError } from "../../errors.js";
 import { dqName, qName, xqName } from "../../queue-names.js";
 import { errorText, type RabbitmqConnection } from "./connection.js";
+import { publishToQueue } from "./publish-properties.js";
 
 /** Counts of one queue family, from RabbitMQ (messages held unacked by consumers are not counted). */
 export interface QueueInspection {
@@ -57,8 +58,17 @@ export interface DeadLetter {
   kwargs: Record<string, unknown>;
   /** The message's options (`retries`, `traceback`…), as a preview. */
   options: Record<string, unknown>;
-  /** The last line of `options.traceback` (the error), when present. */
+  /**
+   * The error line of `options.traceback` (`ValueError: bad`), when present. It is the error of
+   * attempt {@link DeadLetter.errorAttempt}: as Dramatiq does, a worker dead-letters the message
+   * as last published (a nack; RabbitMQ adds `x-death`), so the last attempt's own error is not on
+   * it, only in the log of the worker that dead-lettered it.
+   */
   error: string | undefined;
+  /** The attempt (from 1) whose error {@link DeadLetter.error} is: `options.retries`, when set. */
+  errorAttempt: number | undefined;
+  /** Attempts made on the message as last published: `options.retries` + 1. */
+  attempts: number;
   /** `x-death` entries, most recent first. */
   deaths: Death[];
   /** Set when the body is not a Dramatiq message; the raw body is then in `body`. */
@@ -170,7 +180,13 @@ export async function requeueDeadLetters(
       }
       try {
         for (const message of batch) {
-          publisher.publish("", origin(message, q), message.content, republishOptions(message.properties));
+          publishToQueue(
+            publisher,
+            origin(message, q),
+            message.content,
+            republishOptions(message.properties),
+            () => {},
+          );
         }
         await publisher.waitForConfirms();
         if (returned !== undefined) {
@@ -214,6 +230,8 @@ export function decodeDeadLetter(message: Pick<GetMessage, "content" | "properti
       kwargs: {},
       options: {},
       error: undefined,
+      errorAttempt: undefined,
+      attempts: 1,
       deaths: [],
       body: `(cannot decode this dead letter: ${describeError(error, 200)})`,
     };
@@ -289,11 +307,18 @@ function decode(message: Pick<GetMessage, "content" | "properties">): DeadLetter
       kwargs: {},
       options: {},
       error: undefined,
+      errorAttempt: undefined,
+      attempts: 1,
       deaths,
       body: message.content.toString("utf8").slice(0, 1_000),
     };
   }
   const options = isRecord(decoded.options) ? decoded.options : {};
+  const error = lastLine(options.traceback);
+  const retries =
+    typeof options.retries === "number" && Number.isInteger(options.retries) && options.retries >= 0
+      ? options.retries
+      : 0;
   return {
     messageId: stringOr(decoded.message_id),
     actor: stringOr(decoded.actor_name),
@@ -301,7 +326,10 @@ function decode(message: Pick<GetMessage, "content" | "properties">): DeadLetter
     args: Array.isArray(decoded.args) ? (preview(decoded.args) as unknown[]) : [],
     kwargs: isRecord(decoded.kwargs) ? (previewRecord(decoded.kwargs, 0) as Record<string, unknown>) : {},
     options: previewRecord(options, 0) as Record<string, unknown>,
-    error: lastLine(options.traceback),
+    error,
+    // Retries writes each failed attempt's traceback on the retry it publishes, with its count.
+    errorAttempt: error !== undefined && retries > 0 ? retries : undefined,
+    attempts: retries + 1,
     deaths,
   };
 }
@@ -315,7 +343,8 @@ function origin(message: GetMessage, q: string): string {
   return died ?? q;
 }
 
-// The original properties, without the headers RabbitMQ manages (x-death, x-delivery-count…).
+// The original properties, without the headers RabbitMQ manages (x-death, x-delivery-count…): a
+// message that had no other header (Dramatiq's) goes back with none.
 function republishOptions(properties: MessageProperties): Options.Publish {
   const headers = Object.fromEntries(
     Object.entries((properties.headers ?? {}) as Record<string, unknown>).filter(
@@ -376,9 +405,9 @@ function lastLine(traceback: unknown): string | undefined {
     .split("\n")
     .map((line) => line.trim())
     .filter(Boolean);
-  // Python ends a traceback with the error; a JS stack starts with it.
-  const pythonStyle = lines[0]?.startsWith("Traceback");
-  return pythonStyle ? lines.at(-1) : lines[0];
+  // Python's traceback, and opsq's, end with the error; a bare JS stack (older opsq) starts with it.
+  const last = lines.at(-1);
+  return last === undefined || /^at /.test(last) ? lines[0] : last;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -5,7 +5,7 @@
  * timeouts and a channel or connection lost before the confirm reject with
  * {@link PublishError}, so a message is never reported sent when it was not
  * confirmed. While disconnected, messages wait (in order) for the connection to
- * come back, within the confirm timeout.
+ * come back, within the confirm timeout. As Dramatiq's, the properties carry no `headers` table.
  *
  * @module
  */
@@ -19,6 +19,7 @@ import {
 } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { errorText, type RabbitmqConnection, sleep } from "./connection.js";
+import { publishToQueue } from "./publish-properties.js";
 
 interface Entry {
   readonly queue: string;
@@ -139,7 +140,7 @@ export class Publisher {
   #send(channel: ConfirmChannel, entry: Entry): "sent" | "wait" | "failed" {
     let flowing: boolean;
     try {
-      flowing = channel.publish("", entry.queue, entry.body, entry.options, (error: unknown) =>
+      flowing = publishToQueue(channel, entry.queue, entry.body, entry.options, (error: unknown) =>
         this.#confirmed(entry, error),
       );
     } catch (error) {

@@ -80,6 +80,11 @@ describe("decodeDeadLetter", () => {
       properties: { headers: {} } as never,
     });
     expect(js.error).toBe("Error: boom");
+    const opsqStyle = decodeDeadLetter({
+      content: body({ retries: 2, traceback: "Error: boom\n    at f (x.js:1:1)\nError: boom again\n" }),
+      properties: { headers: {} } as never,
+    });
+    expect(opsqStyle).toMatchObject({ error: "Error: boom again", errorAttempt: 2, attempts: 3 });
     const raw = decodeDeadLetter({ content: Buffer.from("not json"), properties: { headers: {} } as never });
     expect(raw).toMatchObject({ body: "not json", actor: undefined, deaths: [] });
   });

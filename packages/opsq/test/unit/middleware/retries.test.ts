@@ -3,7 +3,7 @@ import { defineActor } from "../../../src/actor.js";
 import { StubBroker } from "../../../src/brokers/stub.js";
 import { getContext } from "../../../src/context.js";
 import { Retry, UnrecoverableError } from "../../../src/errors.js";
-import type { MessageDict } from "../../../src/message.js";
+import type { Message, MessageDict } from "../../../src/message.js";
 import type { Middleware } from "../../../src/middleware/middleware.js";
 import { Retries, type RetriesOptions } from "../../../src/middleware/retries.js";
 import { quietLogger, workerPool } from "../helpers.js";
@@ -76,6 +76,27 @@ describe("Retries: counting", () => {
     expect(dead!.options.eta).toBeUndefined();
     expect(broker.deadLetters("default")[0]!.reason!.message).toBe("always");
     expect(worker.stats).toMatchObject({ acked: 3, nacked: 1 });
+  });
+
+  it("writes a traceback that keeps the JS stack and ends with `<ErrorName>: <message>`, as Python's", async () => {
+    // Given an actor that fails with a TypeError, then succeeds
+    const retried: Message[] = [];
+    const { broker } = retryBroker({}, [{ afterEnqueue: (_b, message) => void retried.push(message) }]);
+    const { actor } = flaky(broker, (n) => (n === 1 ? new TypeError("bad thing\nat url") : undefined));
+    const worker = await pool.start(broker);
+
+    // When it runs
+    await actor.send();
+    await drain(broker);
+    await worker.join();
+
+    // Then the retry's traceback has the stack's frames, and its last line is the error
+    const traceback = retried.find((message) => message.options.retries === 1)!.options.traceback!;
+    const lines = traceback.split("\n");
+    expect(lines.at(-1)).toBe("");
+    expect(lines.at(-2)).toBe("TypeError: bad thing at url");
+    expect(lines[0]).toBe("TypeError: bad thing");
+    expect(lines.some((line) => /^\s+at /.test(line))).toBe(true);
   });
 
   it("acks a message that succeeds on a retry", async () => {
