@@ -266,7 +266,8 @@ describe("runTask", () => {
   });
 
   it("refreshes the task's heartbeat while the agent runs, and stops when it is done", async () => {
-    const taskId = await addTask({ goal: "[[delay:400]] slow" });
+    // (a run of 30 beat intervals; 2 beats are asked for, so a loaded machine cannot fail it)
+    const taskId = await addTask({ goal: "[[delay:1500]] slow" });
     const claimed: string[] = [];
     const store = {
       ...storeMethods(),
@@ -279,7 +280,7 @@ describe("runTask", () => {
     const outcome = await runTask(taskId, deps({ store, llm: fakeClient(), heartbeatMs: 50 }));
     expect(outcome.kind).toBe("completed");
     const beats = heartbeats.length;
-    expect(beats).toBeGreaterThanOrEqual(3);
+    expect(beats).toBeGreaterThanOrEqual(2);
     // The beats moved heartbeat_at past the claim's.
     const { heartbeatAt } = await embedded.store.getTask(taskId);
     expect(Date.parse(heartbeatAt!)).toBeGreaterThan(Date.parse(claimed[0]!));
