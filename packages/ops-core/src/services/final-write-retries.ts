@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { setTimeout as delay } from "node:timers/promises";
 import { classifyError } from "../classify-error.js";
 import { describeError } from "../describe-error.js";
 import type { Logger } from "../logger.js";
@@ -125,20 +126,7 @@ export class FinalWriteRetries {
 
   /** Sleeps `ms`; false when stopped meanwhile. */
   #sleep(ms: number): Promise<boolean> {
-    const signal = this.#stop.signal;
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(true);
-      }, ms);
-      // Pending writes alone do not keep a process alive (a worker's connections do).
-      timer.unref();
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
+    // Unref'd: pending writes alone do not keep a process alive (a worker's connections do).
+    return delay(ms, true, { signal: this.#stop.signal, ref: false }).catch(() => false);
   }
 }
