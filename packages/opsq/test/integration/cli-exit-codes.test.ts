@@ -3,9 +3,9 @@
  * refuses the worker's queues is 3 with one line, a closed stdout is a normal end (0), and
  * `opsq help [command]` prints help.
  */
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runWithClosedStdout } from "../../../../test-support/closed-stdout.js";
 import { BIN, CliProcess, ensureBuilt, FIXTURES, killLeftovers } from "../fixtures/cli/cli-process.js";
 import { CliTestBed } from "../helpers/cli-bed.js";
 import { RABBITMQ_URL, requireRabbitmq } from "../helpers/rabbitmq.js";
@@ -71,13 +71,7 @@ describe("opsq help", () => {
 describe("opsq: a closed stdout", () => {
   it("opsq worker --help into a pipe closed at once exits 0, without a stack", async () => {
     // As `opsq worker --help | true`: the reader is gone before the help is written.
-    const child = spawn(process.execPath, [BIN, "worker", "--help"], { stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.destroy();
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code, stderr } = await runWithClosedStdout([BIN, "worker", "--help"]);
 
     expect(stderr).toBe("");
     expect(code).toBe(0);

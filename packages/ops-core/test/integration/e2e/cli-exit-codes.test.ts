@@ -3,8 +3,9 @@
  * is a service unusable as configured (3, one line), a closed stdout is a normal end (0), and
  * `ops-core help [command]` prints help.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { runWithClosedStdout } from "../../../../../test-support/closed-stdout.js";
 import { requirePostgres } from "../../helpers/postgres.js";
 import { childEnv, OPS_CORE_CLI, REPO_ROOT } from "../../helpers/worker-process.js";
 
@@ -40,17 +41,10 @@ describe("ops-core help", () => {
   });
 
   it("ops-core --help into a pipe closed at once exits 0, without a stack (as `| head -1`)", async () => {
-    const child = spawn(process.execPath, [OPS_CORE_CLI, "--help"], {
+    const { code, stderr } = await runWithClosedStdout([OPS_CORE_CLI, "--help"], {
       cwd: REPO_ROOT,
       env: childEnv({}),
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stdout.destroy();
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
 
     expect(stderr).toBe("");
     expect(code).toBe(0);
