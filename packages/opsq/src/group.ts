@@ -8,8 +8,8 @@ import { randomUUID } from "node:crypto";
 import { type Broker, getBroker } from "./broker.js";
 import { OpsqError } from "./errors.js";
 import type { Message } from "./message.js";
-import { resultBackendOf } from "./middleware/results.js";
 import { DEFAULT_RESULT_TIMEOUT_MS, type ResultBackend, type ResultOf } from "./results/backend.js";
+import { resultBackendOf } from "./results/middleware.js";
 
 /** Options of {@link group}. */
 export interface GroupOptions {

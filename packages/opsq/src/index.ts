@@ -68,6 +68,7 @@ export {
   MemoryCancellationBackend,
   type MemoryCancellationBackendOptions,
 } from "./cancellation/memory.js";
+export { Cancellation, type CancellationOptions } from "./cancellation/middleware.js";
 export {
   PostgresCancellationBackend,
   type PostgresCancellationBackendOptions,
@@ -111,29 +112,21 @@ export {
 // Messages
 export { Message, type MessageDict, type MessageFields, type WireOptions } from "./message.js";
 export { type ActorContext, MessageProxy } from "./message-proxy.js";
+export {
+  DEFAULT_DURATION_BUCKETS_MS,
+  Prometheus,
+  type PrometheusOptions,
+} from "./metrics/middleware.js";
 // Metrics
 export { type MetricsServer, type MetricsServerOptions, startMetricsServer } from "./metrics/server.js";
 // Middleware
 export { AgeLimit, type AgeLimitOptions } from "./middleware/age-limit.js";
 export { Callbacks } from "./middleware/callbacks.js";
-export { Cancellation, type CancellationOptions } from "./middleware/cancellation.js";
 export { CrashJournal, type CrashVictim } from "./middleware/crash-journal.js";
 export { CrashLimit, type CrashLimitOptions } from "./middleware/crash-limit.js";
 export { defaultMiddleware } from "./middleware/defaults.js";
 export type { AfterHook, BeforeHook, Middleware, Outcome } from "./middleware/middleware.js";
 export { Pipelines } from "./middleware/pipelines.js";
-export {
-  DEFAULT_DURATION_BUCKETS_MS,
-  Prometheus,
-  type PrometheusOptions,
-} from "./middleware/prometheus.js";
-export {
-  getResult,
-  type ReadResultOptions,
-  Results,
-  type ResultsOptions,
-  resultBackendOf,
-} from "./middleware/results.js";
 export { Retries, type RetriesOptions } from "./middleware/retries.js";
 export {
   ShutdownNotifications,
@@ -179,6 +172,13 @@ export {
   type StoredFailure,
 } from "./results/backend.js";
 export { MemoryResultBackend } from "./results/memory.js";
+export {
+  getResult,
+  type ReadResultOptions,
+  Results,
+  type ResultsOptions,
+  resultBackendOf,
+} from "./results/middleware.js";
 export { PostgresResultBackend, type PostgresResultBackendOptions } from "./results/postgres.js";
 // Workers
 export { Worker, type WorkerOptions, type WorkerStats } from "./worker.js";

@@ -6,8 +6,8 @@
  */
 import { type Broker, getBroker } from "../broker.js";
 import { OpsqError } from "../errors.js";
-import { Cancellation } from "../middleware/cancellation.js";
 import type { CancellationBackend } from "./backend.js";
+import { Cancellation } from "./middleware.js";
 
 /** A message id, or anything with one (a sent `Message`). */
 export type MessageRef = string | { readonly messageId: string };

@@ -6,9 +6,9 @@
  */
 import type { Broker } from "../broker.js";
 import { checkMessageIds } from "../cancellation/backend.js";
+import { Cancellation } from "../cancellation/middleware.js";
 import { PostgresCancellationBackend } from "../cancellation/postgres.js";
 import { type Logger, redactUrl } from "../logger.js";
-import { Cancellation } from "../middleware/cancellation.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 
 /** Environment variable giving `--cancel-url` (PostgreSQL URL of the cancellation table). */

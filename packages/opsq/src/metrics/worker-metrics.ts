@@ -7,8 +7,8 @@
  */
 import type { Broker } from "../broker.js";
 import type { Logger } from "../logger.js";
-import { Prometheus } from "../middleware/prometheus.js";
 import { answerMetricsRequests } from "./ipc.js";
+import { Prometheus } from "./middleware.js";
 import { startMetricsServer } from "./server.js";
 
 /** Options of {@link enableWorkerMetrics}. */

@@ -7,10 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defineActor } from "../../src/actor.js";
 import { RabbitmqBroker } from "../../src/brokers/rabbitmq.js";
 import type { CancelledEntry } from "../../src/cancellation/backend.js";
+import { Cancellation } from "../../src/cancellation/middleware.js";
 import { PostgresCancellationBackend } from "../../src/cancellation/postgres.js";
 import { getContext } from "../../src/context.js";
 import { MessageCancelled } from "../../src/errors.js";
-import { Cancellation } from "../../src/middleware/cancellation.js";
 import { Worker, type WorkerOptions } from "../../src/worker.js";
 import { requirePostgres, TEST_DATABASE_URL, uniqueTableName } from "../helpers/postgres.js";
 import {

@@ -21,10 +21,10 @@ import {
 } from "../../../src/errors.js";
 import { closeIsolationPools, liveRunnerCount } from "../../../src/isolation/pool.js";
 import type { Middleware, Outcome } from "../../../src/middleware/middleware.js";
-import { getResult, Results } from "../../../src/middleware/results.js";
 import { Retries } from "../../../src/middleware/retries.js";
 import { TimeLimit } from "../../../src/middleware/time-limit.js";
 import { MemoryResultBackend } from "../../../src/results/memory.js";
+import { getResult, Results } from "../../../src/results/middleware.js";
 import { quietLogger, workerPool } from "../helpers.js";
 
 // Runners start through tsx here (opsq runs from source): a child process takes a second or two

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { defineActor } from "../../../src/actor.js";
 import { StubBroker } from "../../../src/brokers/stub.js";
 import { OpsqError } from "../../../src/errors.js";
+import { Prometheus } from "../../../src/metrics/middleware.js";
 import { enableWorkerMetrics, type WorkerMetrics } from "../../../src/metrics/worker-metrics.js";
-import { Prometheus } from "../../../src/middleware/prometheus.js";
 import { quietLogger, workerPool } from "../helpers.js";
 
 const pool = workerPool();

@@ -5,12 +5,12 @@ import { StubBroker } from "../../../src/brokers/stub.js";
 import { Retry, SkipMessage } from "../../../src/errors.js";
 import { Message } from "../../../src/message.js";
 import { MessageProxy } from "../../../src/message-proxy.js";
-import type { Middleware } from "../../../src/middleware/middleware.js";
 import {
   DEFAULT_DURATION_BUCKETS_MS,
   Prometheus,
   type PrometheusOptions,
-} from "../../../src/middleware/prometheus.js";
+} from "../../../src/metrics/middleware.js";
+import type { Middleware } from "../../../src/middleware/middleware.js";
 import { Retries } from "../../../src/middleware/retries.js";
 import { type Deferred, deferred, quietLogger, workerPool } from "../helpers.js";
 

@@ -9,17 +9,17 @@ import type {
 } from "../../../src/cancellation/backend.js";
 import { cancel, cancellationBackendOf } from "../../../src/cancellation/cancel.js";
 import { MemoryCancellationBackend } from "../../../src/cancellation/memory.js";
+import { Cancellation } from "../../../src/cancellation/middleware.js";
 import { pipeline } from "../../../src/composition.js";
 import { getContext } from "../../../src/context.js";
 import { MessageCancelled, MiddlewareError, OpsqError, ResultFailure } from "../../../src/errors.js";
 import { Callbacks } from "../../../src/middleware/callbacks.js";
-import { Cancellation } from "../../../src/middleware/cancellation.js";
 import type { Middleware } from "../../../src/middleware/middleware.js";
 import { Pipelines } from "../../../src/middleware/pipelines.js";
-import { Results } from "../../../src/middleware/results.js";
 import { Retries } from "../../../src/middleware/retries.js";
 import { TimeLimit } from "../../../src/middleware/time-limit.js";
 import { MemoryResultBackend } from "../../../src/results/memory.js";
+import { Results } from "../../../src/results/middleware.js";
 import { captureLogger, deferred, quietLogger, workerPool } from "../helpers.js";
 
 const pool = workerPool();

@@ -5,9 +5,9 @@ import { getContext } from "../../../src/context.js";
 import { ResultFailure, ResultMissing, ResultTimeout, SkipMessage } from "../../../src/errors.js";
 import { group } from "../../../src/group.js";
 import type { Middleware } from "../../../src/middleware/middleware.js";
-import { getResult, Results } from "../../../src/middleware/results.js";
 import { Retries } from "../../../src/middleware/retries.js";
 import { MemoryResultBackend } from "../../../src/results/memory.js";
+import { getResult, Results } from "../../../src/results/middleware.js";
 import { captureLogger, quietLogger, workerPool } from "../helpers.js";
 
 const pool = workerPool();

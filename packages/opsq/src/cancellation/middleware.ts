@@ -5,15 +5,11 @@
  * @module
  */
 import type { Broker } from "../broker.js";
-import type {
-  CancellationBackend,
-  CancellationListener,
-  CancellationSubscription,
-} from "../cancellation/backend.js";
 import { MessageCancelled, MiddlewareError, OpsqError, SkipMessage } from "../errors.js";
 import { type Logger, redactUrl } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
-import type { Middleware, Outcome } from "./middleware.js";
+import type { Middleware, Outcome } from "../middleware/middleware.js";
+import type { CancellationBackend, CancellationListener, CancellationSubscription } from "./backend.js";
 
 /** Options of {@link Cancellation}. */
 export interface CancellationOptions {

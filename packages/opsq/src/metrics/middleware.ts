@@ -10,10 +10,10 @@ import type { Broker } from "../broker.js";
 import { OpsqError } from "../errors.js";
 import type { Message } from "../message.js";
 import type { MessageProxy } from "../message-proxy.js";
-import { loadPromClient } from "../metrics/prom-client.js";
+import type { Middleware, Outcome } from "../middleware/middleware.js";
 import { dqName } from "../queue-names.js";
 import type { Worker } from "../worker.js";
-import type { Middleware, Outcome } from "./middleware.js";
+import { loadPromClient } from "./prom-client.js";
 
 /** Dramatiq's buckets of `message_duration_milliseconds`, in ms (`+Inf` is implied). */
 export const DEFAULT_DURATION_BUCKETS_MS: readonly number[] = Object.freeze([

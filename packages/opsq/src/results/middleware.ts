@@ -9,14 +9,14 @@ import { describeError } from "../error-text.js";
 import { MessageCancelled, OpsqError, ResultEncodeError } from "../errors.js";
 import { Message } from "../message.js";
 import type { MessageProxy } from "../message-proxy.js";
+import type { Middleware, Outcome } from "../middleware/middleware.js";
 import { getOption } from "../options.js";
 import {
   DEFAULT_RESULT_TIMEOUT_MS,
   failureOf,
   type GetResultOptions,
   type ResultBackend,
-} from "../results/backend.js";
-import type { Middleware, Outcome } from "./middleware.js";
+} from "./backend.js";
 
 /** Options of {@link Results}. */
 export interface ResultsOptions {
