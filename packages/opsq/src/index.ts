@@ -77,6 +77,8 @@ export {
 export { type Pipeline, pipeline } from "./composition.js";
 // Context
 export { currentMessage, getContext } from "./context.js";
+export { CrashJournal, type CrashVictim } from "./crash-limit/journal.js";
+export { CrashLimit, type CrashLimitOptions } from "./crash-limit/middleware.js";
 // Logging
 export {
   describeError,
@@ -122,8 +124,6 @@ export { type MetricsServer, type MetricsServerOptions, startMetricsServer } fro
 // Middleware
 export { AgeLimit, type AgeLimitOptions } from "./middleware/age-limit.js";
 export { Callbacks } from "./middleware/callbacks.js";
-export { CrashJournal, type CrashVictim } from "./middleware/crash-journal.js";
-export { CrashLimit, type CrashLimitOptions } from "./middleware/crash-limit.js";
 export { defaultMiddleware } from "./middleware/defaults.js";
 export type { AfterHook, BeforeHook, Middleware, Outcome } from "./middleware/middleware.js";
 export { Pipelines } from "./middleware/pipelines.js";

@@ -7,10 +7,10 @@
 import type { Broker } from "../broker.js";
 // Makes RabbitMQ the global broker of modules that define actors without a broker (amqplib loads on connect).
 import "../brokers/rabbitmq.js";
+import { CrashLimit } from "../crash-limit/middleware.js";
 import { ConnectionError, InequivalentQueueError, MiddlewareError } from "../errors.js";
 import { LOG_FORMAT_ENV, type LogFormat } from "../log-format.js";
 import { createLogger, getLogger, redactUrl, setLogger } from "../logger.js";
-import { CrashLimit } from "../middleware/crash-limit.js";
 import { Worker } from "../worker.js";
 import { checkBrokerUrl } from "./broker-url.js";
 import { CliError, ExitCode, MESSAGE_CRASH_EXIT_CODE } from "./exit-codes.js";

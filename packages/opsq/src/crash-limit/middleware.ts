@@ -19,9 +19,9 @@ import { currentMessage } from "../context.js";
 import { describeError } from "../error-text.js";
 import { CrashLimitExceeded, SkipMessage } from "../errors.js";
 import type { MessageProxy } from "../message-proxy.js";
+import type { Middleware } from "../middleware/middleware.js";
 import { qName } from "../queue-names.js";
-import { CrashJournal, type CrashVictim } from "./crash-journal.js";
-import type { Middleware } from "./middleware.js";
+import { CrashJournal, type CrashVictim } from "./journal.js";
 
 /** Options of {@link CrashLimit}. */
 export interface CrashLimitOptions {

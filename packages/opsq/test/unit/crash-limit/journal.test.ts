@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CrashJournal } from "../../../src/middleware/crash-journal.js";
+import { CrashJournal } from "../../../src/crash-limit/journal.js";
 
 const dirs: string[] = [];
 afterEach(() => {
