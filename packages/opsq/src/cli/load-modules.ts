@@ -13,8 +13,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Actor } from "../actor.js";
 import { Broker, getBroker, hasBroker } from "../broker.js";
 import { redactUrl } from "../logger.js";
+import { resolvePackage } from "../package-resolution.js";
 import { CliError, ExitCode } from "./exit-codes.js";
-import { resolvePackage } from "./resolve.js";
 
 /** The modules loaded and the broker holding their actors. */
 export interface LoadedModules {

@@ -12,8 +12,8 @@
  */
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { resolvePackage } from "../cli/resolve.js";
 import { IsolationError } from "../errors.js";
+import { resolvePackage } from "../package-resolution.js";
 import type { IsolationMode } from "./options.js";
 
 /** Everything needed to start runners of one pool. */

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import { resolveModule } from "../../src/cli/load-modules.js";
 import { runCli } from "../../src/cli/program.js";
-import { resolveExports } from "../../src/cli/resolve.js";
+import { resolveExports } from "../../src/package-resolution.js";
 import { FIXTURES, OPSQ_DIR } from "../fixtures/cli/cli-process.js";
 
 describe("runCli", () => {
