@@ -77,6 +77,7 @@ export {
 export { type Pipeline, pipeline } from "./composition.js";
 // Context
 export { currentMessage, getContext } from "./context.js";
+// Crash limit
 export { CrashJournal, type CrashVictim } from "./crash-limit/journal.js";
 export { CrashLimit, type CrashLimitOptions } from "./crash-limit/middleware.js";
 // Logging
@@ -114,12 +115,12 @@ export {
 // Messages
 export { Message, type MessageDict, type MessageFields, type WireOptions } from "./message.js";
 export { type ActorContext, MessageProxy } from "./message-proxy.js";
+// Metrics
 export {
   DEFAULT_DURATION_BUCKETS_MS,
   Prometheus,
   type PrometheusOptions,
 } from "./metrics/middleware.js";
-// Metrics
 export { type MetricsServer, type MetricsServerOptions, startMetricsServer } from "./metrics/server.js";
 // Middleware
 export { AgeLimit, type AgeLimitOptions } from "./middleware/age-limit.js";
@@ -162,7 +163,7 @@ export {
   type Release,
 } from "./rate-limits/rate-limiter.js";
 export { WindowRateLimiter, type WindowRateLimiterOptions } from "./rate-limits/window.js";
-// Result backends
+// Results
 export {
   BaseResultBackend,
   type GetResultOptions,
