@@ -10,16 +10,13 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { type OpenedTaskStore, openTaskStore, submitTask, type Task } from "ops-core";
-import { Message, type RabbitmqBroker } from "opsq";
+import type { RabbitmqBroker } from "opsq";
 import postgres from "postgres";
 import { type FakeLlm, startFakeLlm } from "../../packages/ops-core/test/helpers/fake-llm.js";
 import { openProducerBroker } from "./producer.js";
 import { Admin, uniqueQueue } from "./rabbit.js";
 import { errorText, type ScenarioOptions } from "./scenario.js";
 import { WorkerProcess } from "./worker.js";
-
-/** The actor ops-core registers. */
-export const EXECUTE_AGENT_TASK = "execute_agent_task";
 
 /** What a terminal status is. */
 const TERMINAL = ["completed", "failed", "cancelled"];
@@ -79,14 +76,7 @@ export async function openOpsCore(options: ScenarioOptions, name: string): Promi
     apiKey,
     sql,
     submit: (goal) =>
-      submitTask(
-        { taskType: "agent_task", inputData: { goal } },
-        {
-          store: opened.store,
-          enqueue: (taskId) =>
-            broker.enqueue(new Message({ queueName: queue, actorName: EXECUTE_AGENT_TASK, args: [taskId] })),
-        },
-      ),
+      submitTask({ taskType: "agent_task", inputData: { goal } }, { store: opened.store, broker, queue }),
     async startWorker(worker = {}) {
       workers++;
       const process = WorkerProcess.start({

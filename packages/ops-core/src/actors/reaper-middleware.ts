@@ -9,10 +9,12 @@
 import type { Middleware } from "opsq";
 import type { Logger } from "../logger.js";
 import { type ReapResult, reapStaleTasks, StaleTaskReaper } from "../services/reap-stale-tasks.js";
-import { getTaskRuntime } from "./runtime.js";
+import type { TaskStore } from "../task-store-interface.js";
 
 /** Options of {@link reaperMiddleware}. */
 export interface ReaperMiddlewareOptions {
+  /** The worker's store (opened on first use). */
+  store(): Promise<TaskStore>;
   /** Sends a fresh message for a requeued task. */
   enqueue(taskId: string): Promise<unknown>;
   /** A `running` task without a heartbeat for this long is stale. */
@@ -45,14 +47,8 @@ export function reaperMiddleware(options: ReaperMiddlewareOptions): Middleware {
 }
 
 async function reapOnce(options: ReaperMiddlewareOptions): Promise<ReapResult> {
-  const { store } = await getTaskRuntime();
-  if (!store.requeueStaleTasks || !store.failStaleTasks) return { requeued: [], failed: [] };
   return reapStaleTasks({
-    store: {
-      requeueStaleTasks: store.requeueStaleTasks.bind(store),
-      failStaleTasks: store.failStaleTasks.bind(store),
-      failTask: store.failTask.bind(store),
-    },
+    store: await options.store(),
     enqueue: options.enqueue,
     staleAfterMs: options.staleAfterMs,
     maxAttempts: options.maxAttempts,

@@ -7,31 +7,22 @@
  * One pass ({@link reapStaleTasks}): stale tasks with attempts left go back to `pending` and get
  * a fresh message; those whose attempts are spent are failed with the reason. Each move is one
  * guarded `UPDATE` in the store, so any number of workers may reap at once without acting
- * twice on a task. {@link StaleTaskReaper} runs passes periodically inside a worker.
+ * twice on a task; failing goes through the task lifecycle (`task-lifecycle.ts`), the one writer
+ * of `failed`. {@link StaleTaskReaper} runs passes periodically inside a worker.
  *
  * @module
  */
 
-import type { StaleTaskOptions } from "../db/task-store.js";
 import { describeError } from "../describe-error.js";
 import type { Logger } from "../logger.js";
-import type { Task } from "../task.js";
-
-/** The store operations the reaper needs (a `TaskStore` fits). */
-export interface ReapStore {
-  /** Guarded `running → pending` of stale tasks with attempts left. */
-  requeueStaleTasks(options: StaleTaskOptions): Promise<Task[]>;
-  /** Guarded `running → failed` of stale tasks whose attempts are spent. */
-  failStaleTasks(options: StaleTaskOptions): Promise<Task[]>;
-  /** Guarded `pending|running → failed` (a requeued task whose message could not be sent). */
-  failTask(taskId: string, reason: string): Promise<Task | null>;
-}
+import { failStaleTasks, failTask } from "../task-lifecycle.js";
+import type { StaleTaskOptions, TaskStore } from "../task-store-interface.js";
 
 /** Everything {@link reapStaleTasks} uses. */
 export interface ReapDeps extends StaleTaskOptions {
   /** Where tasks live. */
-  store: ReapStore;
-  /** Sends a fresh message for a requeued task (`enqueueTask(executeAgentTask, taskId)`). */
+  store: TaskStore;
+  /** Sends a fresh message for a requeued task (`agentTaskMessage(taskId, queue)`). */
   enqueue(taskId: string): Promise<unknown>;
   /** Where each reclaimed task is logged. */
   logger: Logger;
@@ -59,7 +50,7 @@ export async function reapStaleTasks(deps: ReapDeps): Promise<ReapResult> {
     ...(deps.limit === undefined ? {} : { limit: deps.limit }),
   };
   const result: ReapResult = { requeued: [], failed: [] };
-  for (const task of await store.failStaleTasks(options)) {
+  for (const task of await failStaleTasks(store, options)) {
     logger.warn(
       { taskId: task.taskId, attempts: task.attempts, reason: task.errorMessage },
       "stale running task failed: no heartbeat and no attempts left",
@@ -77,7 +68,7 @@ export async function reapStaleTasks(deps: ReapDeps): Promise<ReapResult> {
     } catch (error) {
       const reason = `requeued after its worker stopped sending heartbeats, but enqueue failed: ${describeError(error)}`;
       // The task is `pending` with no message: fail it rather than leave it waiting forever.
-      await store.failTask(task.taskId, reason);
+      await failTask(store, task.taskId, reason);
       logger.error({ taskId: task.taskId, reason }, "stale running task failed: could not enqueue it again");
       result.failed.push(task.taskId);
     }

@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { enqueueTask } from "../../../src/actors/execute-agent-task.js";
 import { OfflineLlmClient } from "../../../src/agent/offline-llm-client.js";
 import { type ReapDeps, reapStaleTasks, StaleTaskReaper } from "../../../src/services/reap-stale-tasks.js";
 import { ActorTestBed } from "../../helpers/actor-harness.js";
@@ -33,7 +32,7 @@ describe("reapStaleTasks", () => {
     await pause(150);
 
     // When the reaper runs
-    const result = await reapStaleTasks(deps({ enqueue: (id) => enqueueTask(h.actor, id) }));
+    const result = await reapStaleTasks(deps({ enqueue: (id) => h.send(id) }));
 
     // Then it is requeued with a fresh message, and runs to completion
     expect(result).toEqual({ requeued: [taskId], failed: [] });

@@ -1,39 +1,35 @@
 /**
- * `submitTask`: validate, store as `pending`, enqueue — and never leave a silent `pending`
- * row behind. Bad input is rejected before anything is written; when the enqueue fails, the
- * stored task is marked `failed` (`enqueue failed: <reason>`) and the caller gets an
- * {@link EnqueueError}.
+ * `submitTask`, the producer: validate, store as `pending`, send the `execute_agent_task`
+ * message — and never leave a silent `pending` row behind. Bad input is rejected before anything
+ * is written; when the enqueue fails, the stored task is marked `failed`
+ * (`enqueue failed: <reason>`) and the caller gets an {@link EnqueueError}.
+ *
+ * It never loads the worker's module (`ops-core/actors`): the message is built by
+ * `agent-task-message.ts` and published through the broker it is given.
  *
  * @module
  */
 import { isDeepStrictEqual } from "node:util";
+import type { Broker } from "opsq";
+import { agentTaskMessage } from "./agent-task-message.js";
+import { getConfig } from "./config.js";
 import { describeError } from "./describe-error.js";
 import { EnqueueError, TaskAlreadyExistsError, TaskValidationError } from "./errors.js";
 import { type SubmitTaskRequest, validateSubmitRequest } from "./submit-request.js";
-import type { JsonValue, NewTask, Task } from "./task.js";
+import type { Task } from "./task.js";
+import { failTask } from "./task-lifecycle.js";
+import type { TaskStore } from "./task-store-interface.js";
 
 export type { SubmitTaskRequest } from "./submit-request.js";
-
-/** The store operations the scheduler needs (a `TaskStore` fits). */
-export interface SchedulerStore {
-  /** Inserts a `pending` task. */
-  addTask(input: NewTask): Promise<Task>;
-  /** Marks a `pending`/`running` task `failed`. */
-  failTask(taskId: string, reason: string, result?: JsonValue): Promise<Task | null>;
-  /** Returns the task or `null`; needed to resubmit with a caller-chosen `taskId`. */
-  findTask?(taskId: string): Promise<Task | null>;
-}
 
 /** Dependencies of {@link submitTask}. */
 export interface SubmitTaskDeps {
   /** Where the task is stored. */
-  store: SchedulerStore;
-  /**
-   * Sends the task to the workers.
-   * @default `enqueueTask(executeAgentTask, taskId)` from `ops-core/actors` (imported on first
-   *   use): the message id is the task id, so `ops-core cancel` can stop a running task
-   */
-  enqueue?: (taskId: string) => Promise<unknown>;
+  store: TaskStore;
+  /** Where the message is published (`broker.enqueue`); a RabbitmqBroker publishes with confirms. */
+  broker: Pick<Broker, "enqueue">;
+  /** The workers' queue. @default OPS_CORE_QUEUE */
+  queue?: string;
 }
 
 /**
@@ -47,7 +43,7 @@ export interface SubmitTaskDeps {
  * @throws {TaskValidationError} for bad input, or a `taskId` already used by a different request — nothing was written or enqueued
  * @throws {EnqueueError} when the enqueue failed — the task was marked `failed`
  * @example
- * const task = await submitTask({ taskType: "agent_task", inputData: { goal: "What is 6 * 7?" } }, { store });
+ * const task = await submitTask({ taskType: "agent_task", inputData: { goal: "What is 6 * 7?" } }, { store, broker });
  */
 export async function submitTask(request: SubmitTaskRequest, deps: SubmitTaskDeps): Promise<Task> {
   const valid = validateSubmitRequest(request);
@@ -66,12 +62,12 @@ export async function submitTask(request: SubmitTaskRequest, deps: SubmitTaskDep
     task = existing;
   }
   try {
-    await (deps.enqueue ?? enqueueWithActor)(task.taskId);
+    await deps.broker.enqueue(agentTaskMessage(task.taskId, deps.queue ?? getConfig().actor.queue));
   } catch (error) {
     const reason = `enqueue failed: ${describeError(error)}`;
     let marked = "it was marked failed";
     try {
-      await deps.store.failTask(task.taskId, reason);
+      await failTask(deps.store, task.taskId, reason);
     } catch (writeError) {
       marked = `and marking it failed failed too: ${describeError(writeError)}`;
     }
@@ -82,14 +78,9 @@ export async function submitTask(request: SubmitTaskRequest, deps: SubmitTaskDep
   return task;
 }
 
-async function enqueueWithActor(taskId: string): Promise<void> {
-  const { enqueueTask, executeAgentTask } = await import("./actors/index.js");
-  await enqueueTask(executeAgentTask, taskId);
-}
-
 // The stored task a resubmission with the same `taskId` refers to, or null when there is none to find.
 async function findResubmitted(valid: SubmitTaskRequest, deps: SubmitTaskDeps): Promise<Task | null> {
-  if (valid.taskId === undefined || deps.store.findTask === undefined) return null;
+  if (valid.taskId === undefined) return null;
   const existing = await deps.store.findTask(valid.taskId);
   if (existing === null) return null;
   const same =
