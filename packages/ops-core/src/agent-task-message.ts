@@ -6,6 +6,7 @@
  * @module
  */
 import { Message } from "opsq";
+import type { OutboxMessage } from "./task-store-interface.js";
 
 /** The actor's name on the wire (`actor_name`), as the Python service named it. */
 export const EXECUTE_AGENT_TASK = "execute_agent_task";
@@ -29,4 +30,9 @@ export function taskIdOf(message: Message): string | undefined {
   return message.actorName === EXECUTE_AGENT_TASK && typeof taskId === "string" && taskId !== ""
     ? taskId
     : undefined;
+}
+
+/** The outbox row of `message`: its queue and its Dramatiq JSON text, published as it is later. */
+export function outboxMessageOf(message: AgentTaskMessage): OutboxMessage {
+  return { queueName: message.queueName, body: message.encode().toString("utf8") };
 }

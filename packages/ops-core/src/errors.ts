@@ -13,7 +13,7 @@
  * ├── TransientError           worth retrying later (outage, overload)
  * ├── LlmRequestError          an LLM HTTP request failed (status decides the class)
  * ├── TaskValidationError      a submitted task was rejected before anything was written
- * └── EnqueueError             a task was stored but could not be enqueued (it is marked failed)
+ * └── EnqueueError             RabbitMQ refused a stored task's message for good (it is marked failed)
  * ```
  *
  * Messages are one line, say what is wrong, and never contain secrets (URLs are redacted
@@ -161,9 +161,10 @@ export class TaskValidationError extends OpsCoreError {
 }
 
 /**
- * The task row was written but the message could not be enqueued; the task has been marked
- * `failed` with `enqueue failed: <reason>` (unless even that write failed, which the message
- * then says), so it is never left silently `pending`.
+ * The task row was written but RabbitMQ refused its message for good (a refused publish, not an
+ * outage: during an outage the message waits in the outbox and the task stays `pending`); the
+ * task has been marked `failed` with `enqueue failed: <reason>` (unless even that write failed,
+ * which the message then says).
  */
 export class EnqueueError extends OpsCoreError {
   override name = "EnqueueError";

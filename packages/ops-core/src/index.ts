@@ -128,9 +128,16 @@ export {
 } from "./errors.js";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 export { REDACTED, redactUrl } from "./redact.js";
+// The outbox relay (each worker runs one)
+export {
+  OutboxRelay,
+  type OutboxRelayOptions,
+  outboxRelayMiddleware,
+  type RelayResult,
+} from "./services/outbox-relay.js";
 // Submitting tasks
 export { type SubmitTaskRequest, TASK_TYPES, validateSubmitRequest } from "./submit-request.js";
-export { type SubmitTaskDeps, submitTask } from "./submit-task.js";
+export { type MessageDelivery, type SubmitTaskDeps, type SubmittedTask, submitTask } from "./submit-task.js";
 // Domain model
 export {
   type FinalTaskStatus,
@@ -156,6 +163,9 @@ export {
 export type {
   ClaimOptions,
   ListTasksOptions,
+  OutboxEntry,
+  OutboxMessage,
+  RelayOptions,
   StaleTaskOptions,
   TaskCompletion,
   TaskStore,

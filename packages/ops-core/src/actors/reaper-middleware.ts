@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Middleware } from "opsq";
+import type { Broker, Middleware } from "opsq";
 import type { Logger } from "../logger.js";
 import { type ReapResult, reapStaleTasks, StaleTaskReaper } from "../services/reap-stale-tasks.js";
 import type { TaskStore } from "../task-store-interface.js";
@@ -15,8 +15,10 @@ import type { TaskStore } from "../task-store-interface.js";
 export interface ReaperMiddlewareOptions {
   /** The worker's store (opened on first use). */
   store(): Promise<TaskStore>;
-  /** Sends a fresh message for a requeued task. */
-  enqueue(taskId: string): Promise<unknown>;
+  /** Where a requeued task's fresh message is published. */
+  broker: Pick<Broker, "enqueue">;
+  /** The workers' queue. */
+  queue: string;
   /** A `running` task without a heartbeat for this long is stale. */
   staleAfterMs: number;
   /** How often a running task's heartbeat is refreshed (sets the grace after an outage). */
@@ -49,7 +51,8 @@ export function reaperMiddleware(options: ReaperMiddlewareOptions): Middleware {
 async function reapOnce(options: ReaperMiddlewareOptions): Promise<ReapResult> {
   return reapStaleTasks({
     store: await options.store(),
-    enqueue: options.enqueue,
+    broker: options.broker,
+    queue: options.queue,
     staleAfterMs: options.staleAfterMs,
     maxAttempts: options.maxAttempts,
     logger: options.logger,

@@ -10,7 +10,9 @@
  * 2. the task lifecycle (`task-lifecycle.ts`): the final status of each dead-lettered or
  *    cancelled message;
  * 3. the stale-task reaper (`reaper-middleware.ts`), when `reapIntervalMs` > 0;
- * 4. `cancellation`, when given — last, so its after hooks run first and it stops listening
+ * 4. the outbox relay (`services/outbox-relay.ts`), when `outboxIntervalMs` > 0: re-publishes
+ *    the task messages a submitter could not send (RabbitMQ was unreachable);
+ * 5. `cancellation`, when given — last, so its after hooks run first and it stops listening
  *    before the pools close.
  *
  * Light: the database driver, drizzle, the openai SDK and zod load on the first task.
@@ -18,8 +20,8 @@
  * @module
  */
 import type { Broker, Cancellation, Middleware } from "opsq";
-import { agentTaskMessage } from "../agent-task-message.js";
 import { type ActorConfig, getConfig, type OpsConfig } from "../config.js";
+import { outboxRelayMiddleware } from "../services/outbox-relay.js";
 import { taskLifecycle } from "../task-lifecycle.js";
 import { defineExecuteAgentTask, type ExecuteAgentTaskActor } from "./execute-agent-task.js";
 import { reaperMiddleware } from "./reaper-middleware.js";
@@ -67,12 +69,24 @@ export function registerAgentTasks(options: RegisterAgentTasksOptions): AgentTas
     broker.addMiddleware(
       reaperMiddleware({
         store: async () => (await resolve()).store,
-        enqueue: (taskId) => broker.enqueue(agentTaskMessage(taskId, settings.queue)),
+        broker,
+        queue: settings.queue,
         staleAfterMs: settings.staleAfterMs,
         heartbeatMs: settings.heartbeatMs,
         intervalMs: settings.reapIntervalMs,
         maxAttempts: settings.maxRetries + 1,
         logger: broker.logger.child({ component: "ops-core-reaper" }),
+      }),
+    );
+  }
+  if (settings.outboxIntervalMs > 0) {
+    broker.addMiddleware(
+      outboxRelayMiddleware({
+        store: async () => (await resolve()).store,
+        broker,
+        intervalMs: settings.outboxIntervalMs,
+        graceMs: settings.outboxGraceMs,
+        logger: broker.logger.child({ component: "ops-core-outbox" }),
       }),
     );
   }

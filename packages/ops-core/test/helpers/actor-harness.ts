@@ -80,6 +80,7 @@ export async function startActorHarness(options: ActorHarnessOptions): Promise<A
       minBackoffMs: 1,
       maxBackoffMs: 5,
       reapIntervalMs: 0,
+      outboxIntervalMs: 0,
       ...options.actor,
     },
     cancellation: options.cancellation,

@@ -1,4 +1,4 @@
-import type { Broker, Message } from "opsq";
+import { type Broker, ConnectionFailedError, type Message } from "opsq";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EnqueueError, TaskValidationError } from "../../src/errors.js";
 import type { SubmitTaskRequest } from "../../src/submit-request.js";
@@ -37,9 +37,9 @@ describe("submitTask", () => {
   it("stores a pending task, then publishes its message (task id as message id) on the queue", async () => {
     const order: string[] = [];
     const store = storeWith({
-      addTask: async (input) => {
+      addTaskWithMessage: async (input, message) => {
         order.push("add");
-        return embedded.store.addTask(input);
+        return embedded.store.addTaskWithMessage(input, message);
       },
     });
     const sent: Message[] = [];
@@ -51,8 +51,10 @@ describe("submitTask", () => {
         broker: brokerOf(async (message) => {
           sent.push(message);
           order.push(`enqueue ${message.args[0]}`);
-          // The row is committed before the message exists, so a fast worker always finds it.
+          // The row and its outbox row are committed before the message exists, so a fast worker
+          // always finds the task, and a crash now leaves the message for the relay.
           expect(await embedded.store.findTask(message.args[0] as string)).not.toBeNull();
+          expect(await embedded.store.countMessages({ taskId: message.args[0] as string })).toBe(1);
         }),
       },
     );
@@ -70,7 +72,11 @@ describe("submitTask", () => {
       inputData: { goal: "What is 6 * 7?" },
       attempts: 0,
     });
-    expect(await embedded.store.getTask(task.taskId)).toEqual(task);
+    const { delivery, deliveryError, ...stored } = task;
+    expect({ delivery, deliveryError }).toEqual({ delivery: "sent", deliveryError: null });
+    expect(await embedded.store.getTask(task.taskId)).toEqual(stored);
+    // Confirmed: the outbox row is gone.
+    expect(await embedded.store.countMessages()).toBe(0);
   });
 
   it.each([
@@ -102,7 +108,8 @@ describe("submitTask", () => {
     // Once a worker has it, a resubmission returns it and sends nothing
     await embedded.store.claimTask("order-42", "w1");
     const running = await submitTask(request, { store: embedded.store, broker });
-    expect(running).toMatchObject({ taskId: "order-42", status: "running" });
+    expect(running).toMatchObject({ taskId: "order-42", status: "running", delivery: "none" });
+    expect(await embedded.store.countMessages()).toBe(0);
     expect(enqueued).toHaveLength(2);
   });
 
@@ -149,7 +156,40 @@ describe("submitTask", () => {
     },
   );
 
-  it("marks the task failed and throws a clear error when the enqueue fails", async () => {
+  it("keeps the task pending with its message in the outbox, and succeeds, when RabbitMQ is unreachable", async () => {
+    const task = await submitTask(
+      { taskType: "agent_task", inputData: { goal: "g" } },
+      {
+        store: embedded.store,
+        queue: "unit_tasks",
+        broker: brokerOf(async () => {
+          throw new ConnectionFailedError("cannot connect to amqp://guest:s3cret@mq:5672: ECONNREFUSED");
+        }),
+      },
+    );
+    expect(task).toMatchObject({
+      status: "pending",
+      delivery: "deferred",
+      deliveryError: "cannot connect to amqp://guest:***@mq:5672: ECONNREFUSED",
+    });
+    expect(await embedded.store.getTask(task.taskId)).toMatchObject({ status: "pending", attempts: 0 });
+    // The stored message is the one that was to be sent: Dramatiq JSON, task id as message id.
+    const sent: string[] = [];
+    await embedded.store.relayMessages({ olderThanMs: 0 }, async (entries) => {
+      sent.push(...entries.map((entry) => entry.body));
+      return [];
+    });
+    expect(sent).toHaveLength(1);
+    expect(JSON.parse(sent[0]!)).toMatchObject({
+      queue_name: "unit_tasks",
+      actor_name: "execute_agent_task",
+      args: [task.taskId],
+      message_id: task.taskId,
+    });
+  });
+
+  it("marks the task failed and throws a clear error when the message is refused for good", async () => {
+    // (any error that is not an opsq BrokerError of an outage counts as a refusal)
     const attempt = submitTask(
       { taskType: "agent_task", inputData: { goal: "g" } },
       {
@@ -171,6 +211,7 @@ describe("submitTask", () => {
       errorMessage: "enqueue failed: connect ECONNREFUSED amqp://guest:***@mq:5672",
     });
     expect(task!.completedAt).not.toBeNull();
+    expect(await embedded.store.countMessages()).toBe(0);
   });
 
   it("says so when even marking the task failed is impossible", async () => {

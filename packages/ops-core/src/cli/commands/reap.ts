@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { agentTaskMessage } from "../../agent-task-message.js";
 import type { Logger } from "../../logger.js";
 import { reapStaleTasks } from "../../services/reap-stale-tasks.js";
 import type { CliIo } from "../io.js";
@@ -30,7 +29,8 @@ export async function reapCommand(flags: ReapFlags, io: CliIo): Promise<void> {
     try {
       const result = await reapStaleTasks({
         store,
-        enqueue: (taskId) => broker.enqueue(agentTaskMessage(taskId, config.actor.queue)),
+        broker,
+        queue: config.actor.queue,
         staleAfterMs: flags.staleAfter ?? config.actor.staleAfterMs,
         maxAttempts: config.actor.maxRetries + 1,
         logger: lineLogger(io),

@@ -1,6 +1,8 @@
 /**
  * `ops-core submit <goal>`: stores and enqueues an agent task; with `--wait`, follows it to a
- * terminal status and prints the answer.
+ * terminal status and prints the answer. When RabbitMQ is unreachable the task is stored anyway,
+ * with its message in the outbox (a worker's relay sends it later): the command says so on
+ * stderr and exits 0.
  *
  * @module
  */
@@ -54,6 +56,11 @@ export async function submitCommand(goal: string, flags: SubmitFlags, io: CliIo)
     try {
       const task = await submitTask(request, { store, broker, queue: config.actor.queue });
       io.out(`${task.taskId} ${task.status}`);
+      if (task.delivery === "deferred") {
+        io.err(
+          `ops-core: RabbitMQ is unreachable (${task.deliveryError}); task ${task.taskId} is stored and its message will be sent when RabbitMQ is back (a worker's outbox relay sends it)`,
+        );
+      }
       if (!flags.wait) return ExitCode.OK;
       return await followTask(
         store,
