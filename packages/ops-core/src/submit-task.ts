@@ -20,6 +20,7 @@ import { type AgentTaskMessage, agentTaskMessage, outboxMessageOf } from "./agen
 import { getConfig } from "./config.js";
 import { describeError } from "./describe-error.js";
 import { EnqueueError, TaskAlreadyExistsError, TaskValidationError } from "./errors.js";
+import { deleteConfirmed } from "./outbox-deletes.js";
 import { type SubmitTaskRequest, validateSubmitRequest } from "./submit-request.js";
 import type { Task } from "./task.js";
 import { failTask } from "./task-lifecycle.js";
@@ -110,8 +111,9 @@ async function publish(
     }
     throw await refused(task, outboxId, error, deps);
   }
-  // Confirmed. A failed delete only means the relay sends a (harmless) duplicate later.
-  await deps.store.deleteMessages([outboxId]).catch(() => {});
+  // Confirmed. The delete is batched with other submissions'; a failed one only means the relay
+  // sends a (harmless) duplicate later.
+  await deleteConfirmed(deps.store, outboxId).catch(() => {});
   return { ...task, delivery: "sent", deliveryError: null };
 }
 
