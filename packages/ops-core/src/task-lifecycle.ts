@@ -117,7 +117,7 @@ export function taskLifecycle(options: TaskLifecycleOptions): Middleware {
 }
 
 /** The task's `error_message` for a dead-lettered message, and the result its error carries. */
-export function deadLetterOutcome(
+function deadLetterOutcome(
   broker: Broker,
   proxy: MessageProxy,
 ): { reason: string; result: JsonValue | undefined } {
