@@ -7,7 +7,7 @@
  * | status      | written by                                                                         |
  * | ----------- | ---------------------------------------------------------------------------------- |
  * | `completed` | the actor, `executeAgentTask` (`actors/execute-agent-task.ts`), after a good run     |
- * | `failed`    | {@link failTask} here — called by {@link taskLifecycle} when the message is dead-lettered — and {@link failStaleTasks} here, called by the stale-task reaper |
+ * | `failed`    | {@link failTask} here — called by {@link taskLifecycle} when the message is dead-lettered, and by `submitTask` and the outbox relay when RabbitMQ refuses a message for good — and {@link failStaleTasks} here, called by the stale-task reaper |
  * | `cancelled` | {@link cancelTask} here — called by {@link taskLifecycle} when a cancelled message is acked, and by `ops-core cancel` |
  *
  * {@link taskLifecycle} reads opsq's own decisions and never re-derives them:
