@@ -29,6 +29,7 @@ import { scenario as connectionDropAll } from "./scenarios/connection-drop-all.j
 import { scenario as crashLoop } from "./scenarios/crash-loop.js";
 import { scenario as gracefulShutdown } from "./scenarios/graceful-shutdown.js";
 import { scenario as longDelay } from "./scenarios/long-delay.js";
+import { scenario as opsCoreRabbitmqOutage } from "./scenarios/ops-core-rabbitmq-outage.js";
 import { scenario as opsCoreSigkill } from "./scenarios/ops-core-sigkill.js";
 import { scenario as poison } from "./scenarios/poison.js";
 import { scenario as postgresOutage } from "./scenarios/postgres-outage.js";
@@ -50,6 +51,7 @@ export const SCENARIOS: readonly Scenario[] = [
   opsCoreSigkill,
   connectionDropAll,
   rabbitmqRestart,
+  opsCoreRabbitmqOutage,
   postgresRestart,
   postgresOutage,
   longDelay,

@@ -9,17 +9,14 @@
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { type OpenedTaskStore, openTaskStore, submitTask, type Task } from "ops-core";
-import { Message, type RabbitmqBroker } from "opsq";
+import { type OpenedTaskStore, openTaskStore, type SubmittedTask, submitTask } from "ops-core";
+import type { RabbitmqBroker } from "opsq";
 import postgres from "postgres";
 import { type FakeLlm, startFakeLlm } from "../../packages/ops-core/test/helpers/fake-llm.js";
 import { openProducerBroker } from "./producer.js";
 import { Admin, uniqueQueue } from "./rabbit.js";
 import { errorText, type ScenarioOptions } from "./scenario.js";
 import { WorkerProcess } from "./worker.js";
-
-/** The actor ops-core registers. */
-export const EXECUTE_AGENT_TASK = "execute_agent_task";
 
 /** What a terminal status is. */
 const TERMINAL = ["completed", "failed", "cancelled"];
@@ -35,8 +32,11 @@ export interface OpsCoreBed {
   readonly apiKey: string;
   /** Raw SQL on the database (its own pool; survives a restart by reconnecting). */
   readonly sql: postgres.Sql;
-  /** Stores a task and enqueues it; resolves with the task, rejects when either failed. */
-  submit(goal: string): Promise<Task>;
+  /**
+   * Stores a task and enqueues it; resolves with the task (its `delivery` says whether the
+   * message was sent or left in the outbox), rejects when storing it failed.
+   */
+  submit(goal: string): Promise<SubmittedTask>;
   /** Starts `opsq worker ops-core/actors` and waits until it is ready. */
   startWorker(options?: { concurrency?: number; env?: Record<string, string> }): Promise<WorkerProcess>;
   /** Per status, how many of the tasks with these ids are in it. */
@@ -47,14 +47,26 @@ export interface OpsCoreBed {
   orphans(taskIds: readonly string[]): Promise<number>;
   /** Sum over the tasks of `attempts - 1` (claims beyond the first). */
   extraAttempts(taskIds: readonly string[]): Promise<number>;
+  /** Rows left in the outbox (messages not confirmed by RabbitMQ). */
+  outboxRows(): Promise<number>;
   /** Per failure reason (digits replaced by `N`), how many of the tasks failed with it. */
   failureReasons(taskIds: readonly string[]): Promise<Map<string, number>>;
   /** Drops the schema, deletes the queues, stops the fake LLM; returns problems. */
   close(): Promise<string[]>;
 }
 
+/** Options of {@link openOpsCore}. */
+export interface OpsCoreBedOptions {
+  /** The producer's longest wait for a confirm (a submission during an outage waits this long). @default 10000 */
+  producerConfirmTimeoutMs?: number;
+}
+
 /** Opens a test bed for one scenario. */
-export async function openOpsCore(options: ScenarioOptions, name: string): Promise<OpsCoreBed> {
+export async function openOpsCore(
+  options: ScenarioOptions,
+  name: string,
+  bedOptions: OpsCoreBedOptions = {},
+): Promise<OpsCoreBed> {
   const schema = `chaos_${name.replace(/\W/g, "_")}_${randomBytes(4).toString("hex")}`;
   const apiKey = `sk-chaos-${randomBytes(10).toString("hex")}`;
   (options.secrets as string[]).push(apiKey);
@@ -68,7 +80,13 @@ export async function openOpsCore(options: ScenarioOptions, name: string): Promi
   const sql = postgres(options.databaseUrl, { max: 2, onnotice: () => {}, connect_timeout: 5 });
   await installAudit(sql, schema);
   const fake = await startFakeLlm();
-  const broker = openProducerBroker({ url: options.rabbitUrl, logFile: join(options.dir, "producer.log") });
+  const broker = openProducerBroker({
+    url: options.rabbitUrl,
+    logFile: join(options.dir, "producer.log"),
+    ...(bedOptions.producerConfirmTimeoutMs === undefined
+      ? {}
+      : { confirmTimeoutMs: bedOptions.producerConfirmTimeoutMs }),
+  });
   let workers = 0;
   return {
     schema,
@@ -79,14 +97,7 @@ export async function openOpsCore(options: ScenarioOptions, name: string): Promi
     apiKey,
     sql,
     submit: (goal) =>
-      submitTask(
-        { taskType: "agent_task", inputData: { goal } },
-        {
-          store: opened.store,
-          enqueue: (taskId) =>
-            broker.enqueue(new Message({ queueName: queue, actorName: EXECUTE_AGENT_TASK, args: [taskId] })),
-        },
-      ),
+      submitTask({ taskType: "agent_task", inputData: { goal } }, { store: opened.store, broker, queue }),
     async startWorker(worker = {}) {
       workers++;
       const process = WorkerProcess.start({
@@ -134,6 +145,10 @@ export async function openOpsCore(options: ScenarioOptions, name: string): Promi
       const [row] = await sql<{ n: number }[]>`
         select coalesce(sum(greatest(attempts - 1, 0)), 0)::int as n from ${sql(schema)}.task
         where task_id in ${sql(taskIds)}`;
+      return row!.n;
+    },
+    async outboxRows() {
+      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from ${sql(schema)}.task_outbox`;
       return row!.n;
     },
     async failureReasons(taskIds) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type OpsCoreBed, openOpsCore } from "./ops-core.js";
+import { type OpsCoreBed, type OpsCoreBedOptions, openOpsCore } from "./ops-core.js";
 import { errorText, type ScenarioOptions, type ScenarioResult, sleep, Tally, until } from "./scenario.js";
 import { killLeftovers, type WorkerProcess } from "./worker.js";
 import { checkSurvived, stopWorker } from "./wrap-up.js";
@@ -49,6 +49,15 @@ export interface OpsLoadOptions {
    * none may stay `pending` or `running`, and each must end exactly once. @default "completed"
    */
   outcome?: "completed" | "terminal";
+  /**
+   * Also require that no task ran twice: one claim per task (`attempts` = 1) and one LLM request
+   * per task. @default false
+   */
+  exactlyOnce?: boolean;
+  /** At least this many submissions must have left their message in the outbox. @default 0 */
+  minDeferred?: number;
+  /** Options of the test bed (the producer's confirm timeout). */
+  bed?: OpsCoreBedOptions;
 }
 
 /** Runs the load, the faults and the checks; always cleans up. */
@@ -59,7 +68,7 @@ export async function runOpsCoreLoad(
   const tally = new Tally();
   let bed: OpsCoreBed | undefined;
   try {
-    bed = await openOpsCore(options, load.name);
+    bed = await openOpsCore(options, load.name, load.bed);
     const opened = bed;
     const first = await opened.startWorker({
       concurrency: load.concurrency,
@@ -85,6 +94,7 @@ export async function runOpsCoreLoad(
     let firstFailure = "";
     let slowestSubmitMs = 0;
     let sent = 0;
+    let deferred = 0;
     const submitOne = async (i: number): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
         sent++;
@@ -93,6 +103,7 @@ export async function runOpsCoreLoad(
           const task = await opened.submit(`[[delay:${load.llmDelayMs}]] chaos task ${i}`);
           slowestSubmitMs = Math.max(slowestSubmitMs, Date.now() - startedAt);
           submitted.push(task.taskId);
+          if (task.delivery === "deferred") deferred++;
           return;
         } catch (error) {
           const kind = error instanceof Error ? error.constructor.name : "error";
@@ -153,10 +164,7 @@ export async function runOpsCoreLoad(
     const extra = await opened.extraAttempts(ids);
     const orphans = await opened.orphans(ids);
     const workers = [first, ...restarted];
-    const transient = workers.reduce(
-      (sum, w) => sum + w.count("transient failure; the message will be retried"),
-      0,
-    );
+    const transient = workers.reduce((sum, w) => sum + w.count("attempt failed; retry scheduled"), 0);
     const worker = context.worker;
     if (load.workerMustSurvive) {
       checkSurvived(tally, first, worker);
@@ -206,6 +214,24 @@ export async function runOpsCoreLoad(
       );
     }
     tally.check(opened.fake.requests.length > 0, "the fake LLM saw no request");
+    const relayed = workers.reduce((sum, w) => sum + w.count("outbox: task message sent"), 0);
+    tally.note(
+      `${deferred} submission(s) left their message in the outbox (RabbitMQ unreachable); ${relayed} message(s) sent by the workers' outbox relay; ${await opened.outboxRows()} outbox row(s) left`,
+    );
+    tally.check(deferred >= (load.minDeferred ?? 0), `only ${deferred} submission(s) deferred to the outbox`);
+    if (load.exactlyOnce) {
+      tally.check(extra === 0, `${extra} extra claim(s): some task ran twice`);
+      const perTask = new Map<string, number>();
+      for (const request of opened.fake.chatRequests()) {
+        const goal = request.messages.find((message) => message.role === "user")?.content ?? "";
+        perTask.set(String(goal), (perTask.get(String(goal)) ?? 0) + 1);
+      }
+      const repeated = [...perTask].filter(([, n]) => n !== 1);
+      tally.check(
+        perTask.size === ids.length && repeated.length === 0,
+        `LLM requests per task should all be 1: ${perTask.size} task(s) asked, ${repeated.length} more than once (e.g. ${repeated[0]?.[0] ?? "-"})`,
+      );
+    }
     tally.note(
       `${ids.length} tasks: ${statusText}; terminal transitions per task (audit trigger): all exactly 1 = ${notOnce.length === 0}; ${extra} extra claim(s) after faults (tasks re-run from the start); ${transient} transient failure(s) retried by the workers`,
     );

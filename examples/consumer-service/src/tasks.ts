@@ -7,7 +7,7 @@
  */
 
 import { openTaskStore, submitTask, type Task } from "ops-core";
-import { getBroker, hasBroker } from "opsq";
+import { RabbitmqBroker } from "opsq";
 
 const databaseUrl = process.env.DATABASE_URL;
 if (databaseUrl === undefined) {
@@ -20,12 +20,11 @@ const { store, close } = await openTaskStore({
   schema: process.env.DATABASE_SCHEMA,
   migrate: true,
 });
+// The producer's own broker: submitting a task does not load the worker's module.
+const broker = new RabbitmqBroker({ url: process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672" });
 try {
-  const task: Task = await submitTask({ taskType: "agent_task", inputData: { goal } }, { store });
+  const task: Task = await submitTask({ taskType: "agent_task", inputData: { goal } }, { store, broker });
   console.log(`submitted ${task.taskId} (${task.status}): ops-core submit --wait shows its outcome`);
 } finally {
-  await close();
-  if (hasBroker()) {
-    await getBroker().close(); // the broker ops-core/actors opened to enqueue the task
-  }
+  await Promise.all([close(), broker.close()]);
 }

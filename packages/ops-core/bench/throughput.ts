@@ -17,9 +17,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { defineExecuteAgentTask } from "../src/actors/execute-agent-task.js";
 import { openTaskStore } from "../src/db/open-task-store.js";
-import { submitTask } from "../src/scheduler.js";
+import { submitTask } from "../src/submit-task.js";
 import { startFakeLlm } from "../test/helpers/fake-llm.js";
 import { TEST_DATABASE_URL, uniqueSchemaName } from "../test/helpers/postgres.js";
 import { deleteQueues, TEST_RABBITMQ_URL, testBroker, uniqueQueue } from "../test/helpers/rabbitmq.js";
@@ -82,14 +81,6 @@ try {
       concurrency: CONCURRENCY,
     });
     const broker = testBroker();
-    const actor = defineExecuteAgentTask({
-      broker,
-      queue,
-      maxRetries: 0,
-      minBackoffMs: 0,
-      maxBackoffMs: 0,
-      agentTimeoutMs: 20_000,
-    });
     await broker.connect();
     fake.reset();
     const ids: string[] = [];
@@ -101,7 +92,7 @@ try {
           next++;
           const task = await submitTask(
             { taskType: "agent_task", inputData: { goal: `bench task ${next}` } },
-            { store: opened.store, enqueue: (taskId) => actor.send(taskId) },
+            { store: opened.store, broker, queue },
           );
           ids.push(task.taskId);
         }

@@ -2,7 +2,7 @@
  * Where ops-core keeps message cancels: opsq's `PostgresCancellationBackend` on `DATABASE_URL`,
  * in the table `opsq_cancellations` of `DATABASE_SCHEMA` (the default schema when unset). The
  * worker (`ops-core/actors`) listens to it; `ops-core cancel` writes to it. Each task is sent
- * with its task id as the message id (see `enqueueTask`), so a task is cancelled by its id.
+ * with its task id as the message id (see `agentTaskMessage`), so a task is cancelled by its id.
  *
  * Light: opsq imports the `postgres` driver on first use only.
  *

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { Shutdown, TimeLimitExceeded } from "opsq";
 import {
   ConfigError,
   LlmRequestError,
@@ -48,13 +49,12 @@ const TRANSIENT_SQLSTATE_CLASSES = new Set(["08", "53"]);
 /** Statuses an HTTP API answers when it is overloaded or briefly unavailable. */
 const TRANSIENT_HTTP_STATUSES = new Set([408, 409, 429]);
 
-/** Names of errors (from the openai SDK, opsq or the platform) that signal a transient condition. */
-const TRANSIENT_NAMES = new Set([
-  "APIConnectionError",
-  "APIConnectionTimeoutError",
-  "AbortError",
-  "Shutdown",
-]);
+/**
+ * Names of errors from the openai SDK (not imported here: it is heavy) and the platform
+ * (`DOMException`'s `AbortError`) that signal a transient condition. opsq's own errors are
+ * recognised with `instanceof`.
+ */
+const TRANSIENT_NAMES = new Set(["APIConnectionError", "APIConnectionTimeoutError", "AbortError"]);
 
 /**
  * Classifies `error` as `"permanent"` or `"transient"`, looking through `cause` chains and
@@ -82,7 +82,10 @@ function classify(error: unknown, depth: number): ErrorClass | undefined {
 }
 
 function classifyOwn(error: object): ErrorClass | undefined {
-  if (error instanceof TransientError) return "transient";
+  // The worker handing the message back, or opsq's time limit: a later attempt may finish.
+  if (error instanceof TransientError || error instanceof Shutdown || error instanceof TimeLimitExceeded) {
+    return "transient";
+  }
   if (error instanceof LlmRequestError) return error.retryable ? "transient" : "permanent";
   if (
     error instanceof ConfigError ||

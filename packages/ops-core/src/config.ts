@@ -21,6 +21,8 @@
  * | `OPS_CORE_HEARTBEAT_MS` | how often a running task's `heartbeat_at` is refreshed | `10000` |
  * | `OPS_CORE_STALE_AFTER_MS` | a `running` task without a heartbeat for this long is reclaimed | `60000` |
  * | `OPS_CORE_REAP_INTERVAL_MS` | how often each worker looks for stale tasks (`0`: never) | `15000` |
+ * | `OPS_CORE_OUTBOX_INTERVAL_MS` | how often each worker re-publishes unsent task messages (`0`: never) | `1000` |
+ * | `OPS_CORE_OUTBOX_GRACE_MS` | an unsent message is re-published once it is this old | `5000` |
  *
  * Parsing is dependency-free (see `env.ts`): the actors module reads the configuration at
  * import, and the worker's start-up must stay fast.
@@ -78,6 +80,13 @@ export interface ActorConfig {
   readonly staleAfterMs: number;
   /** How often each worker runs the reaper; 0 turns it off. @default 15000 */
   readonly reapIntervalMs: number;
+  /** How often each worker's outbox relay re-publishes unsent task messages; 0 turns it off. @default 1000 */
+  readonly outboxIntervalMs: number;
+  /**
+   * The relay re-publishes an outbox row once it is this old, so it rarely races the submitter's
+   * own publish (a duplicate message is harmless, only wasteful). @default 5000
+   */
+  readonly outboxGraceMs: number;
 }
 
 /** Default `RABBITMQ_URL`. */
@@ -95,6 +104,10 @@ export const DEFAULT_MAX_RETRIES = 3;
 export const DEFAULT_MIN_BACKOFF_MS = 1_000;
 /** Default `OPS_CORE_MAX_BACKOFF_MS` (5 min). */
 export const DEFAULT_MAX_BACKOFF_MS = 300_000;
+/** Default `OPS_CORE_OUTBOX_INTERVAL_MS`. */
+export const DEFAULT_OUTBOX_INTERVAL_MS = 1_000;
+/** Default `OPS_CORE_OUTBOX_GRACE_MS`. */
+export const DEFAULT_OUTBOX_GRACE_MS = 5_000;
 /** Default `OPS_CORE_HEARTBEAT_MS`. */
 export const DEFAULT_HEARTBEAT_MS = 10_000;
 /** Default `OPS_CORE_STALE_AFTER_MS`. */
@@ -195,6 +208,9 @@ function readActorConfig(read: EnvReader): ActorConfig {
     heartbeatMs,
     staleAfterMs,
     reapIntervalMs: read.integer("OPS_CORE_REAP_INTERVAL_MS", 0, 86_400_000) ?? DEFAULT_REAP_INTERVAL_MS,
+    outboxIntervalMs:
+      read.integer("OPS_CORE_OUTBOX_INTERVAL_MS", 0, 86_400_000) ?? DEFAULT_OUTBOX_INTERVAL_MS,
+    outboxGraceMs: read.integer("OPS_CORE_OUTBOX_GRACE_MS", 0, 86_400_000) ?? DEFAULT_OUTBOX_GRACE_MS,
   });
 }
 

@@ -9,10 +9,11 @@
  * ├── PermanentAgentError      the agent run failed and retrying would not help
  * │   ├── AgentTimeoutError    the run exceeded AGENT_EXECUTION_TIMEOUT
  * │   └── TaskInputError       the task's input_data cannot be run (e.g. no goal)
+ * ├── AgentTaskFailedError     thrown by the actor for a permanent failure; carries the result
  * ├── TransientError           worth retrying later (outage, overload)
  * ├── LlmRequestError          an LLM HTTP request failed (status decides the class)
  * ├── TaskValidationError      a submitted task was rejected before anything was written
- * └── EnqueueError             a task was stored but could not be enqueued (it is marked failed)
+ * └── EnqueueError             RabbitMQ refused a stored task's message for good (it is marked failed)
  * ```
  *
  * Messages are one line, say what is wrong, and never contain secrets (URLs are redacted
@@ -20,6 +21,8 @@
  *
  * @module
  */
+
+import type { JsonValue } from "./task.js";
 
 /** Base class of every error raised by ops-core. */
 export class OpsCoreError extends Error {
@@ -81,6 +84,30 @@ export class TaskInputError extends PermanentAgentError {
   override name = "TaskInputError";
 }
 
+/**
+ * Thrown by the `execute_agent_task` actor when a task failed for good (step limit, tool error,
+ * agent timeout, bad input, LLM 4xx). It is listed in the actor's `throws`, so opsq's Retries
+ * dead-letters the message at once, and the task lifecycle middleware stores `message` as the
+ * task's `error_message` and {@link AgentTaskFailedError.result} as its result.
+ */
+export class AgentTaskFailedError extends OpsCoreError {
+  override name = "AgentTaskFailedError";
+  /**
+   * @param taskId the task that failed
+   * @param message the reason, one line (stored as `error_message`)
+   * @param result what to store as the task's result (the run so far); `undefined` keeps the stored one
+   * @param options standard `cause`
+   */
+  constructor(
+    readonly taskId: string,
+    message: string,
+    readonly result?: JsonValue,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** A failure worth retrying later (an outage or overload); the queue should redeliver. */
 export class TransientError extends OpsCoreError {
   override name = "TransientError";
@@ -134,9 +161,10 @@ export class TaskValidationError extends OpsCoreError {
 }
 
 /**
- * The task row was written but the message could not be enqueued; the task has been marked
- * `failed` with `enqueue failed: <reason>` (unless even that write failed, which the message
- * then says), so it is never left silently `pending`.
+ * The task row was written but RabbitMQ refused its message for good (a refused publish, not an
+ * outage: during an outage the message waits in the outbox and the task stays `pending`); the
+ * task has been marked `failed` with `enqueue failed: <reason>` (unless even that write failed,
+ * which the message then says).
  */
 export class EnqueueError extends OpsCoreError {
   override name = "EnqueueError";

@@ -3,21 +3,30 @@
  *
  * This barrel is cheap to import: the database drivers, drizzle and the `openai` SDK are only
  * loaded (dynamically) when a database is opened or a request is sent. It has no side effects:
- * the `execute_agent_task` actor lives in `ops-core/actors`, which picks a broker when imported. For that reason the
- * drizzle-backed `TaskStore` class is exported as a type; get an instance from
- * {@link openTaskStore}.
+ * `registerAgentTasks` registers the `execute_agent_task` actor on a broker you give it, and
+ * `ops-core/actors` (the worker's module) does that on RabbitMQ when imported. `TaskStore` is
+ * ops-core's interface; get the PostgreSQL one from {@link openTaskStore}.
  *
  * @module
  */
 
 export { abortable } from "./abortable.js";
-// Actor runtime injection (the actor itself is in `ops-core/actors`, which picks a broker on import)
+// The worker: the actor and its middleware, registered on a given broker
 export {
-  closeTaskRuntime,
-  configureTaskRuntime,
+  type ExecuteAgentTaskActor,
+  type ExecuteAgentTaskDeps,
+  type ExecuteAgentTaskOutcome,
+  executeAgentTask,
+} from "./actors/execute-agent-task.js";
+export {
+  type AgentTasks,
+  type RegisterAgentTasksOptions,
+  registerAgentTasks,
+} from "./actors/register-agent-tasks.js";
+export {
   type ResolvedTaskRuntime,
-  type RuntimeTaskStore,
-  type TaskRuntime,
+  TaskRuntime,
+  type TaskRuntimeOptions,
 } from "./actors/runtime.js";
 export { createLlmClient } from "./agent/create-llm-client.js";
 // Agent runtime
@@ -60,6 +69,12 @@ export {
   agentTaskInputSchema,
   parseAgentTaskInput,
 } from "./agent-task-input.js";
+export {
+  type AgentTaskMessage,
+  agentTaskMessage,
+  EXECUTE_AGENT_TASK,
+  taskIdOf,
+} from "./agent-task-message.js";
 // Cancellation (where `ops-core cancel` and the worker keep message cancels)
 export { CANCELLATION_TABLE, cancellationTable, openCancellationBackend } from "./cancellation.js";
 export { classifyError, type ErrorClass } from "./classify-error.js";
@@ -71,6 +86,8 @@ export {
   DEFAULT_MAX_BACKOFF_MS,
   DEFAULT_MAX_RETRIES,
   DEFAULT_MIN_BACKOFF_MS,
+  DEFAULT_OUTBOX_GRACE_MS,
+  DEFAULT_OUTBOX_INTERVAL_MS,
   DEFAULT_QUEUE,
   DEFAULT_RABBITMQ_URL,
   getConfig,
@@ -96,6 +113,7 @@ export { type DemoOutcome, type DemoReport, type RunDemoOptions, runDemo } from 
 export { describeError, MAX_REASON_LENGTH } from "./describe-error.js";
 // Errors and their classification
 export {
+  AgentTaskFailedError,
   AgentTimeoutError,
   ConfigError,
   EnqueueError,
@@ -112,10 +130,16 @@ export {
 } from "./errors.js";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 export { REDACTED, redactUrl } from "./redact.js";
-// Scheduler and services
-export { type SchedulerStore, type SubmitTaskDeps, submitTask } from "./scheduler.js";
-export { type RunTaskDeps, type RunTaskOutcome, type RunTaskStore, runTask } from "./services/run-task.js";
+// The outbox relay (each worker runs one)
+export {
+  OutboxRelay,
+  type OutboxRelayOptions,
+  outboxRelayMiddleware,
+  type RelayResult,
+} from "./services/outbox-relay.js";
+// Submitting tasks
 export { type SubmitTaskRequest, TASK_TYPES, validateSubmitRequest } from "./submit-request.js";
+export { type MessageDelivery, type SubmitTaskDeps, type SubmittedTask, submitTask } from "./submit-task.js";
 // Domain model
 export {
   type FinalTaskStatus,
@@ -128,4 +152,23 @@ export {
   type TaskStatus,
   TERMINAL_STATUSES,
 } from "./task.js";
-export type { ClaimOptions, ListTasksOptions, TaskCompletion, TaskStore } from "./task-store-interface.js";
+// The task lifecycle: the one writer of `failed` and `cancelled`
+export {
+  CANCELLED_REASON,
+  cancelTask,
+  failStaleTasks,
+  failTask,
+  type LifecycleRuntime,
+  type TaskLifecycleOptions,
+  taskLifecycle,
+} from "./task-lifecycle.js";
+export type {
+  ClaimOptions,
+  ListTasksOptions,
+  OutboxEntry,
+  OutboxMessage,
+  RelayOptions,
+  StaleTaskOptions,
+  TaskCompletion,
+  TaskStore,
+} from "./task-store-interface.js";

@@ -47,6 +47,32 @@ export interface StaleTaskOptions {
   limit?: number;
 }
 
+/** A task's message as the outbox keeps it until RabbitMQ confirmed it. */
+export interface OutboxMessage {
+  /** The queue it is published to. */
+  queueName: string;
+  /** The message, encoded as Dramatiq's JSON text. */
+  body: string;
+}
+
+/** An outbox row: a message not yet confirmed by RabbitMQ. */
+export interface OutboxEntry extends OutboxMessage {
+  /** The row's id (what {@link TaskStore.deleteMessages} takes). */
+  id: number;
+  /** The task the message runs. */
+  taskId: string;
+  /** When the row was written (ISO-8601 UTC). */
+  createdAt: string;
+}
+
+/** Options of {@link TaskStore.relayMessages}. */
+export interface RelayOptions {
+  /** Only rows at least this old (the submitter is still publishing younger ones). */
+  olderThanMs: number;
+  /** Most rows in one batch. @default 100 */
+  limit?: number;
+}
+
 /**
  * Reads and writes agent tasks. Status transitions are guarded and atomic: two workers cannot
  * both finish a task, a terminal task is never reopened, and a guard that does not match
@@ -59,6 +85,43 @@ export interface TaskStore {
    * @throws {TaskAlreadyExistsError} when `input.taskId` is already used
    */
   addTask(input: NewTask): Promise<Task>;
+  /**
+   * Inserts a `pending` task and its message's outbox row in one statement: either both exist
+   * or neither does.
+   *
+   * @returns the task and its outbox row's id (delete it once RabbitMQ confirmed the message)
+   * @throws {TaskAlreadyExistsError} when `input.taskId` is already used (nothing written)
+   */
+  addTaskWithMessage(
+    input: NewTask & { taskId: string },
+    message: OutboxMessage,
+  ): Promise<{ task: Task; outboxId: number }>;
+  /**
+   * Adds an outbox row for a task that is still `pending` (a resubmission).
+   *
+   * @returns the row's id, or `null` (nothing written) when the task is missing or no longer pending
+   */
+  addMessage(taskId: string, message: OutboxMessage): Promise<number | null>;
+  /**
+   * Deletes outbox rows, once RabbitMQ confirmed their messages.
+   *
+   * @returns how many rows were deleted
+   */
+  deleteMessages(ids: readonly number[]): Promise<number>;
+  /**
+   * One relay batch, in one transaction: locks up to `limit` outbox rows at least `olderThanMs`
+   * old (`FOR UPDATE SKIP LOCKED`: rows another relay holds are skipped, so no row is published
+   * by two relays at once), hands them to `publish`, and deletes the ids it returns (those
+   * RabbitMQ confirmed, or that must not be sent again).
+   *
+   * @returns how many rows were locked, and how many of them were deleted
+   */
+  relayMessages(
+    options: RelayOptions,
+    publish: (entries: OutboxEntry[]) => Promise<readonly number[]>,
+  ): Promise<{ locked: number; deleted: number }>;
+  /** Counts the outbox rows (messages not yet confirmed), optionally of one task. */
+  countMessages(options?: { taskId?: string }): Promise<number>;
   /** Returns the task, or `null` when there is none with this id. */
   findTask(taskId: string): Promise<Task | null>;
   /**
@@ -113,6 +176,16 @@ export interface TaskStore {
    * @returns the requeued tasks (now `pending`)
    */
   requeueStaleTasks(options: StaleTaskOptions): Promise<Task[]>;
+  /**
+   * {@link requeueStaleTasks} and an outbox row for each requeued task, in one transaction, so
+   * a requeued task always has a message to send (by the caller, or by the relay).
+   *
+   * @returns the requeued tasks, each with its outbox row's id
+   */
+  requeueStaleTasksWithMessages(
+    options: StaleTaskOptions,
+    message: (taskId: string) => OutboxMessage,
+  ): Promise<{ task: Task; outboxId: number }[]>;
   /**
    * Fails stale `running` tasks whose attempts are spent, with the reason.
    *

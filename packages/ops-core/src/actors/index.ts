@@ -1,82 +1,52 @@
 /**
- * `ops-core/actors`: the module `opsq worker ops-core/actors` runs. Importing it
+ * `ops-core/actors`: the module `opsq worker ops-core/actors` runs, and the only ops-core module
+ * with import-time effects. Importing it
  *
- * 1. picks the broker: opsq's global broker when one is already set (the embedded demo sets a
- *    StubBroker first), else a new `RabbitmqBroker` on `RABBITMQ_URL`, which becomes the global
- *    broker — and then `DATABASE_URL` must be set (or a runtime configured), so a misconfigured
- *    worker fails at start-up rather than on its first task, and the database pool is closed
- *    when the worker shuts down;
- * 2. with `DATABASE_URL`, adds opsq's `Cancellation` middleware on that database (see
- *    `cancellation.ts`), so `ops-core cancel <task id>` aborts the attempt running the task and
- *    a cancelled task's queued message is acked without running;
- *    It also runs the stale-task reaper in each worker (`reaper-middleware.ts`): a `running`
- *    task without a heartbeat for `OPS_CORE_STALE_AFTER_MS` is requeued, or failed when its
- *    attempts are spent;
- * 3. registers {@link executeAgentTask} on it, with the queue and retry policy of `OPS_CORE_*`
- *    and a time limit just above `AGENT_EXECUTION_TIMEOUT`.
+ * 1. builds a `RabbitmqBroker` on `RABBITMQ_URL` and makes it opsq's global broker — and
+ *    `DATABASE_URL` must be set, so a misconfigured worker fails at start-up rather than on its
+ *    first task;
+ * 2. adds opsq's `Cancellation` middleware on that database (see `cancellation.ts`), so
+ *    `ops-core cancel <task id>` aborts the attempt running the task and a cancelled task's
+ *    queued message is acked without running;
+ * 3. registers the `execute_agent_task` actor and its middleware ({@link registerAgentTasks}:
+ *    the task lifecycle, the stale-task reaper, the runtime's start-up check and clean-up), with
+ *    the queue and retry policy of `OPS_CORE_*` and a time limit just above
+ *    `AGENT_EXECUTION_TIMEOUT`.
  *
- * It is light: the database driver, drizzle, the openai SDK and zod load on the first task
- * (see `runtime.ts`), one store and one LLM client per process.
+ * An embedding process (the demo, tests) does not import it: it calls
+ * {@link registerAgentTasks} on its own broker. Producers do not import it either: `submitTask`
+ * builds the message itself.
  *
- * @example
- * ```ts
- * import { enqueueTask, executeAgentTask } from "ops-core/actors";
- * await enqueueTask(executeAgentTask, taskId); // prefer submitTask(), which stores the task first
- * ```
+ * It is light: the database driver, drizzle, the openai SDK and zod load on the first task,
+ * one store and one LLM client per process.
  *
  * @module
  */
-import { type Broker, Cancellation, getBroker, hasBroker, RabbitmqBroker, setBroker } from "opsq";
+import { type Broker, Cancellation, RabbitmqBroker, setBroker } from "opsq";
 import { openCancellationBackend } from "../cancellation.js";
 import { getConfig, requireDatabaseUrl } from "../config.js";
-import { defineExecuteAgentTask, type ExecuteAgentTaskActor, enqueueTask } from "./execute-agent-task.js";
-import { reaperMiddleware } from "./reaper-middleware.js";
-import { isTaskRuntimeConfigured } from "./runtime.js";
-import { taskRuntimeMiddleware } from "./runtime-middleware.js";
+import type { ExecuteAgentTaskActor } from "./execute-agent-task.js";
+import { registerAgentTasks } from "./register-agent-tasks.js";
 
-export { EXECUTE_AGENT_TASK, type ExecuteAgentTaskActor, enqueueTask } from "./execute-agent-task.js";
+export { EXECUTE_AGENT_TASK, type ExecuteAgentTaskActor } from "./execute-agent-task.js";
 export {
-  closeTaskRuntime,
-  configureTaskRuntime,
-  type RuntimeTaskStore,
-  type TaskRuntime,
-} from "./runtime.js";
+  type AgentTasks,
+  type RegisterAgentTasksOptions,
+  registerAgentTasks,
+} from "./register-agent-tasks.js";
 
 const config = getConfig();
-
-function pickBroker(): Broker {
-  if (hasBroker()) return getBroker();
-  if (!isTaskRuntimeConfigured()) requireDatabaseUrl(config, "the ops-core worker (ops-core/actors)");
-  const created = new RabbitmqBroker({ url: config.rabbitmqUrl });
-  const cancellation = config.databaseUrl
-    ? new Cancellation({ backend: openCancellationBackend(config, config.databaseUrl) })
-    : undefined;
-  created.addMiddleware(taskRuntimeMiddleware({ cancellation }));
-  created.addMiddleware(
-    reaperMiddleware({
-      enqueue: (taskId) => enqueueTask(executeAgentTask, taskId),
-      staleAfterMs: config.actor.staleAfterMs,
-      heartbeatMs: config.actor.heartbeatMs,
-      intervalMs: config.actor.reapIntervalMs,
-      maxAttempts: config.actor.maxRetries + 1,
-      logger: created.logger.child({ component: "ops-core-reaper" }),
-    }),
-  );
-  // Registered last: its after hooks run first, so it stops listening before the pools close.
-  if (cancellation) created.addMiddleware(cancellation);
-  setBroker(created);
-  return created;
-}
+const databaseUrl = requireDatabaseUrl(config, "the ops-core worker (ops-core/actors)");
 
 /** The broker the actor is registered on (the worker CLI consumes from it). */
-export const broker: Broker = pickBroker();
+export const broker: Broker = new RabbitmqBroker({ url: config.rabbitmqUrl });
+setBroker(broker);
 
-/** Runs one agent task: `enqueueTask(executeAgentTask, taskId)`. See `process-agent-task.ts`. */
-export const executeAgentTask: ExecuteAgentTaskActor = defineExecuteAgentTask({
+const registered = registerAgentTasks({
   broker,
-  queue: config.actor.queue,
-  maxRetries: config.actor.maxRetries,
-  minBackoffMs: config.actor.minBackoffMs,
-  maxBackoffMs: config.actor.maxBackoffMs,
-  agentTimeoutMs: config.agentExecutionTimeoutMs,
+  config,
+  cancellation: new Cancellation({ backend: openCancellationBackend(config, databaseUrl) }),
 });
+
+/** The `execute_agent_task` actor (handler `(taskId: string)`); send to it with `submitTask`. */
+export const executeAgentTask: ExecuteAgentTaskActor = registered.actor;

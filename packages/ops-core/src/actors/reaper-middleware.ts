@@ -6,15 +6,19 @@
  *
  * @module
  */
-import type { Middleware } from "opsq";
+import type { Broker, Middleware } from "opsq";
 import type { Logger } from "../logger.js";
 import { type ReapResult, reapStaleTasks, StaleTaskReaper } from "../services/reap-stale-tasks.js";
-import { getTaskRuntime } from "./runtime.js";
+import type { TaskStore } from "../task-store-interface.js";
 
 /** Options of {@link reaperMiddleware}. */
 export interface ReaperMiddlewareOptions {
-  /** Sends a fresh message for a requeued task. */
-  enqueue(taskId: string): Promise<unknown>;
+  /** The worker's store (opened on first use). */
+  store(): Promise<TaskStore>;
+  /** Where a requeued task's fresh message is published. */
+  broker: Pick<Broker, "enqueue">;
+  /** The workers' queue. */
+  queue: string;
   /** A `running` task without a heartbeat for this long is stale. */
   staleAfterMs: number;
   /** How often a running task's heartbeat is refreshed (sets the grace after an outage). */
@@ -45,15 +49,10 @@ export function reaperMiddleware(options: ReaperMiddlewareOptions): Middleware {
 }
 
 async function reapOnce(options: ReaperMiddlewareOptions): Promise<ReapResult> {
-  const { store } = await getTaskRuntime();
-  if (!store.requeueStaleTasks || !store.failStaleTasks) return { requeued: [], failed: [] };
   return reapStaleTasks({
-    store: {
-      requeueStaleTasks: store.requeueStaleTasks.bind(store),
-      failStaleTasks: store.failStaleTasks.bind(store),
-      failTask: store.failTask.bind(store),
-    },
-    enqueue: options.enqueue,
+    store: await options.store(),
+    broker: options.broker,
+    queue: options.queue,
     staleAfterMs: options.staleAfterMs,
     maxAttempts: options.maxAttempts,
     logger: options.logger,

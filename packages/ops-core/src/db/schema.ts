@@ -9,7 +9,7 @@
  * @module
  */
 import { sql } from "drizzle-orm";
-import { check, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, check, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import type { JsonObject, JsonValue, TaskStatus } from "../task.js";
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
@@ -47,5 +47,31 @@ export const task = pgTable(
 /** A row of the `task` table as drizzle returns it (timestamps as `Date`). */
 export type TaskRow = typeof task.$inferSelect;
 
+/**
+ * The `task_outbox` table: the messages of tasks not yet confirmed by RabbitMQ. A task and its
+ * outbox row are written in one statement; the row is deleted once RabbitMQ confirmed the
+ * message, and the relay in each worker re-publishes the rows left behind (a broker outage).
+ */
+export const taskOutbox = pgTable(
+  "task_outbox",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => task.taskId, { onDelete: "cascade" }),
+    queueName: text("queue_name").notNull(),
+    /** The message as Dramatiq's JSON text (what is published). */
+    message: text("message").notNull(),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (table) => [
+    index("task_outbox_created_at_idx").on(table.createdAt),
+    index("task_outbox_task_id_idx").on(table.taskId),
+  ],
+);
+
+/** A row of the `task_outbox` table as drizzle returns it. */
+export type TaskOutboxRow = typeof taskOutbox.$inferSelect;
+
 /** Every table, for `drizzle(client, { schema })`. */
-export const schema = { task };
+export const schema = { task, taskOutbox };

@@ -9,18 +9,21 @@
  * @module
  */
 import { randomUUID } from "node:crypto";
-import { and, count, desc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { TaskAlreadyExistsError, TaskNotFoundError } from "../errors.js";
 import type { JsonValue, NewTask, Task, TaskStatus } from "../task.js";
 import type {
   ClaimOptions,
   ListTasksOptions,
+  OutboxEntry,
+  OutboxMessage,
+  RelayOptions,
   StaleTaskOptions,
   TaskCompletion,
   TaskStore as TaskStoreInterface,
 } from "../task-store-interface.js";
 import type { Database } from "./client.js";
-import { type TaskRow, task } from "./schema.js";
+import { type TaskRow, task, taskOutbox } from "./schema.js";
 
 export type {
   ClaimOptions,
@@ -227,6 +230,158 @@ export class TaskStore implements TaskStoreInterface {
       status: "failed",
       errorMessage: sql`${reason} || ${task.attempts} || ' attempts'`,
       completedAt: now,
+    });
+  }
+
+  /**
+   * Inserts a `pending` task and its message's outbox row in one statement (the outbox row in a
+   * data-modifying CTE): either both exist or neither does.
+   *
+   * @returns the task and its outbox row's id
+   * @throws {TaskAlreadyExistsError} when `input.taskId` is already used (nothing written)
+   */
+  async addTaskWithMessage(
+    input: NewTask & { taskId: string },
+    message: OutboxMessage,
+  ): Promise<{ task: Task; outboxId: number }> {
+    const queued = this.db
+      .$with("queued")
+      .as(
+        this.db
+          .insert(taskOutbox)
+          .values({ taskId: input.taskId, queueName: message.queueName, message: message.body })
+          .returning({ id: taskOutbox.id }),
+      );
+    try {
+      const [row] = await this.db
+        .with(queued)
+        .insert(task)
+        .values({
+          taskId: input.taskId,
+          taskType: input.taskType,
+          name: input.name ?? null,
+          inputData: input.inputData ?? {},
+        })
+        .returning({
+          ...getTableColumns(task),
+          outboxId: sql<number>`(select ${queued.id} from ${queued})`.mapWith(Number),
+        });
+      const { outboxId, ...taskRow } = row!;
+      return { task: toTask(taskRow), outboxId };
+    } catch (error) {
+      if (hasCode(error, "23505")) throw new TaskAlreadyExistsError(input.taskId, { cause: error });
+      throw error;
+    }
+  }
+
+  /**
+   * Adds an outbox row for a task that is still `pending`.
+   *
+   * @returns the row's id, or `null` when the task is missing or no longer pending
+   */
+  async addMessage(taskId: string, message: OutboxMessage): Promise<number | null> {
+    const result = (await this.db.execute(sql`
+      insert into ${taskOutbox} (task_id, queue_name, message)
+      select ${task.taskId}, ${message.queueName}, ${message.body} from ${task}
+      where ${task.taskId} = ${taskId} and ${task.status} = 'pending'
+      returning id`)) as unknown as { id: number | string }[] | { rows: { id: number | string }[] };
+    // postgres.js answers an array of rows, PGlite `{ rows }`.
+    const [row] = Array.isArray(result) ? result : result.rows;
+    return row === undefined ? null : Number(row.id);
+  }
+
+  /** Deletes outbox rows by id; returns how many were deleted. */
+  async deleteMessages(ids: readonly number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const rows = await this.db
+      .delete(taskOutbox)
+      .where(inArray(taskOutbox.id, [...ids]))
+      .returning({ id: taskOutbox.id });
+    return rows.length;
+  }
+
+  /**
+   * One relay batch in one transaction: `SELECT … FOR UPDATE SKIP LOCKED` of the oldest rows at
+   * least `olderThanMs` old, `publish`, then `DELETE` of the ids it returns. The row locks are
+   * held while publishing, so two relays never publish the same row at once.
+   */
+  async relayMessages(
+    options: RelayOptions,
+    publish: (entries: OutboxEntry[]) => Promise<readonly number[]>,
+  ): Promise<{ locked: number; deleted: number }> {
+    const limit = options.limit ?? 100;
+    if (!Number.isFinite(options.olderThanMs) || options.olderThanMs < 0) {
+      throw new RangeError(
+        `olderThanMs must be a number of milliseconds of at least 0 (got ${options.olderThanMs})`,
+      );
+    }
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`limit must be an integer of at least 1 (got ${limit})`);
+    }
+    return this.db.transaction(async (tx) => {
+      const rows = await tx
+        .select()
+        .from(taskOutbox)
+        .where(
+          sql`${taskOutbox.createdAt} <= now() - ${options.olderThanMs}::double precision * interval '1 millisecond'`,
+        )
+        .orderBy(asc(taskOutbox.id))
+        .limit(limit)
+        .for("update", { skipLocked: true });
+      if (rows.length === 0) return { locked: 0, deleted: 0 };
+      const done = await publish(
+        rows.map((row) => ({
+          id: row.id,
+          taskId: row.taskId,
+          queueName: row.queueName,
+          body: row.message,
+          createdAt: row.createdAt.toISOString(),
+        })),
+      );
+      if (done.length === 0) return { locked: rows.length, deleted: 0 };
+      const deleted = await tx
+        .delete(taskOutbox)
+        .where(inArray(taskOutbox.id, [...done]))
+        .returning({ id: taskOutbox.id });
+      return { locked: rows.length, deleted: deleted.length };
+    });
+  }
+
+  /** Counts the outbox rows, optionally of one task. */
+  async countMessages(options: { taskId?: string } = {}): Promise<number> {
+    const [row] = await this.db
+      .select({ total: count() })
+      .from(taskOutbox)
+      .where(options.taskId === undefined ? undefined : eq(taskOutbox.taskId, options.taskId));
+    return row?.total ?? 0;
+  }
+
+  /**
+   * {@link requeueStaleTasks} and an outbox row per requeued task, in one transaction.
+   *
+   * @returns the requeued tasks with their outbox rows' ids
+   */
+  async requeueStaleTasksWithMessages(
+    options: StaleTaskOptions,
+    message: (taskId: string) => OutboxMessage,
+  ): Promise<{ task: Task; outboxId: number }[]> {
+    return this.db.transaction(async (tx) => {
+      const requeued = await new TaskStore(tx).requeueStaleTasks(options);
+      if (requeued.length === 0) return [];
+      const rows = await tx
+        .insert(taskOutbox)
+        .values(
+          requeued.map(({ taskId }) => {
+            const { queueName, body } = message(taskId);
+            return { taskId, queueName, message: body };
+          }),
+        )
+        .returning({ id: taskOutbox.id, taskId: taskOutbox.taskId });
+      const ids = new Map(rows.map((row) => [row.taskId, row.id]));
+      return requeued.map((requeuedTask) => ({
+        task: requeuedTask,
+        outboxId: ids.get(requeuedTask.taskId)!,
+      }));
     });
   }
 

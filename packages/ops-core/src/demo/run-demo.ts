@@ -1,9 +1,9 @@
 /**
  * The embedded demo: ops-core end to end in one process, with no services. An in-memory
- * StubBroker (set as opsq's global broker BEFORE `ops-core/actors` is imported, so the real
- * actor registers on it), embedded PostgreSQL (PGlite) with the real migrations, an in-process
- * opsq `Worker`, and the offline rule-based model (or the real endpoint when `OPS_LLM_BASE_URL`
- * is set). The demo tasks go through the real scheduler, actor, store and agent loop.
+ * StubBroker with the real actor and middleware registered on it (`registerAgentTasks`),
+ * embedded PostgreSQL (PGlite) with the real migrations, an in-process opsq `Worker`, and the
+ * offline rule-based model (or the real endpoint when `OPS_LLM_BASE_URL` is set). The demo tasks
+ * go through the real `submitTask`, actor, task lifecycle, store and agent loop.
  *
  * @module
  */
@@ -68,32 +68,35 @@ export interface RunDemoOptions {
 
 /**
  * Runs the demo and returns its outcomes; prints nothing (steps go to `options.onProgress`).
- *
- * @throws when `ops-core/actors` was already loaded on a non-stub broker in this process
+ * It may run any number of times in a process: each run has its own broker and database.
  */
 export async function runDemo(options: RunDemoOptions = {}): Promise<DemoReport> {
   const started = Date.now();
   const config = loadConfig(options.env ?? process.env);
-  const opsq = await import("opsq");
-  const { StubBroker } = await import("opsq/testing");
-  if (!opsq.hasBroker()) {
-    const level = options.logLevel ?? process.env.OPS_LOG_LEVEL ?? "error";
-    opsq.setBroker(new StubBroker({ logger: opsq.createLogger({ name: "ops-core-demo", level }) }));
-  }
-  // Imported only now, so that it registers on the StubBroker set above.
-  const actors = await import("../actors/index.js");
-  if (!(actors.broker instanceof StubBroker)) {
-    throw new Error("the demo needs ops-core/actors on its in-memory broker: run it in a fresh process");
-  }
-  const { openTaskStore } = await import("../db/open-task-store.js");
-  const { submitTask } = await import("../scheduler.js");
+  const [opsq, { StubBroker }, { registerAgentTasks }, { openTaskStore }, { submitTask }] = await Promise.all(
+    [
+      import("opsq"),
+      import("opsq/testing"),
+      import("../actors/register-agent-tasks.js"),
+      import("../db/open-task-store.js"),
+      import("../submit-task.js"),
+    ],
+  );
+  const level = options.logLevel ?? process.env.OPS_LOG_LEVEL ?? "error";
+  const broker = new StubBroker({ logger: opsq.createLogger({ name: "ops-core-demo", level }) });
   const progress = options.onProgress ?? (() => {});
   progress("starting the embedded PostgreSQL (PGlite) and migrating it; this takes a few seconds…");
   const opened = await openTaskStore({ migrate: true });
   const llm = createLlmClient(config.llm);
-  actors.configureTaskRuntime({ store: opened.store, llm, timeoutMs: config.agentExecutionTimeoutMs });
-  const queue = actors.executeAgentTask.queueName;
-  const worker = new opsq.Worker(actors.broker, { queues: [queue], concurrency: options.concurrency ?? 4 });
+  const { queue } = registerAgentTasks({
+    broker,
+    config,
+    store: opened.store,
+    llm,
+    timeoutMs: config.agentExecutionTimeoutMs,
+    actor: { reapIntervalMs: 0 },
+  });
+  const worker = new opsq.Worker(broker, { queues: [queue], concurrency: options.concurrency ?? 4 });
   try {
     await worker.start();
     progress(
@@ -102,7 +105,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoReport>
     const submitted: { label: string; task?: Task; error?: string }[] = [];
     for (const { label, request } of options.tasks ?? DEMO_TASKS) {
       try {
-        submitted.push({ label, task: await submitTask(request, { store: opened.store }) });
+        submitted.push({ label, task: await submitTask(request, { store: opened.store, broker, queue }) });
       } catch (error) {
         if (!(error instanceof TaskValidationError)) throw error;
         submitted.push({ label, error: error.message });
@@ -114,7 +117,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoReport>
     );
     const watching = watchTasks(opened.store, accepted, progress, options.progressPollMs ?? 250);
     try {
-      await actors.broker.join(queue, { timeoutMs: options.timeoutMs ?? 60_000 });
+      await broker.join(queue, { timeoutMs: options.timeoutMs ?? 60_000 });
     } finally {
       await watching.stop();
     }
@@ -133,7 +136,6 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoReport>
     };
   } finally {
     await worker.stop({ timeoutMs: 1_000 });
-    actors.configureTaskRuntime(undefined);
     await opened.close();
   }
 }

@@ -4,44 +4,41 @@
  * written (a database outage longer than the retries). Without it such a task would stay
  * `running` forever, since nothing else ever looks at it again.
  *
- * One pass ({@link reapStaleTasks}): stale tasks with attempts left go back to `pending` and get
- * a fresh message; those whose attempts are spent are failed with the reason. Each move is one
- * guarded `UPDATE` in the store, so any number of workers may reap at once without acting
- * twice on a task. {@link StaleTaskReaper} runs passes periodically inside a worker.
+ * One pass ({@link reapStaleTasks}): stale tasks with attempts left go back to `pending`, with a
+ * fresh message in the outbox in the same transaction, which is then published (or, when
+ * RabbitMQ is unreachable, left to the outbox relay); those whose attempts are spent are failed
+ * with the reason. Each move is one guarded `UPDATE` in the store, so any number of workers may
+ * reap at once without acting twice on a task; failing goes through the task lifecycle
+ * (`task-lifecycle.ts`), the one writer of `failed`. {@link StaleTaskReaper} runs passes
+ * periodically inside a worker.
  *
  * @module
  */
 
-import type { StaleTaskOptions } from "../db/task-store.js";
+import type { Broker } from "opsq";
+import { type AgentTaskMessage, agentTaskMessage, outboxMessageOf } from "../agent-task-message.js";
 import { describeError } from "../describe-error.js";
 import type { Logger } from "../logger.js";
-import type { Task } from "../task.js";
-
-/** The store operations the reaper needs (a `TaskStore` fits). */
-export interface ReapStore {
-  /** Guarded `running → pending` of stale tasks with attempts left. */
-  requeueStaleTasks(options: StaleTaskOptions): Promise<Task[]>;
-  /** Guarded `running → failed` of stale tasks whose attempts are spent. */
-  failStaleTasks(options: StaleTaskOptions): Promise<Task[]>;
-  /** Guarded `pending|running → failed` (a requeued task whose message could not be sent). */
-  failTask(taskId: string, reason: string): Promise<Task | null>;
-}
+import { failStaleTasks } from "../task-lifecycle.js";
+import type { StaleTaskOptions, TaskStore } from "../task-store-interface.js";
 
 /** Everything {@link reapStaleTasks} uses. */
 export interface ReapDeps extends StaleTaskOptions {
   /** Where tasks live. */
-  store: ReapStore;
-  /** Sends a fresh message for a requeued task (`enqueueTask(executeAgentTask, taskId)`). */
-  enqueue(taskId: string): Promise<unknown>;
+  store: TaskStore;
+  /** Where a requeued task's fresh message is published. */
+  broker: Pick<Broker, "enqueue">;
+  /** The workers' queue. */
+  queue: string;
   /** Where each reclaimed task is logged. */
   logger: Logger;
 }
 
 /** What one pass did, by task id. */
 export interface ReapResult {
-  /** Moved back to `pending` and enqueued again. */
+  /** Moved back to `pending` with a fresh message (sent, or waiting in the outbox). */
   requeued: string[];
-  /** Failed: attempts spent, or the new message could not be sent. */
+  /** Failed: attempts spent. */
   failed: string[];
 }
 
@@ -59,28 +56,34 @@ export async function reapStaleTasks(deps: ReapDeps): Promise<ReapResult> {
     ...(deps.limit === undefined ? {} : { limit: deps.limit }),
   };
   const result: ReapResult = { requeued: [], failed: [] };
-  for (const task of await store.failStaleTasks(options)) {
+  for (const task of await failStaleTasks(store, options)) {
     logger.warn(
       { taskId: task.taskId, attempts: task.attempts, reason: task.errorMessage },
       "stale running task failed: no heartbeat and no attempts left",
     );
     result.failed.push(task.taskId);
   }
-  for (const task of await store.requeueStaleTasks(options)) {
+  const messages = new Map<string, AgentTaskMessage>();
+  const requeued = await store.requeueStaleTasksWithMessages(options, (taskId) => {
+    const message = agentTaskMessage(taskId, deps.queue);
+    messages.set(taskId, message);
+    return outboxMessageOf(message);
+  });
+  for (const { task, outboxId } of requeued) {
+    result.requeued.push(task.taskId);
+    const details = { taskId: task.taskId, attempts: task.attempts };
     try {
-      await deps.enqueue(task.taskId);
-      logger.warn(
-        { taskId: task.taskId, attempts: task.attempts },
-        "stale running task requeued: its worker stopped sending heartbeats",
-      );
-      result.requeued.push(task.taskId);
+      await deps.broker.enqueue(messages.get(task.taskId)!);
     } catch (error) {
-      const reason = `requeued after its worker stopped sending heartbeats, but enqueue failed: ${describeError(error)}`;
-      // The task is `pending` with no message: fail it rather than leave it waiting forever.
-      await store.failTask(task.taskId, reason);
-      logger.error({ taskId: task.taskId, reason }, "stale running task failed: could not enqueue it again");
-      result.failed.push(task.taskId);
+      // The task is `pending` and its message is in the outbox: the relay sends it later.
+      logger.warn(
+        { ...details, error: describeError(error) },
+        "stale running task requeued; its message waits in the outbox (RabbitMQ unreachable)",
+      );
+      continue;
     }
+    await store.deleteMessages([outboxId]).catch(() => {}); // else the relay sends a harmless duplicate
+    logger.warn(details, "stale running task requeued: its worker stopped sending heartbeats");
   }
   return result;
 }

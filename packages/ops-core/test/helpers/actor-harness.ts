@@ -1,22 +1,22 @@
 /**
- * The real `execute_agent_task` actor on an in-memory StubBroker with an in-process opsq
- * Worker, storing tasks in embedded PGlite: what the unit tests of the actor run against.
+ * The real `execute_agent_task` actor and its middleware (`registerAgentTasks`) on an in-memory
+ * StubBroker with an in-process opsq Worker, storing tasks in embedded PGlite: what the unit
+ * tests of the actor and the task lifecycle run against.
  */
 import { randomBytes } from "node:crypto";
 import { type Cancellation, type Message, Worker } from "opsq";
 import { StubBroker } from "opsq/testing";
 import { pino } from "pino";
-import {
-  defineExecuteAgentTask,
-  type ExecuteAgentTaskActor,
-  enqueueTask,
-} from "../../src/actors/execute-agent-task.js";
-import { configureTaskRuntime, type RuntimeTaskStore, type TaskRuntime } from "../../src/actors/runtime.js";
-import { taskRuntimeMiddleware } from "../../src/actors/runtime-middleware.js";
+import type { ExecuteAgentTaskActor } from "../../src/actors/execute-agent-task.js";
+import { registerAgentTasks } from "../../src/actors/register-agent-tasks.js";
+import type { TaskRuntimeOptions } from "../../src/actors/runtime.js";
 import type { LlmClient } from "../../src/agent/llm-client.js";
 import { OpenAiCompatibleClient } from "../../src/agent/openai-compatible-client.js";
-import { submitTask } from "../../src/scheduler.js";
+import { agentTaskMessage } from "../../src/agent-task-message.js";
+import type { ActorConfig } from "../../src/config.js";
+import { submitTask } from "../../src/submit-task.js";
 import type { Task } from "../../src/task.js";
+import type { TaskStore } from "../../src/task-store-interface.js";
 import { createEmbeddedStore, type EmbeddedStore } from "./embedded-store.js";
 import { type FakeLlm, startFakeLlm } from "./fake-llm.js";
 
@@ -26,7 +26,7 @@ export type LogRecord = { level: number; msg: string } & Record<string, unknown>
 /** Options of {@link startActorHarness}. */
 export interface ActorHarnessOptions {
   /** The store the actor uses. */
-  store: RuntimeTaskStore & Parameters<typeof submitTask>[1]["store"];
+  store: TaskStore;
   /** The model. */
   llm: LlmClient;
   /** Actor retries. @default 2 */
@@ -36,8 +36,10 @@ export interface ActorHarnessOptions {
   /** Worker concurrency. @default 2 */
   concurrency?: number;
   /** Extra runtime settings (tools, security). */
-  runtime?: Partial<TaskRuntime>;
-  /** Adds ops-core's runtime middleware and this Cancellation middleware, as `ops-core/actors` does. */
+  runtime?: Partial<TaskRuntimeOptions>;
+  /** Extra actor settings (`throws`-free: queue, retries, reaper). */
+  actor?: Partial<ActorConfig>;
+  /** Adds this Cancellation middleware, as `ops-core/actors` does. */
   cancellation?: Cancellation;
 }
 
@@ -49,13 +51,15 @@ export interface ActorHarness {
   worker: Worker;
   /** Every log line of the broker, the worker and the actor. */
   logs: LogRecord[];
-  /** Submits an agent task through the scheduler and returns it with the message sent. */
+  /** Sends the task's message as `submitTask` does (task id as message id), without storing anything. */
+  send(taskId: string): Promise<Message>;
+  /** Submits an agent task through `submitTask` and returns it with the message sent. */
   submit(goal: string): Promise<{ task: Task; message: Message }>;
   /** Waits until the queue is drained. */
   join(): Promise<void>;
   /** Starts another worker on the same broker (e.g. after stopping the first). */
   startWorker(): Promise<Worker>;
-  /** Stops the workers and resets the runtime. */
+  /** Stops the workers. */
   stop(): Promise<void>;
 }
 
@@ -64,24 +68,22 @@ export async function startActorHarness(options: ActorHarnessOptions): Promise<A
   const logs: LogRecord[] = [];
   const logger = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const broker = new StubBroker({ logger });
-  if (options.cancellation) {
-    broker.addMiddleware(taskRuntimeMiddleware({ cancellation: options.cancellation }));
-    broker.addMiddleware(options.cancellation);
-  }
-  const queue = `agent_test_${randomBytes(4).toString("hex")}`;
-  const actor = defineExecuteAgentTask({
+  const { actor, queue } = registerAgentTasks({
     broker,
-    queue,
-    maxRetries: options.maxRetries ?? 2,
-    minBackoffMs: 1,
-    maxBackoffMs: 5,
-    agentTimeoutMs: options.timeoutMs ?? 5_000,
-  });
-  configureTaskRuntime({
     store: options.store,
     llm: options.llm,
     timeoutMs: options.timeoutMs ?? 5_000,
     ...options.runtime,
+    actor: {
+      queue: `agent_test_${randomBytes(4).toString("hex")}`,
+      maxRetries: options.maxRetries ?? 2,
+      minBackoffMs: 1,
+      maxBackoffMs: 5,
+      reapIntervalMs: 0,
+      outboxIntervalMs: 0,
+      ...options.actor,
+    },
+    cancellation: options.cancellation,
   });
   const workers: Worker[] = [];
   const startWorker = async () => {
@@ -97,16 +99,18 @@ export async function startActorHarness(options: ActorHarnessOptions): Promise<A
     queue,
     worker,
     logs,
+    send: (taskId) => broker.enqueue(agentTaskMessage(taskId, queue)),
     async submit(goal) {
       let message: Message | undefined;
+      const recording = {
+        enqueue: async (sent: Message) => {
+          message = await broker.enqueue(sent);
+          return message;
+        },
+      };
       const task = await submitTask(
         { taskType: "agent_task", inputData: { goal } },
-        {
-          store: options.store,
-          enqueue: async (taskId) => {
-            message = await enqueueTask(actor, taskId);
-          },
-        },
+        { store: options.store, broker: recording as Pick<StubBroker, "enqueue">, queue },
       );
       return { task, message: message! };
     },
@@ -114,7 +118,6 @@ export async function startActorHarness(options: ActorHarnessOptions): Promise<A
     startWorker,
     async stop() {
       await Promise.all(workers.map((w) => w.stop({ timeoutMs: 100 })));
-      configureTaskRuntime(undefined);
     },
   };
 }

@@ -1,18 +1,13 @@
 /**
  * The E2E harness: a fresh PostgreSQL schema per test file (migrated with the real
  * migrations), the fake LLM on loopback, unique queues per test, a producer on the live
- * RabbitMQ that sends through the real `execute_agent_task` actor definition, and workers as
+ * RabbitMQ that submits through the real `submitTask`, and workers as
  * `opsq worker ops-core/actors` subprocesses configured through their environment.
  */
 import type { RabbitmqBroker } from "opsq";
-import {
-  defineExecuteAgentTask,
-  type ExecuteAgentTaskActor,
-  enqueueTask,
-} from "../../src/actors/execute-agent-task.js";
 import { type OpenedTaskStore, openTaskStore } from "../../src/db/open-task-store.js";
-import { submitTask } from "../../src/scheduler.js";
 import type { SubmitTaskRequest } from "../../src/submit-request.js";
+import { submitTask } from "../../src/submit-task.js";
 import { isTerminalStatus, type Task, type TaskStatus } from "../../src/task.js";
 import type { TaskStore } from "../../src/task-store-interface.js";
 import { type FakeLlm, startFakeLlm } from "./fake-llm.js";
@@ -51,12 +46,11 @@ export interface E2eContext {
   close(): Promise<void>;
 }
 
-/** Sends tasks through the real actor definition on the live RabbitMQ. */
+/** Submits tasks on the live RabbitMQ, as a producer service does. */
 export interface Producer {
   readonly queue: string;
   readonly broker: RabbitmqBroker;
-  readonly actor: ExecuteAgentTaskActor;
-  /** `submitTask` sending through the actor (`enqueueTask`: the message id is the task id). */
+  /** `submitTask` publishing on `broker` (the message id is the task id). */
   submit(goalOrRequest: string | SubmitTaskRequest): Promise<Task>;
 }
 
@@ -94,24 +88,15 @@ export async function openE2e(): Promise<E2eContext> {
       queues.add(queue);
       const broker = testBroker();
       brokers.push(broker);
-      const actor = defineExecuteAgentTask({
-        broker,
-        queue,
-        maxRetries: 0,
-        minBackoffMs: 50,
-        maxBackoffMs: 100,
-        agentTimeoutMs: 5_000,
-      });
       return {
         queue,
         broker,
-        actor,
         submit: (goalOrRequest) =>
           submitTask(
             typeof goalOrRequest === "string"
               ? { taskType: "agent_task", inputData: { goal: goalOrRequest } }
               : goalOrRequest,
-            { store: opened.store, enqueue: (taskId) => enqueueTask(actor, taskId) },
+            { store: opened.store, broker, queue },
           ),
       };
     },

@@ -1,3 +1,4 @@
+import { Shutdown, TimeLimitExceeded } from "opsq";
 import { describe, expect, it } from "vitest";
 import { classifyError } from "../../src/classify-error.js";
 import {
@@ -27,6 +28,7 @@ describe("classifyError", () => {
     ["unique violation", withCode("23505")],
     ["AbortSignal.timeout()", new DOMException("timed out", "TimeoutError")],
     ["unknown bug", new TypeError("x is undefined")],
+    ["an error merely named Shutdown", Object.assign(new Error("not opsq's"), { name: "Shutdown" })],
     ["non-error", "something odd"],
   ])("%s is permanent", (_label, error) => {
     expect(classifyError(error)).toBe("permanent");
@@ -34,6 +36,8 @@ describe("classifyError", () => {
 
   it.each([
     ["explicit", new TransientError("broker down")],
+    ["opsq's Shutdown (instanceof, not its name)", new Shutdown()],
+    ["opsq's time limit", new TimeLimitExceeded(1_000)],
     ["LLM 500", new LlmRequestError("HTTP 500", "status", 500)],
     ["LLM 503", new LlmRequestError("HTTP 503", "status", 503)],
     ["LLM 429", new LlmRequestError("HTTP 429", "status", 429)],

@@ -37,6 +37,8 @@ describe("loadConfig", () => {
         heartbeatMs: 10_000,
         staleAfterMs: 60_000,
         reapIntervalMs: 15_000,
+        outboxIntervalMs: 1_000,
+        outboxGraceMs: 5_000,
       },
     });
   });

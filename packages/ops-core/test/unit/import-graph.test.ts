@@ -14,12 +14,15 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 const HEAVY = [/^openai(\/|$)/, /^postgres$/, /^@electric-sql\/pglite/, /^drizzle-orm(\/|$)/, /^drizzle-kit/];
 const ENTRY_POINTS = [
   "actors/index.ts",
+  "actors/register-agent-tasks.ts",
+  "actors/execute-agent-task.ts",
   "actors/runtime.ts",
+  "agent-task-message.ts",
+  "task-lifecycle.ts",
   "cli/main.ts",
-  "scheduler.ts",
+  "submit-task.ts",
   "demo/run-demo.ts",
   "index.ts",
-  "services/run-task.ts",
   "config.ts",
   "errors.ts",
   "classify-error.ts",
@@ -74,7 +77,8 @@ describe("static import graph", () => {
   });
 
   it("the actors module (the worker's start-up path) does not load zod either", () => {
+    expect(heavyImports("actors/execute-agent-task.ts", [...HEAVY, /^zod(\/|$)/])).toEqual([]);
     expect(heavyImports("actors/index.ts", [...HEAVY, /^zod(\/|$)/])).toEqual([]);
-    expect(heavyImports("scheduler.ts", [/^zod(\/|$)/])).not.toEqual([]);
+    expect(heavyImports("submit-task.ts", [/^zod(\/|$)/])).not.toEqual([]);
   });
 });

@@ -6,6 +6,7 @@
 import { openCancellationBackend } from "../../cancellation.js";
 import { describeError } from "../../describe-error.js";
 import { TaskNotFoundError } from "../../errors.js";
+import { cancelTask } from "../../task-lifecycle.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import { type CliIo, configOf } from "../io.js";
 import { withStore } from "./open-store.js";
@@ -17,7 +18,7 @@ export interface CancelFlags {
 }
 
 /**
- * Moves the task to `cancelled` (a guarded `pending|running → cancelled`), then cancels its
+ * Moves the task to `cancelled` (a guarded `pending|running → cancelled`, through the task lifecycle), then cancels its
  * message, so that a worker running it aborts the attempt (its LLM request included) and a
  * worker that has not started it acks it without running. Prints `<id> cancelled`.
  *
@@ -26,7 +27,7 @@ export interface CancelFlags {
 export async function cancelCommand(taskId: string, flags: CancelFlags, io: CliIo): Promise<void> {
   const config = configOf(io);
   await withStore(config, "cancel", async (store) => {
-    const cancelled = await store.cancelTask(taskId, flags.reason ?? "Cancelled.");
+    const cancelled = await cancelTask(store, taskId, flags.reason);
     if (!cancelled) {
       const found = await store.findTask(taskId);
       if (!found) throw new TaskNotFoundError(taskId);

@@ -24,22 +24,20 @@ export interface ReapFlags {
 export async function reapCommand(flags: ReapFlags, io: CliIo): Promise<void> {
   const config = configOf(io);
   await withStore(config, "reap", async (store) => {
-    let closeBroker: (() => Promise<void>) | undefined;
+    const { RabbitmqBroker } = await import("opsq");
+    const broker = new RabbitmqBroker({ url: config.rabbitmqUrl });
     try {
       const result = await reapStaleTasks({
         store,
-        enqueue: async (taskId) => {
-          const actors = await import("../../actors/index.js");
-          closeBroker = () => actors.broker.close();
-          await actors.enqueueTask(actors.executeAgentTask, taskId);
-        },
+        broker,
+        queue: config.actor.queue,
         staleAfterMs: flags.staleAfter ?? config.actor.staleAfterMs,
         maxAttempts: config.actor.maxRetries + 1,
         logger: lineLogger(io),
       });
       io.out(`reaped: ${result.requeued.length} requeued, ${result.failed.length} failed`);
     } finally {
-      await closeBroker?.().catch(() => {});
+      await broker.close().catch(() => {});
     }
   });
 }

@@ -1,12 +1,14 @@
 /**
  * `ops-core submit <goal>`: stores and enqueues an agent task; with `--wait`, follows it to a
- * terminal status and prints the answer.
+ * terminal status and prints the answer. When RabbitMQ is unreachable the task is stored anyway,
+ * with its message in the outbox (a worker's relay sends it later): the command says so on
+ * stderr and exits 0.
  *
  * @module
  */
 import { TaskValidationError } from "../../errors.js";
-import { submitTask } from "../../scheduler.js";
 import { validateSubmitRequest } from "../../submit-request.js";
+import { submitTask } from "../../submit-task.js";
 import type { JsonObject } from "../../task.js";
 import { ExitCode } from "../exit-codes.js";
 import { type CliIo, configOf } from "../io.js";
@@ -47,26 +49,18 @@ export async function submitCommand(goal: string, flags: SubmitFlags, io: CliIo)
   });
   const config = configOf(io);
   return withStore(config, "submit", async (store) => {
-    let closeBroker: (() => Promise<void>) | undefined;
-    let consumersOf: (() => Promise<number>) | undefined;
+    const { RabbitmqBroker } = await import("opsq");
+    const broker = new RabbitmqBroker({ url: config.rabbitmqUrl });
+    // A passive declare: counts the consumers without creating anything.
+    const consumersOf = async () => (await broker.inspectQueue(config.actor.queue)).consumers;
     try {
-      const task = await submitTask(request, {
-        store,
-        enqueue: async (taskId) => {
-          const [actors, { RabbitmqBroker }] = await Promise.all([
-            import("../../actors/index.js"),
-            import("opsq"),
-          ]);
-          const broker = actors.broker;
-          closeBroker = () => broker.close();
-          await actors.enqueueTask(actors.executeAgentTask, taskId);
-          if (broker instanceof RabbitmqBroker) {
-            // A passive declare: counts the consumers without creating anything.
-            consumersOf = async () => (await broker.inspectQueue(config.actor.queue)).consumers;
-          }
-        },
-      });
+      const task = await submitTask(request, { store, broker, queue: config.actor.queue });
       io.out(`${task.taskId} ${task.status}`);
+      if (task.delivery === "deferred") {
+        io.err(
+          `ops-core: RabbitMQ is unreachable (${task.deliveryError}); task ${task.taskId} is stored and its message will be sent when RabbitMQ is back (a worker's outbox relay sends it)`,
+        );
+      }
       if (!flags.wait) return ExitCode.OK;
       return await followTask(
         store,
@@ -81,7 +75,7 @@ export async function submitCommand(goal: string, flags: SubmitFlags, io: CliIo)
         io,
       );
     } finally {
-      await closeBroker?.().catch(() => {});
+      await broker.close().catch(() => {});
     }
   });
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type DatabaseHandle, openDatabase } from "../../../src/db/client.js";
 import { migrate } from "../../../src/db/migrate.js";
 import { TaskStore } from "../../../src/db/task-store.js";
+import { outboxContract } from "../../helpers/outbox-contract.js";
 import { requirePostgres, TEST_DATABASE_URL, uniqueSchemaName } from "../../helpers/postgres.js";
 import { sqlRows } from "../../helpers/sql-rows.js";
 import { taskStoreContract } from "../../helpers/task-store-contract.js";
@@ -33,8 +34,9 @@ describe.skipIf(!available)("TaskStore on PostgreSQL", () => {
   });
 
   taskStoreContract(() => ({ store, handle }));
+  outboxContract(() => ({ store, handle }), { concurrent: true });
 
-  it("creates the table and the migration journal inside the test's own schema", async () => {
+  it("creates the tables and the migration journal inside the test's own schema", async () => {
     const rows = await sqlRows<{ table_schema: string; table_name: string }>(
       handle,
       sql`select table_schema, table_name from information_schema.tables
@@ -43,6 +45,7 @@ describe.skipIf(!available)("TaskStore on PostgreSQL", () => {
     expect(rows).toEqual([
       { table_schema: schema, table_name: "__drizzle_migrations" },
       { table_schema: schema, table_name: "task" },
+      { table_schema: schema, table_name: "task_outbox" },
     ]);
   });
 

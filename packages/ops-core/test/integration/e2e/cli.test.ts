@@ -118,25 +118,26 @@ describe.runIf(available)("E2E: the ops-core CLI", () => {
     );
   });
 
-  it("marks the task failed and exits 3 when the broker is unreachable at submit time", async () => {
+  it("stores the task with its message in the outbox and exits 0 when the broker is unreachable at submit time", async () => {
     const before = await e2e.store.countTasks();
     const { code, stdout, stderr } = await cli(
       OPS_CORE_CLI,
-      ["submit", "nobody will run this"],
+      ["submit", "sent when RabbitMQ is back"],
       e2e.env("ops_e2e_unreachable", { RABBITMQ_URL: "amqp://guest:hunter2@127.0.0.1:1" }),
     );
-    expect(code).toBe(3);
-    expect(stdout).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^task_\S+ pending\n$/);
+    const taskId = stdout.split(" ")[0]!;
     expect(stderr).toMatch(
-      /^ops-core: task (task_\S+) was stored but enqueue failed: .*ECONNREFUSED.*; it was marked failed\n$/,
+      new RegExp(
+        `^ops-core: RabbitMQ is unreachable \\(.*ECONNREFUSED.*\\); task ${taskId} is stored and its message will be sent when RabbitMQ is back`,
+      ),
     );
+    expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).not.toContain("hunter2");
-    const taskId = /task (task_\S+) was stored/.exec(stderr)![1]!;
     expect(await e2e.store.countTasks()).toBe(before + 1);
-    expect(await e2e.store.getTask(taskId)).toMatchObject({
-      status: "failed",
-      errorMessage: expect.stringMatching(/^enqueue failed: .*ECONNREFUSED/),
-    });
+    expect(await e2e.store.getTask(taskId)).toMatchObject({ status: "pending", attempts: 0 });
+    expect(await e2e.store.countMessages({ taskId })).toBe(1);
   });
 
   it("reap requeues a stale running task on its queue, and fails one whose attempts are spent", async () => {

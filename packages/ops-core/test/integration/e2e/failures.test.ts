@@ -4,6 +4,7 @@
  */
 import { Message } from "opsq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentTaskMessage } from "../../../src/agent-task-message.js";
 import { type E2eContext, openE2e, servicesAvailable, waitFor, waitForTerminal } from "../../helpers/e2e.js";
 
 const available = await servicesAvailable();
@@ -33,7 +34,11 @@ describe.runIf(available)("E2E: failures", () => {
     await e2e.fake.waitFor((requests) => requests[0]?.aborted === true, 2_000);
     expect(e2e.fake.chatRequests()[0]!.status).toBeUndefined();
     expect(await waitForTerminal(e2e.store, next.taskId)).toMatchObject({ status: "completed", attempts: 1 });
-    expect((await producer.broker.getQueueCounts(producer.queue)).deadLettered).toBe(0);
+    // A permanent failure is in the actor's `throws`: dead-lettered at once, as Dramatiq does.
+    await waitFor(async () => {
+      const current = await producer.broker.getQueueCounts(producer.queue);
+      return current.deadLettered === 1 ? current : undefined;
+    }, "the timed-out task's message in the .XQ");
   });
 
   it("completes after LLM 500s that the SDK's own retries absorb", async () => {
@@ -49,7 +54,7 @@ describe.runIf(available)("E2E: failures", () => {
     expect(e2e.fake.chatRequests().map((request) => request.status)).toEqual([500, 500, 200]);
   });
 
-  it("fails on a 401 with a clear reason, after one request and no retry", async () => {
+  it("fails on a 401 with a clear reason, after one request and no retry; the message is dead-lettered", async () => {
     e2e.fake.reset();
     const producer = await e2e.producer();
     await e2e.worker(producer.queue, { env: { OPS_LLM_MAX_RETRIES: "2", OPS_CORE_MAX_RETRIES: "3" } });
@@ -62,11 +67,11 @@ describe.runIf(available)("E2E: failures", () => {
     });
     await producer.broker.join(producer.queue, { timeoutMs: 5_000 });
     expect(e2e.fake.chatRequests()).toHaveLength(1);
-    expect(await producer.broker.getQueueCounts(producer.queue)).toEqual({
-      ready: 0,
-      delayed: 0,
-      deadLettered: 0,
-    });
+    const counts = await waitFor(async () => {
+      const current = await producer.broker.getQueueCounts(producer.queue);
+      return current.deadLettered === 1 ? current : undefined;
+    }, "the message in the .XQ");
+    expect(counts).toEqual({ ready: 0, delayed: 0, deadLettered: 1 });
   });
 
   it("retries a transient failure at the actor level, then completes", async () => {
@@ -105,7 +110,7 @@ describe.runIf(available)("E2E: failures", () => {
     await producer.broker.enqueue(
       new Message({ queueName: producer.queue, actorName: "execute_agent_task", args: [] }),
     );
-    await producer.actor.send("task_does_not_exist");
+    await producer.broker.enqueue(agentTaskMessage("task_does_not_exist", producer.queue));
     const task = await producer.submit("still working?");
     expect(await waitForTerminal(e2e.store, task.taskId)).toMatchObject({ status: "completed" });
     await worker.waitForLog((line) => line.msg === "task not found; nothing to run");

@@ -5,9 +5,8 @@
  */
 import { Cancellation, cancel, MemoryCancellationBackend } from "opsq";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { enqueueTask } from "../../../src/actors/execute-agent-task.js";
-import { CANCELLED_REASON } from "../../../src/actors/process-agent-task.js";
 import type { Task } from "../../../src/task.js";
+import { CANCELLED_REASON } from "../../../src/task-lifecycle.js";
 import { ActorTestBed } from "../../helpers/actor-harness.js";
 
 describe("cancelling execute_agent_task messages", () => {
@@ -108,7 +107,7 @@ describe("cancelling execute_agent_task messages", () => {
     });
     await bed.embedded.store.cancelTask(task.taskId);
 
-    await enqueueTask(h.actor, task.taskId);
+    await h.send(task.taskId);
     await h.join();
 
     expect(bed.fake.chatRequests()).toHaveLength(0);

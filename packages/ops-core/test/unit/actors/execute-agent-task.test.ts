@@ -1,9 +1,9 @@
 import { Message } from "opsq";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { WORKER_ID } from "../../../src/actors/process-agent-task.js";
-import type { RuntimeTaskStore } from "../../../src/actors/runtime.js";
+import { WORKER_ID } from "../../../src/actors/execute-agent-task.js";
 import { OfflineLlmClient } from "../../../src/agent/offline-llm-client.js";
 import { OpenAiCompatibleClient } from "../../../src/agent/openai-compatible-client.js";
+import type { TaskStore } from "../../../src/task-store-interface.js";
 import { type ActorHarnessOptions, ActorTestBed } from "../../helpers/actor-harness.js";
 
 describe("execute_agent_task on a StubBroker worker", () => {
@@ -64,7 +64,7 @@ describe("execute_agent_task on a StubBroker worker", () => {
 
   it("acks and logs a message for a task that does not exist", async () => {
     const h = await start();
-    await h.actor.send("task_missing");
+    await h.send("task_missing");
     await h.join();
     expect(h.worker.stats).toMatchObject({ acked: 1, nacked: 0 });
     expect(h.logs).toContainEqual(
@@ -91,7 +91,7 @@ describe("execute_agent_task on a StubBroker worker", () => {
     expect(await bed.embedded.store.getTask(task.taskId)).toMatchObject({ status: "completed", attempts: 2 });
     expect(bed.fake.chatRequests().map((request) => request.status)).toEqual([500, 200]);
     expect(h.logs).toContainEqual(
-      expect.objectContaining({ msg: "transient failure; the message will be retried", attempts: 1 }),
+      expect.objectContaining({ msg: "attempt failed; retry scheduled", retries: 1 }),
     );
     expect(h.broker.deadLetters(h.queue)).toHaveLength(0);
   });
@@ -116,12 +116,10 @@ describe("execute_agent_task on a StubBroker worker", () => {
     const refused = () =>
       Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
     let failTaskCalls = 0;
-    const store: RuntimeTaskStore = {
-      findTask: (id) => bed.embedded.store.findTask(id),
+    const store: Partial<TaskStore> = {
       claimTask: async () => {
         throw refused();
       },
-      completeTask: (id, completion) => bed.embedded.store.completeTask(id, completion),
       failTask: async (id, reason) => {
         if (failTaskCalls++ === 0) throw refused();
         return bed.embedded.store.failTask(id, reason);
@@ -143,7 +141,7 @@ describe("execute_agent_task on a StubBroker worker", () => {
       "connect ECONNREFUSED 127.0.0.1:5432 (gave up after 2 attempts)",
     );
     expect(h.logs.map((line) => line.msg)).toContain(
-      "could not mark the task failed yet (retrying in the background); message dead-lettered",
+      "could not mark the task failed yet (retrying in the background)",
     );
   });
 
@@ -173,7 +171,7 @@ describe("execute_agent_task on a StubBroker worker", () => {
     }
   });
 
-  it("fails a permanent LLM error at once: no retry, no dead letter", async () => {
+  it("fails a permanent LLM error at once: no retry, the message dead-lettered", async () => {
     const h = await start();
     const { task } = await h.submit("[[status:401]] denied");
     await h.join();
@@ -183,17 +181,15 @@ describe("execute_agent_task on a StubBroker worker", () => {
       errorMessage: `LLM request to ${bed.fake.baseUrl} (model "fake-model") failed with HTTP 401: fake error 401`,
     });
     expect(bed.fake.chatRequests()).toHaveLength(1);
-    expect(h.worker.stats).toMatchObject({ acked: 1, nacked: 0 });
+    expect(h.worker.stats).toMatchObject({ acked: 0, nacked: 1 });
+    expect(h.broker.deadLetteredMessages(h.queue)).toMatchObject([{ args: [task.taskId] }]);
   });
 
   it("fails the task and dead-letters the message when a permanent error escapes the run", async () => {
-    const store: RuntimeTaskStore = {
-      findTask: (id) => bed.embedded.store.findTask(id),
-      claimTask: (id, worker) => bed.embedded.store.claimTask(id, worker),
+    const store: Partial<TaskStore> = {
       completeTask: async () => {
         throw Object.assign(new Error("value too long for type character varying(10)"), { code: "22001" });
       },
-      failTask: (id, reason) => bed.embedded.store.failTask(id, reason),
     };
     const h = await start({ store: Object.assign(Object.create(bed.embedded.store), store) });
     const { task } = await h.submit("hello");
@@ -208,7 +204,7 @@ describe("execute_agent_task on a StubBroker worker", () => {
   });
 
   it("leaves a task handed back at shutdown for the next worker, which completes it", async () => {
-    // No retries left: only the shutdown rule keeps the task from being marked failed.
+    // No retries left: a hand-back at shutdown is no failure, so the task is not marked failed.
     const h = await start({ concurrency: 1, maxRetries: 0 });
     bed.fake.enqueue({ delayMs: 5_000, content: "too late" });
     const { task } = await h.submit("slow one");

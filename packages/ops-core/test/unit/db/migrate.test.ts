@@ -13,16 +13,17 @@ describe("migrate on embedded PGlite with a schema", () => {
   }, 60_000);
   afterAll(() => handle?.close());
 
-  it("creates the schema and puts both the task table and the migration journal in it", async () => {
+  it("creates the schema and puts the tables and the migration journal in it", async () => {
     await migrate(handle);
     const tables = await query<{ table_schema: string; table_name: string }>(
       handle,
       sql`select table_schema, table_name from information_schema.tables
-          where table_name in ('task', '__drizzle_migrations') order by table_name`,
+          where table_name in ('task', 'task_outbox', '__drizzle_migrations') order by table_name`,
     );
     expect(tables).toEqual([
       { table_schema: "ops_unit", table_name: "__drizzle_migrations" },
       { table_schema: "ops_unit", table_name: "task" },
+      { table_schema: "ops_unit", table_name: "task_outbox" },
     ]);
   });
 
@@ -34,7 +35,7 @@ describe("migrate on embedded PGlite with a schema", () => {
       handle,
       sql`select count(*)::int as n from ops_unit.__drizzle_migrations`,
     );
-    expect(journal).toEqual([{ n: 1 }]);
+    expect(journal).toEqual([{ n: 2 }]); // one row per migration file, none added by the second run
     expect((await store.getTask(taskId)).status).toBe("pending");
   });
 

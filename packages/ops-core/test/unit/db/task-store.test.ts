@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe } from "vitest";
 import { createEmbeddedStore, type EmbeddedStore } from "../../helpers/embedded-store.js";
+import { outboxContract } from "../../helpers/outbox-contract.js";
 import { taskStoreContract } from "../../helpers/task-store-contract.js";
 
 describe("TaskStore on embedded PGlite", () => {
@@ -11,4 +12,5 @@ describe("TaskStore on embedded PGlite", () => {
   beforeEach(() => embedded.reset());
 
   taskStoreContract(() => embedded);
+  outboxContract(() => embedded, { concurrent: false });
 });

@@ -1,5 +1,5 @@
+import { type Broker, ConnectionFailedError, type Message } from "opsq";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { enqueueTask } from "../../../src/actors/execute-agent-task.js";
 import { OfflineLlmClient } from "../../../src/agent/offline-llm-client.js";
 import { type ReapDeps, reapStaleTasks, StaleTaskReaper } from "../../../src/services/reap-stale-tasks.js";
 import { ActorTestBed } from "../../helpers/actor-harness.js";
@@ -17,9 +17,18 @@ describe("reapStaleTasks", () => {
     for (let i = 0; i < claims; i++) await store.claimTask(taskId, "dead-worker");
     return taskId;
   };
+  /** A broker whose `enqueue` is `publish`. */
+  const brokerOf = (publish: (message: Message) => Promise<unknown>) =>
+    ({
+      enqueue: async (message: Message) => {
+        await publish(message);
+        return message;
+      },
+    }) as Pick<Broker, "enqueue">;
   const deps = (overrides: Partial<ReapDeps>): ReapDeps => ({
     store: bed.embedded.store,
-    enqueue: async () => {},
+    broker: brokerOf(async () => {}),
+    queue: "unit_reaped",
     staleAfterMs: 100,
     maxAttempts: 2,
     logger: createRecordingLogger(),
@@ -33,10 +42,11 @@ describe("reapStaleTasks", () => {
     await pause(150);
 
     // When the reaper runs
-    const result = await reapStaleTasks(deps({ enqueue: (id) => enqueueTask(h.actor, id) }));
+    const result = await reapStaleTasks(deps({ broker: h.broker, queue: h.queue }));
 
-    // Then it is requeued with a fresh message, and runs to completion
+    // Then it is requeued with a fresh message (its outbox row deleted once sent), and runs to completion
     expect(result).toEqual({ requeued: [taskId], failed: [] });
+    expect(await bed.embedded.store.countMessages()).toBe(0);
     await h.join();
     expect(await bed.embedded.store.getTask(taskId)).toMatchObject({ status: "completed", attempts: 2 });
   });
@@ -46,7 +56,10 @@ describe("reapStaleTasks", () => {
     await pause(150);
     const logger = createRecordingLogger();
     const enqueue = vi.fn(async () => {});
-    expect(await reapStaleTasks(deps({ enqueue, logger }))).toEqual({ requeued: [], failed: [taskId] });
+    expect(await reapStaleTasks(deps({ broker: brokerOf(enqueue), logger }))).toEqual({
+      requeued: [],
+      failed: [taskId],
+    });
     expect(enqueue).not.toHaveBeenCalled();
     expect(await bed.embedded.store.getTask(taskId)).toMatchObject({
       status: "failed",
@@ -55,18 +68,19 @@ describe("reapStaleTasks", () => {
     expect(logger.lines[0]?.message).toBe("stale running task failed: no heartbeat and no attempts left");
   });
 
-  it("fails a requeued task whose new message cannot be sent, rather than leave it pending", async () => {
+  it("keeps a requeued task pending with its message in the outbox when RabbitMQ is unreachable", async () => {
     const taskId = await orphan(1);
     await pause(150);
-    const enqueue = async () => {
-      throw new Error("no connection to RabbitMQ at amqp://guest:***@localhost:5672");
-    };
-    expect(await reapStaleTasks(deps({ enqueue }))).toEqual({ requeued: [], failed: [taskId] });
-    expect(await bed.embedded.store.getTask(taskId)).toMatchObject({
-      status: "failed",
-      errorMessage:
-        "requeued after its worker stopped sending heartbeats, but enqueue failed: no connection to RabbitMQ at amqp://guest:***@localhost:5672",
+    const logger = createRecordingLogger();
+    const broker = brokerOf(async () => {
+      throw new ConnectionFailedError("no connection to RabbitMQ at amqp://guest:***@localhost:5672");
     });
+    expect(await reapStaleTasks(deps({ broker, logger }))).toEqual({ requeued: [taskId], failed: [] });
+    expect(await bed.embedded.store.getTask(taskId)).toMatchObject({ status: "pending", attempts: 1 });
+    expect(await bed.embedded.store.countMessages({ taskId })).toBe(1);
+    expect(logger.lines[0]?.message).toBe(
+      "stale running task requeued; its message waits in the outbox (RabbitMQ unreachable)",
+    );
   });
 
   it("leaves alone a task whose heartbeat is recent", async () => {
