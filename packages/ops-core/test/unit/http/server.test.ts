@@ -311,4 +311,20 @@ describe("HTTP server: events", () => {
     expect(events.map((event) => event.status)).toEqual(["pending", "running", "completed"]);
     expect(events[2]!.result).toEqual({ answer: "42" });
   });
+
+  it("ends an open stream when the server closes", async () => {
+    const { app } = serve();
+    await app.inject({ method: "POST", url: "/api/v1/tasks", payload: GOAL });
+    const address = await app.listen({ host: "127.0.0.1", port: 0 });
+    const response = await fetch(`${address}/api/v1/tasks/task_1/events`, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    const reader = response.body!.getReader();
+    await reader.read(); // the stream is open
+    const closing = app.close();
+    let done = false;
+    while (!done) done = (await reader.read().catch(() => ({ done: true }))).done;
+    await closing;
+    expect(done).toBe(true);
+  });
 });
