@@ -3,7 +3,7 @@
 
 Python 3 standard library only (urllib): POST /api/v1/tasks, then read the task's
 Server-Sent Events (GET /api/v1/tasks/{id}/events), parsed by hand, printing each status,
-and finally the result.
+and finally the result (its "answer" when it has one, else the whole result as JSON).
 
     python3 client.py "What is 6 * 7?"
     python3 client.py --url http://127.0.0.1:8080 --token "$OPS_API_TOKEN" --task-id job-1 "..."
@@ -130,7 +130,9 @@ def main():
     if final["status"] != "completed":
         print(f"{final['status']}: {final.get('error')}")
         return 1
-    print(json.dumps(final["result"], indent=2))
+    result = final["result"]
+    answer = result.get("answer") if isinstance(result, dict) else None
+    print(answer if isinstance(answer, str) else json.dumps(result, indent=2))
     return 0
 
 

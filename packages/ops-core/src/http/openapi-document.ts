@@ -145,7 +145,7 @@ export function buildOpenApiDocument(version: string): JsonObject {
           operationId: "taskEvents",
           summary: "Server-Sent Events: the task now, then at each status change, until it ends",
           description:
-            "Each event is `event: status` with the Task as JSON in `data`; lines starting with `:` are heartbeats; on a failure to read the task, one `event: error` with the Error body. The stream closes after a terminal status.",
+            "Each event is `event: status` with the Task as JSON in `data` (the row is polled every 250 ms, so a status shorter than that may be skipped; the last event is the terminal status); lines starting with `:` are heartbeats; on a failure to read the task, one `event: error` with the Error body. The stream closes after a terminal status.",
           ...secured,
           parameters: [taskId],
           responses: {

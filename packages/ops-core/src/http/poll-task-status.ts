@@ -21,7 +21,8 @@ export interface PollTaskStatusOptions {
 
 /**
  * Yields the task as `read` returns it now, then each time its status differs from the last
- * one yielded, and ends after a terminal status or when `signal` aborts. Errors of `read`
+ * one yielded, and ends after a terminal status or when `signal` aborts. A status that lasts
+ * less than `intervalMs` between two reads may be skipped; the order is always the lifecycle's. Errors of `read`
  * (an unknown id on the first read, a lost database) end the iteration by rejecting.
  *
  * @example for await (const task of pollTaskStatus(() => store.getTask(id), { signal })) print(task.status);

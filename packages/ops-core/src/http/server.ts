@@ -66,6 +66,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     forceCloseConnections: true,
     return503OnClosing: true,
   });
+  // JSON only: a text/plain body gets 415, not a confusing 422.
+  app.removeContentTypeParser("text/plain");
   const streams = new Set<AbortController>();
   const document = buildOpenApiDocument(options.version ?? "0.0.0");
   const logUnexpected = (error: unknown, route: string) =>

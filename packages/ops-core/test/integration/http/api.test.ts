@@ -71,8 +71,9 @@ describe.runIf(available)("E2E: the HTTP API (ops-core serve)", () => {
     expect(stream.contentType).toBe("text/event-stream; charset=utf-8");
     const statuses = stream.events.map((event) => (JSON.parse(event.data) as TaskBody).status);
     expect(stream.events.every((event) => event.event === "status")).toBe(true);
-    // The first event is the status at connection time; the stream ends with the terminal one.
-    expect(["pending", "running", "completed"].slice(-statuses.length)).toEqual(statuses);
+    // The first event is the status at connection time, then changes in lifecycle order (polled
+    // every 250 ms, so a shorter status may be skipped); the stream ends with the terminal one.
+    expect(statuses).toEqual(["pending", "running", "completed"].filter((s) => statuses.includes(s)));
     expect(statuses.at(-1)).toBe("completed");
 
     const got = await api(`/api/v1/tasks/${task.task_id}`);

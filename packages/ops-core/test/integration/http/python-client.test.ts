@@ -57,7 +57,8 @@ describe.runIf(available)("examples/python-client against ops-core serve", () =>
       .slice(1)
       .flatMap((line) => (line.startsWith(`${taskId} `) ? [line.split(" ")[1]] : []));
     expect(statuses.at(-1)).toBe("completed");
-    expect(["pending", "running", "completed"].slice(-statuses.length)).toEqual(statuses);
+    // Polled every 250 ms: a status shorter than that may be skipped, but the order holds.
+    expect(statuses).toEqual(["pending", "running", "completed"].filter((s) => statuses.includes(s)));
     expect(run.stdout).toContain("Fake answer to: What is 6 * 7?");
     expect(await e2e.store.getTask(taskId!)).toMatchObject({ status: "completed" });
   });

@@ -87,7 +87,7 @@ describe("HTTP server: tasks", () => {
     expect(api.tasks).toEqual([]);
   });
 
-  it("answers 400 for bad JSON and 413 for a body over the limit, as JSON errors", async () => {
+  it("answers 400 for bad JSON, 413 for a body over the limit and 415 for another media type", async () => {
     const { app } = serve({ bodyLimitBytes: 1024 });
     const bad = await app.inject({
       method: "POST",
@@ -104,6 +104,13 @@ describe("HTTP server: tasks", () => {
     });
     expect(big.statusCode).toBe(413);
     expect(big.json().error.code).toBe("payload_too_large");
+    const text = await app.inject({
+      method: "POST",
+      url: "/api/v1/tasks",
+      headers: { "content-type": "text/plain" },
+      payload: "goal",
+    });
+    expect([text.statusCode, text.json().error.code]).toEqual([415, "unsupported_media_type"]);
   });
 
   it("pages the list with an opaque cursor, and rejects a limit over 100 or a forged cursor", async () => {
