@@ -68,6 +68,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   // JSON only: a text/plain body gets 415, not a confusing 422.
   app.removeContentTypeParser("text/plain");
+  // Fastify's JSON parser (prototype-poisoning checks kept), but an empty body is no body: a
+  // client that sends `Content-Type: application/json` with every POST can still cancel.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text === "") done(null, undefined);
+    else parseJson(request, text, done);
+  });
   const streams = new Set<AbortController>();
   const document = buildOpenApiDocument(options.version ?? "0.0.0");
   const logUnexpected = (error: unknown, route: string) =>

@@ -104,6 +104,22 @@ describe("HTTP server: tasks", () => {
     });
     expect(big.statusCode).toBe(413);
     expect(big.json().error.code).toBe("payload_too_large");
+    const poisoned = await app.inject({
+      method: "POST",
+      url: "/api/v1/tasks",
+      headers: { "content-type": "application/json" },
+      payload: '{"task_type":"agent_task","__proto__":{"x":1}}',
+    });
+    expect([poisoned.statusCode, poisoned.json().error]).toEqual([
+      400,
+      { code: "bad_json", message: "Body is not valid JSON but content-type is set to 'application/json'" },
+    ]);
+    const empty = await app.inject({
+      method: "POST",
+      url: "/api/v1/tasks",
+      headers: { "content-type": "application/json" },
+    });
+    expect(empty.json()).toEqual({ error: { code: "validation_failed", message: "request: required" } });
     const text = await app.inject({
       method: "POST",
       url: "/api/v1/tasks",
@@ -149,7 +165,11 @@ describe("HTTP server: tasks", () => {
     await app.inject({ method: "POST", url: "/api/v1/tasks", payload: GOAL });
     const cancelled = await app.inject({ method: "POST", url: "/api/v1/tasks/task_1/cancel" });
     expect([cancelled.statusCode, cancelled.json().status]).toEqual([200, "cancelled"]);
-    const again = await app.inject({ method: "POST", url: "/api/v1/tasks/task_1/cancel" });
+    const again = await app.inject({
+      method: "POST",
+      url: "/api/v1/tasks/task_1/cancel",
+      headers: { "content-type": "application/json" }, // and no body
+    });
     expect([again.statusCode, again.json().error.code]).toEqual([409, "conflict"]);
     const unknown = await app.inject({ method: "POST", url: "/api/v1/tasks/nope/cancel" });
     expect(unknown.statusCode).toBe(404);
