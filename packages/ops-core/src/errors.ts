@@ -50,6 +50,18 @@ export class TaskAlreadyExistsError extends OpsCoreError {
   }
 }
 
+/** A task was asked to change (cancelled, say) after it had already finished. */
+export class TaskAlreadyFinishedError extends OpsCoreError {
+  override name = "TaskAlreadyFinishedError";
+  /** @param taskId the task @param status its final status */
+  constructor(
+    readonly taskId: string,
+    readonly status: string,
+  ) {
+    super(`task ${taskId} is already ${status}: only a pending or running task can be cancelled`);
+  }
+}
+
 /**
  * Configuration is missing or invalid. The message names the variable, e.g.
  * `AGENT_EXECUTION_TIMEOUT must be a number of seconds greater than 0 (got "abc")`.

@@ -80,3 +80,9 @@ function parse<T>(schema: ZodType<T>, value: unknown, at: string[]): T {
   }
   throw new TaskValidationError(path.join(".") || "request", issue.message);
 }
+
+/**
+ * The zod schemas of the request's own fields (camelCase; `inputData` is checked per task type
+ * with {@link TASK_TYPES}), for documents built from them, such as the HTTP API's OpenAPI schema.
+ */
+export const SUBMIT_REQUEST_FIELDS = Object.freeze(requestShape);

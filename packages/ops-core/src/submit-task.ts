@@ -53,6 +53,8 @@ export interface SubmittedTask extends Task {
   readonly delivery: MessageDelivery;
   /** Why the message is `deferred` (one line, no credentials), else `null`. */
   readonly deliveryError: string | null;
+  /** True when this call stored the task; false for an idempotent resubmission of a stored one. */
+  readonly created: boolean;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function submitTask(request: SubmitTaskRequest, deps: SubmitTaskDep
   const outboxMessage = outboxMessageOf(message);
   let task: Task;
   let outboxId: number;
+  let created = true;
   try {
     ({ task, outboxId } = await deps.store.addTaskWithMessage(
       { taskId, taskType: valid.taskType, inputData: valid.inputData, name: valid.name ?? null },
@@ -88,11 +91,12 @@ export async function submitTask(request: SubmitTaskRequest, deps: SubmitTaskDep
     if (existing === null) throw error;
     // Running or finished: nothing to send.
     const id = existing.status === "pending" ? await deps.store.addMessage(taskId, outboxMessage) : null;
-    if (id === null) return { ...existing, delivery: "none", deliveryError: null };
+    if (id === null) return { ...existing, delivery: "none", deliveryError: null, created: false };
     task = existing;
+    created = false;
     outboxId = id;
   }
-  return publish(task, message, outboxId, deps);
+  return { ...(await publish(task, message, outboxId, deps)), created };
 }
 
 /** Publishes the stored message; the outbox row is deleted once RabbitMQ confirmed it. */
@@ -101,7 +105,7 @@ async function publish(
   message: AgentTaskMessage,
   outboxId: number,
   deps: SubmitTaskDeps,
-): Promise<SubmittedTask> {
+): Promise<Omit<SubmittedTask, "created">> {
   try {
     await deps.broker.enqueue(message);
   } catch (error) {

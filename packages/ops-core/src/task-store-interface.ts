@@ -192,4 +192,42 @@ export interface TaskStore {
    * @returns the failed tasks
    */
   failStaleTasks(options: StaleTaskOptions): Promise<Task[]>;
+  /**
+   * One page of tasks, newest first (`created_at desc, task_id desc`), after the task
+   * `afterTaskId` of the previous page: keyset pagination, so a task added meanwhile neither
+   * shifts nor repeats a row.
+   *
+   * @throws {RangeError} when `limit` is out of range or a date is not ISO-8601
+   */
+  pageTasks(options?: PageTasksOptions): Promise<TaskPage>;
+}
+
+/** Options of {@link TaskStore.pageTasks}. */
+export interface PageTasksOptions {
+  /** Page size, 1–1000. @default 20 */
+  limit?: number;
+  /** Only tasks with this status. */
+  status?: TaskStatus;
+  /** Only tasks of this type. */
+  taskType?: string;
+  /**
+   * Only tasks created strictly after this ISO-8601 instant, at millisecond precision (as
+   * {@link Task.createdAt} shows it: a task's own `createdAt` excludes it).
+   */
+  createdAfter?: string;
+  /** Only tasks created strictly before this ISO-8601 instant (millisecond precision). */
+  createdBefore?: string;
+  /**
+   * The last task of the previous page ({@link TaskPage.nextAfterTaskId}); the page starts
+   * with the task listed after it. A task id that does not exist gives an empty page.
+   */
+  afterTaskId?: string;
+}
+
+/** One page of {@link TaskStore.pageTasks}. */
+export interface TaskPage {
+  /** The tasks, newest first. */
+  tasks: Task[];
+  /** Give this as `afterTaskId` for the next page; `null` when this page is the last. */
+  nextAfterTaskId: string | null;
 }

@@ -12,6 +12,7 @@ import { type CancelFlags, cancelCommand } from "./commands/cancel.js";
 import { demoCommand } from "./commands/demo.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { type ReapFlags, reapCommand } from "./commands/reap.js";
+import { type ServeFlags, serveCommand } from "./commands/serve.js";
 import { type ListFlags, listCommand, statusCommand } from "./commands/status.js";
 import { type SubmitFlags, submitCommand } from "./commands/submit.js";
 import { ExitCode, errorLine, exitCodeOf } from "./exit-codes.js";
@@ -19,7 +20,8 @@ import { type CliIo, processIo } from "./io.js";
 
 const HELP_FOOTER = `
 Configuration (environment): DATABASE_URL (required except for demo), DATABASE_SCHEMA,
-RABBITMQ_URL, OPS_LLM_BASE_URL, OPS_LLM_API_KEY, OPS_LLM_MODEL, AGENT_EXECUTION_TIMEOUT.
+RABBITMQ_URL, OPS_LLM_BASE_URL, OPS_LLM_API_KEY, OPS_LLM_MODEL, AGENT_EXECUTION_TIMEOUT,
+OPS_API_TOKEN (serve).
 
 Exit codes:
   0  done (submit --wait: the task completed)
@@ -34,6 +36,7 @@ Examples:
   $ ops-core list --status failed --limit 20
   $ ops-core cancel task_3f2a…
   $ ops-core reap
+  $ OPS_API_TOKEN=… ops-core serve --port 8080
   $ ops-core demo`;
 
 /**
@@ -114,6 +117,15 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
       wholeNumber(1, 86_400_000),
     )
     .action((flags: ReapFlags) => reapCommand(flags, io));
+
+  program
+    .command("serve")
+    .description(
+      "serve the HTTP API (OpenAPI document at /openapi.json) until SIGINT/SIGTERM; with OPS_API_TOKEN set, every /api route needs `Authorization: Bearer <token>`, and without it only a loopback host is allowed",
+    )
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0: any free port)", wholeNumber(0, 65535), 8080)
+    .action((flags: ServeFlags) => serveCommand({ ...flags, version: readVersion() }, io));
 
   program
     .command("demo")

@@ -17,9 +17,11 @@ import type {
   ListTasksOptions,
   OutboxEntry,
   OutboxMessage,
+  PageTasksOptions,
   RelayOptions,
   StaleTaskOptions,
   TaskCompletion,
+  TaskPage,
   TaskStore as TaskStoreInterface,
 } from "../task-store-interface.js";
 import type { Database } from "./client.js";
@@ -28,8 +30,10 @@ import { type TaskRow, task, taskOutbox } from "./schema.js";
 export type {
   ClaimOptions,
   ListTasksOptions,
+  PageTasksOptions,
   StaleTaskOptions,
   TaskCompletion,
+  TaskPage,
 } from "../task-store-interface.js";
 
 /** Largest page {@link TaskStore.listTasks} returns. */
@@ -435,6 +439,45 @@ export class TaskStore implements TaskStoreInterface {
       .returning();
     return row ? toTask(row) : null;
   }
+
+  /**
+   * One page of tasks, newest first (`created_at desc, task_id desc`), after the task
+   * `afterTaskId`: the keyset is compared in SQL against that row's own `created_at` (whose
+   * microseconds the ISO string of a {@link Task} drops), so no row is skipped or repeated.
+   * A task id that does not exist gives an empty page. The date filters compare at millisecond
+   * precision, as {@link Task.createdAt} shows it: `createdAfter: t.createdAt` excludes `t`.
+   *
+   * @throws {RangeError} when `limit` is out of range or a date is not ISO-8601
+   */
+  async pageTasks(options: PageTasksOptions = {}): Promise<TaskPage> {
+    const limit = options.limit ?? 20;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new RangeError(`pageTasks limit must be an integer from 1 to ${MAX_LIST_LIMIT} (got ${limit})`);
+    }
+    const after = options.afterTaskId;
+    const rows = await this.db
+      .select()
+      .from(task)
+      .where(
+        and(
+          options.status === undefined ? undefined : eq(task.status, options.status),
+          options.taskType === undefined ? undefined : eq(task.taskType, options.taskType),
+          options.createdAfter === undefined
+            ? undefined
+            : gte(task.createdAt, new Date(isoDate("createdAfter", options.createdAfter).getTime() + 1)),
+          options.createdBefore === undefined
+            ? undefined
+            : lt(task.createdAt, isoDate("createdBefore", options.createdBefore)),
+          after === undefined
+            ? undefined
+            : sql`(${task.createdAt}, ${task.taskId}) < (select prev.created_at, prev.task_id from ${task} as prev where prev.task_id = ${after})`,
+        ),
+      )
+      .orderBy(desc(task.createdAt), desc(task.taskId))
+      .limit(limit + 1);
+    const tasks = rows.slice(0, limit).map(toTask);
+    return { tasks, nextAfterTaskId: rows.length > limit ? tasks[tasks.length - 1]!.taskId : null };
+  }
 }
 
 /** Converts a drizzle row to the plain, JSON-ready {@link Task}. */
@@ -464,4 +507,15 @@ function hasCode(error: unknown, code: string): boolean {
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** `text` as a Date, when it is an ISO-8601 instant. */
+function isoDate(option: string, text: string): Date {
+  const date = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}(T|$)/.test(text) || Number.isNaN(date.getTime())) {
+    throw new RangeError(
+      `pageTasks ${option} must be an ISO-8601 date or instant (got ${JSON.stringify(text)})`,
+    );
+  }
+  return date;
 }

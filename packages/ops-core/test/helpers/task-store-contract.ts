@@ -314,4 +314,65 @@ export function taskStoreContract(get: () => { store: TaskStore; handle: Databas
     expect(winners).toHaveLength(1);
     expect(await store.getTask(taskId)).toEqual(winners[0]);
   });
+
+  it("pages tasks newest first by keyset, without skipping rows that share a millisecond", async () => {
+    const { store, handle } = get();
+    // Microseconds apart within one millisecond, and two with the very same instant (task_id breaks the tie).
+    const rows: [string, string][] = [
+      ["task_a", "2026-01-01T00:00:00.123100Z"],
+      ["task_b", "2026-01-01T00:00:00.123400Z"],
+      ["task_c", "2026-01-01T00:00:00.123400Z"],
+      ["task_d", "2026-01-01T00:00:00.123900Z"],
+      ["task_e", "2026-01-01T00:00:01.000000Z"],
+    ];
+    for (const [id, at] of rows) {
+      await handle.db.execute(
+        sql`insert into task (task_id, task_type, created_at) values (${id}, 'agent_task', ${at}::timestamptz)`,
+      );
+    }
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await store.pageTasks({ limit: 2, ...(after ? { afterTaskId: after } : {}) });
+      seen.push(...page.tasks.map((t) => t.taskId));
+      if (page.nextAfterTaskId === null) break;
+      expect(page.nextAfterTaskId).toBe(page.tasks[1]!.taskId);
+      after = page.nextAfterTaskId;
+    }
+    expect(seen).toEqual(["task_e", "task_d", "task_c", "task_b", "task_a"]);
+    expect(await store.pageTasks({ limit: 5 })).toMatchObject({ nextAfterTaskId: null });
+    expect(await store.pageTasks({ afterTaskId: "task_missing" })).toEqual({
+      tasks: [],
+      nextAfterTaskId: null,
+    });
+  });
+
+  it("pages with status, task type and created-after/before filters", async () => {
+    const { store } = get();
+    const first = await store.addTask({ taskType: "agent_task" });
+    await pause(5);
+    const second = await store.addTask({ taskType: "other_task" });
+    await pause(5);
+    const third = await store.addTask({ taskType: "agent_task" });
+    await store.claimTask(third.taskId, "w1");
+    const ids = async (options: Parameters<typeof store.pageTasks>[0]) =>
+      (await store.pageTasks(options)).tasks.map((t) => t.taskId);
+    expect(await ids({})).toEqual([third.taskId, second.taskId, first.taskId]);
+    expect(await ids({ status: "pending" })).toEqual([second.taskId, first.taskId]);
+    expect(await ids({ taskType: "agent_task" })).toEqual([third.taskId, first.taskId]);
+    expect(await ids({ taskType: "agent_task", status: "running" })).toEqual([third.taskId]);
+    expect(await ids({ createdAfter: first.createdAt })).toEqual([third.taskId, second.taskId]);
+    expect(await ids({ createdBefore: second.createdAt })).toEqual([first.taskId]);
+    expect(await ids({ createdAfter: "2999-01-01" })).toEqual([]);
+  });
+
+  it("rejects an out-of-range page size or a date that is not ISO-8601", async () => {
+    const { store } = get();
+    await expect(store.pageTasks({ limit: 0 })).rejects.toThrow(
+      "pageTasks limit must be an integer from 1 to 1000 (got 0)",
+    );
+    await expect(store.pageTasks({ createdAfter: "yesterday" })).rejects.toThrow(
+      'pageTasks createdAfter must be an ISO-8601 date or instant (got "yesterday")',
+    );
+  });
 }

@@ -11,7 +11,15 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
-const HEAVY = [/^openai(\/|$)/, /^postgres$/, /^@electric-sql\/pglite/, /^drizzle-orm(\/|$)/, /^drizzle-kit/];
+// fastify: the HTTP server loads only when `ops-core serve` runs.
+const HEAVY = [
+  /^openai(\/|$)/,
+  /^postgres$/,
+  /^@electric-sql\/pglite/,
+  /^drizzle-orm(\/|$)/,
+  /^drizzle-kit/,
+  /^fastify(\/|$)/,
+];
 const ENTRY_POINTS = [
   "actors/index.ts",
   "actors/register-agent-tasks.ts",
@@ -70,6 +78,7 @@ describe("static import graph", () => {
       ),
     ).toEqual(["a", "./c.js", "d"]);
     expect(heavyImports("db/task-store.ts")).toContain("db/task-store.ts → drizzle-orm");
+    expect(heavyImports("http/server.ts")).toContain("http/server.ts → fastify");
   });
 
   it.each(ENTRY_POINTS)("%s loads no heavy package at import time", (entry) => {

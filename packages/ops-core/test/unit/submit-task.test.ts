@@ -72,8 +72,12 @@ describe("submitTask", () => {
       inputData: { goal: "What is 6 * 7?" },
       attempts: 0,
     });
-    const { delivery, deliveryError, ...stored } = task;
-    expect({ delivery, deliveryError }).toEqual({ delivery: "sent", deliveryError: null });
+    const { delivery, deliveryError, created, ...stored } = task;
+    expect({ delivery, deliveryError, created }).toEqual({
+      delivery: "sent",
+      deliveryError: null,
+      created: true,
+    });
     expect(await embedded.store.getTask(task.taskId)).toEqual(stored);
     // Confirmed: the outbox row is gone.
     expect(await embedded.store.countMessages()).toBe(0);
@@ -100,7 +104,8 @@ describe("submitTask", () => {
       { taskId: "order-42", inputData: { maxSteps: 3, goal: "g" }, taskType: "agent_task" },
       { store: embedded.store, broker },
     );
-    expect(again).toEqual(first);
+    expect(again).toEqual({ ...first, created: false });
+    expect(first.created).toBe(true);
     expect(first.taskId).toBe("order-42");
     expect(await embedded.store.countTasks()).toBe(1);
     expect(enqueued).toEqual(["order-42", "order-42"]);
@@ -108,7 +113,12 @@ describe("submitTask", () => {
     // Once a worker has it, a resubmission returns it and sends nothing
     await embedded.store.claimTask("order-42", "w1");
     const running = await submitTask(request, { store: embedded.store, broker });
-    expect(running).toMatchObject({ taskId: "order-42", status: "running", delivery: "none" });
+    expect(running).toMatchObject({
+      taskId: "order-42",
+      status: "running",
+      delivery: "none",
+      created: false,
+    });
     expect(await embedded.store.countMessages()).toBe(0);
     expect(enqueued).toHaveLength(2);
   });
