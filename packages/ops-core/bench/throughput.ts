@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { defineExecuteAgentTask } from "../src/actors/execute-agent-task.js";
 import { openTaskStore } from "../src/db/open-task-store.js";
@@ -44,6 +45,12 @@ const median = (numbers: number[]) => {
   const sorted = [...numbers].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** CPU time (user + system) a process has used so far, in ms (Linux: /proc/<pid>/stat, 10 ms ticks). */
+const cpuMs = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 };
 
 const schema = uniqueSchemaName();
@@ -92,6 +99,8 @@ try {
     });
     await broker.connect();
     fake.reset();
+    const workerCpuBefore = cpuMs(worker.pid);
+    const ownCpuBefore = process.cpuUsage();
     const ids: string[] = [];
     const started = performance.now();
     let next = 0;
@@ -123,12 +132,16 @@ try {
       if (terminal < TASKS) await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const finished = performance.now();
+    const workerCpu = (cpuMs(worker.pid) - workerCpuBefore) / TASKS;
+    const ownCpu = process.cpuUsage(ownCpuBefore);
+    const submitterCpu = (ownCpu.user + ownCpu.system) / 1000 / TASKS;
     const seconds = (finished - started) / 1000;
     rates.push(TASKS / seconds);
     console.log(
       `run ${run}: ${TASKS} tasks, worker concurrency ${CONCURRENCY}: all terminal after ${seconds.toFixed(2)} s ` +
         `(submitting took ${((submitted - started) / 1000).toFixed(2)} s) → ${(TASKS / seconds).toFixed(0)} tasks/s; ` +
-        `${completed} completed, ${fake.chatRequests().length} LLM requests, max ${fake.maxInFlight} in flight`,
+        `${completed} completed, ${fake.chatRequests().length} LLM requests, max ${fake.maxInFlight} in flight; ` +
+        `CPU per task: worker ${workerCpu.toFixed(2)} ms, submitter + fake LLM ${submitterCpu.toFixed(2)} ms`,
     );
     await worker.stop();
     await broker.close();
