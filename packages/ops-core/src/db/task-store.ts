@@ -4,6 +4,10 @@
  * explicit transaction, two workers cannot both finish a task, and a terminal task is never
  * reopened. A guard that does not match returns `null` instead of throwing.
  *
+ * The statements a task runs through (add, find, claim, heartbeat, complete, fail, cancel) are
+ * fixed SQL texts run as prepared statements on the driver (`raw-query.ts`), built once;
+ * listings, counts and the reaper's statements go through drizzle's query builder.
+ *
  * Loads drizzle-orm: import it lazily (`await import(…)`) from start-up-sensitive code.
  *
  * @module
@@ -20,6 +24,7 @@ import type {
   TaskStore as TaskStoreInterface,
 } from "../task-store-interface.js";
 import type { Database } from "./client.js";
+import { type RawQuery, rawQueryOf, toIsoTimestamp } from "./raw-query.js";
 import { type TaskRow, task } from "./schema.js";
 
 export type {
@@ -34,13 +39,45 @@ export const MAX_LIST_LIMIT = 1000;
 
 const now = sql`now()`;
 
+/** Every column, in {@link Task} order, for the raw statements' `RETURNING`/`SELECT`. */
+const COLUMNS =
+  "task_id, task_type, name, status, created_at, updated_at, started_at, completed_at, input_data, result, error_message, attempts, worker_id, heartbeat_at";
+
+/** The hot-path statements, fixed text with `$n` parameters (see `raw-query.ts`). */
+const STATEMENTS = {
+  add: `insert into task (task_id, task_type, name, input_data) values ($1, $2, $3, $4::jsonb) returning ${COLUMNS}`,
+  find: `select ${COLUMNS} from task where task_id = $1 limit 1`,
+  claim: claimSql("'pending', 'running'"),
+  claimPending: claimSql("'pending'"),
+  heartbeat:
+    "update task set heartbeat_at = now() where task_id = $1 and status = 'running' and worker_id = $2 returning task_id",
+  complete: `update task set status = $2, result = $3::jsonb, error_message = $4, completed_at = now(), updated_at = now() where task_id = $1 and status = 'running' returning ${COLUMNS}`,
+  fail: finishSql("status = 'failed', error_message = $2"),
+  failWithResult: finishSql("status = 'failed', error_message = $2, result = $3::jsonb"),
+  cancel: finishSql("status = 'cancelled'"),
+  cancelWithReason: finishSql("status = 'cancelled', error_message = $2"),
+} as const;
+
+function claimSql(from: string): string {
+  return `update task set status = 'running', started_at = coalesce(started_at, now()), attempts = attempts + 1, worker_id = $2, heartbeat_at = now(), updated_at = now() where task_id = $1 and status in (${from}) returning ${COLUMNS}`;
+}
+
+/** `pending|running → <changes>`, `completed_at` and `updated_at` set. */
+function finishSql(changes: string): string {
+  return `update task set ${changes}, completed_at = now(), updated_at = now() where task_id = $1 and status in ('pending', 'running') returning ${COLUMNS}`;
+}
+
 /**
  * Reads and writes agent tasks in PostgreSQL through drizzle; see the module comment for the
  * transition rules. Public code names ops-core's own interface of the same name instead.
  */
 export class TaskStore implements TaskStoreInterface {
+  readonly #query: RawQuery;
+
   /** @param db an open drizzle database (see `openDatabase` / `openEmbeddedDatabase`) */
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    this.#query = rawQueryOf(db);
+  }
 
   /**
    * Inserts a `pending` task and returns it.
@@ -50,16 +87,8 @@ export class TaskStore implements TaskStoreInterface {
   async addTask(input: NewTask): Promise<Task> {
     const taskId = input.taskId ?? `task_${randomUUID()}`;
     try {
-      const [row] = await this.db
-        .insert(task)
-        .values({
-          taskId,
-          taskType: input.taskType,
-          name: input.name ?? null,
-          inputData: input.inputData ?? {},
-        })
-        .returning();
-      return toTask(row!);
+      const params = [taskId, input.taskType, input.name ?? null, JSON.stringify(input.inputData ?? {})];
+      return rowToTask((await this.#query(STATEMENTS.add, params))[0]!);
     } catch (error) {
       if (hasCode(error, "23505")) throw new TaskAlreadyExistsError(taskId, { cause: error });
       throw error;
@@ -68,8 +97,7 @@ export class TaskStore implements TaskStoreInterface {
 
   /** Returns the task, or `null` when there is none with this id. */
   async findTask(taskId: string): Promise<Task | null> {
-    const [row] = await this.db.select().from(task).where(eq(task.taskId, taskId)).limit(1);
-    return row ? toTask(row) : null;
+    return this.#one(STATEMENTS.find, [taskId]);
   }
 
   /**
@@ -126,14 +154,10 @@ export class TaskStore implements TaskStoreInterface {
    * @returns the claimed task, or `null` when it is missing, terminal, or running and not taken over
    */
   async claimTask(taskId: string, workerId: string, options: ClaimOptions = {}): Promise<Task | null> {
-    const from: TaskStatus[] = options.takeOver === false ? ["pending"] : ["pending", "running"];
-    return this.transition(taskId, from, {
-      status: "running",
-      startedAt: sql`coalesce(${task.startedAt}, now())`,
-      attempts: sql`${task.attempts} + 1`,
+    return this.#one(options.takeOver === false ? STATEMENTS.claimPending : STATEMENTS.claim, [
+      taskId,
       workerId,
-      heartbeatAt: now,
-    });
+    ]);
   }
 
   /**
@@ -142,12 +166,7 @@ export class TaskStore implements TaskStoreInterface {
    * @returns false when the task is no longer running under this worker
    */
   async heartbeat(taskId: string, workerId: string): Promise<boolean> {
-    const rows = await this.db
-      .update(task)
-      .set({ heartbeatAt: now })
-      .where(and(eq(task.taskId, taskId), eq(task.status, "running"), eq(task.workerId, workerId)))
-      .returning({ taskId: task.taskId });
-    return rows.length > 0;
+    return (await this.#query(STATEMENTS.heartbeat, [taskId, workerId])).length > 0;
   }
 
   /**
@@ -156,12 +175,13 @@ export class TaskStore implements TaskStoreInterface {
    * @returns the finished task, or `null` (and nothing written) unless it was `running`
    */
   async completeTask(taskId: string, completion: TaskCompletion): Promise<Task | null> {
-    return this.transition(taskId, ["running"], {
-      status: completion.status,
-      result: completion.result ?? null,
-      errorMessage: completion.errorMessage ?? null,
-      completedAt: now,
-    });
+    const result = completion.result ?? null;
+    return this.#one(STATEMENTS.complete, [
+      taskId,
+      completion.status,
+      result === null ? null : JSON.stringify(result),
+      completion.errorMessage ?? null,
+    ]);
   }
 
   /**
@@ -171,12 +191,13 @@ export class TaskStore implements TaskStoreInterface {
    * @returns the failed task, or `null` when it is missing or already terminal
    */
   async failTask(taskId: string, reason: string, result?: JsonValue): Promise<Task | null> {
-    return this.transition(taskId, ["pending", "running"], {
-      status: "failed",
-      errorMessage: reason,
-      completedAt: now,
-      ...(result === undefined ? {} : { result }),
-    });
+    return result === undefined
+      ? this.#one(STATEMENTS.fail, [taskId, reason])
+      : this.#one(STATEMENTS.failWithResult, [
+          taskId,
+          reason,
+          result === null ? null : JSON.stringify(result),
+        ]);
   }
 
   /**
@@ -186,11 +207,9 @@ export class TaskStore implements TaskStoreInterface {
    * @returns the cancelled task, or `null` when it is missing or already terminal
    */
   async cancelTask(taskId: string, reason?: string): Promise<Task | null> {
-    return this.transition(taskId, ["pending", "running"], {
-      status: "cancelled",
-      completedAt: now,
-      ...(reason === undefined ? {} : { errorMessage: reason }),
-    });
+    return reason === undefined
+      ? this.#one(STATEMENTS.cancel, [taskId])
+      : this.#one(STATEMENTS.cancelWithReason, [taskId, reason]);
   }
 
   /**
@@ -267,18 +286,10 @@ export class TaskStore implements TaskStoreInterface {
     return rows.map(toTask);
   }
 
-  /** One guarded `UPDATE … WHERE task_id = $1 AND status IN (…) RETURNING *`. */
-  private async transition(
-    taskId: string,
-    from: TaskStatus[],
-    changes: { [K in keyof TaskRow]?: TaskRow[K] | SQL },
-  ): Promise<Task | null> {
-    const [row] = await this.db
-      .update(task)
-      .set({ ...changes, updatedAt: now })
-      .where(and(eq(task.taskId, taskId), inArray(task.status, from)))
-      .returning();
-    return row ? toTask(row) : null;
+  /** Runs one raw statement; its first row as a task, or `null` when it matched none. */
+  async #one(text: string, params: readonly unknown[]): Promise<Task | null> {
+    const [row] = await this.#query(text, params);
+    return row ? rowToTask(row) : null;
   }
 }
 
@@ -299,6 +310,26 @@ function toTask(row: TaskRow): Task {
     attempts: row.attempts,
     workerId: row.workerId,
     heartbeatAt: row.heartbeatAt?.toISOString() ?? null,
+  };
+}
+
+/** Converts a raw row (column names, see `raw-query.ts`) to the plain, JSON-ready {@link Task}. */
+function rowToTask(row: Record<string, unknown>): Task {
+  return {
+    taskId: row.task_id as string,
+    taskType: row.task_type as string,
+    name: row.name as string | null,
+    status: row.status as TaskStatus,
+    createdAt: toIsoTimestamp(row.created_at)!,
+    updatedAt: toIsoTimestamp(row.updated_at)!,
+    startedAt: toIsoTimestamp(row.started_at),
+    completedAt: toIsoTimestamp(row.completed_at),
+    inputData: row.input_data as Task["inputData"],
+    result: (row.result ?? null) as JsonValue | null,
+    errorMessage: row.error_message as string | null,
+    attempts: row.attempts as number,
+    workerId: row.worker_id as string | null,
+    heartbeatAt: toIsoTimestamp(row.heartbeat_at),
   };
 }
 

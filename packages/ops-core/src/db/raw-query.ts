@@ -1,0 +1,57 @@
+/**
+ * Fixed SQL text with `$n` parameters run straight on the driver under a drizzle database:
+ * postgres.js (as a named prepared statement, so PostgreSQL parses and plans it once per
+ * connection) or PGlite. The store's hot path uses it instead of drizzle's query builder,
+ * which cost about 0.1 ms of CPU per statement to build.
+ *
+ * Rows come back keyed by column name. Values are as the driver parses them under drizzle:
+ * jsonb parsed, integers as numbers, and timestamps as `Date` (PGlite) or as PostgreSQL's text
+ * (postgres.js, whose timestamp parsers drizzle replaces) — see {@link toIsoTimestamp}.
+ * jsonb parameters must be passed as JSON text and cast (`$1::jsonb`), as drizzle does.
+ *
+ * @module
+ */
+import type { Database } from "./client.js";
+
+/** Runs `text` with `params` and resolves with the rows. */
+export type RawQuery = (text: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>;
+
+interface PostgresJsClient {
+  unsafe(
+    text: string,
+    params: unknown[],
+    options: { prepare: boolean },
+  ): PromiseLike<Record<string, unknown>[]>;
+}
+
+interface PgliteClient {
+  query(text: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+/**
+ * The raw runner of `db`'s driver.
+ *
+ * @throws {TypeError} when `db` is on neither postgres.js nor PGlite
+ */
+export function rawQueryOf(db: Database): RawQuery {
+  const client = (db as unknown as { $client?: unknown }).$client;
+  if (hasFunction<PostgresJsClient>(client, "unsafe")) {
+    return async (text, params) => await client.unsafe(text, params as unknown[], { prepare: true });
+  }
+  if (hasFunction<PgliteClient>(client, "query")) {
+    return async (text, params) => (await client.query(text, params as unknown[])).rows;
+  }
+  throw new TypeError("the task store needs a drizzle database on postgres.js or PGlite");
+}
+
+/** A timestamp as either driver returns it → ISO 8601 (`null` stays `null`). */
+export function toIsoTimestamp(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return (value instanceof Date ? value : new Date(value as string)).toISOString();
+}
+
+function hasFunction<T>(value: unknown, name: string): value is T {
+  // postgres.js's client is itself a function (the tagged template).
+  const holder = (typeof value === "object" && value !== null) || typeof value === "function";
+  return holder && typeof (value as Record<string, unknown>)[name] === "function";
+}
