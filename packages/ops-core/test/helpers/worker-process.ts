@@ -56,10 +56,19 @@ export async function spawnWorker(options: {
   env: Record<string, string>;
   concurrency?: number;
   readyTimeoutMs?: number;
+  /** Options for node itself, before the script (`--cpu-prof`, say). @default none */
+  nodeArgs?: readonly string[];
 }): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    [OPSQ_CLI, "worker", "ops-core/actors", "--concurrency", String(options.concurrency ?? 2)],
+    [
+      ...(options.nodeArgs ?? []),
+      OPSQ_CLI,
+      "worker",
+      "ops-core/actors",
+      "--concurrency",
+      String(options.concurrency ?? 2),
+    ],
     { cwd: REPO_ROOT, env: childEnv(options.env), stdio: ["ignore", "pipe", "pipe"] },
   );
   const logs: WorkerLog[] = [];
