@@ -114,7 +114,9 @@ export async function measureRawLimit(options: RawLimitOptions): Promise<RawLimi
 
 /** Starts `raw-consumer.ts` (`node --import tsx`, one process) and waits for its ready line. */
 async function spawnConsumer(options: RawLimitOptions): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/ops-core/bench/raw-consumer.ts"], {
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const script = "packages/ops-core/bench/raw-consumer.ts";
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -24,7 +24,7 @@
  * ```
  *
  * Set `BENCH_NODE_ARGS` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) to pass node options to the
- * worker subprocess.
+ * worker subprocess and the raw consumer.
  *
  * @module
  */
@@ -36,6 +36,7 @@ import type { TaskStore } from "../src/task-store-interface.js";
 import { type FakeLlm, startFakeLlm } from "../test/helpers/fake-llm.js";
 import { TEST_DATABASE_URL, uniqueSchemaName } from "../test/helpers/postgres.js";
 import { deleteQueues, TEST_RABBITMQ_URL, testBroker, uniqueQueue } from "../test/helpers/rabbitmq.js";
+import { sqlRows } from "../test/helpers/sql-rows.js";
 import { spawnWorker } from "../test/helpers/worker-process.js";
 import { cpuMs, median, rssKiB, sampleRss } from "./process-stats.js";
 import { measureRawLimit } from "./raw-limit.js";
@@ -122,12 +123,15 @@ async function waitTerminal(before: { terminal: number; completed: number }, cou
   }
 }
 
+/** One statement, as the raw loop polls. */
 async function terminalCounts(): Promise<{ terminal: number; completed: number }> {
-  const [completed, failed] = await Promise.all([
-    opened.store.countTasks({ status: "completed" }),
-    opened.store.countTasks({ status: "failed" }),
-  ]);
-  return { terminal: completed + failed, completed };
+  const { sql } = await import("drizzle-orm");
+  const [counts] = await sqlRows<{ terminal: number; completed: number }>(
+    opened.database,
+    sql`select count(*)::int as terminal, count(*) filter (where status = 'completed')::int as completed
+        from task where status in ('completed', 'failed')`,
+  );
+  return counts!;
 }
 
 function spawn(queue: string, concurrency?: number) {
@@ -135,6 +139,7 @@ function spawn(queue: string, concurrency?: number) {
     env: { ...baseEnv, OPS_CORE_QUEUE: queue },
     ...(concurrency === undefined ? {} : { concurrency }),
     ...(nodeArgs.length ? { nodeArgs } : {}),
+    collectLogs: false,
   });
 }
 
@@ -238,6 +243,7 @@ try {
     await raw.close();
     const rawRates: number[] = [];
     for (let run = 1; run <= RUNS; run++) {
+      const ownCpuBefore = process.cpuUsage();
       const figures = await measureRawLimit({
         databaseUrl: TEST_DATABASE_URL,
         schema: rawSchema,
@@ -250,10 +256,12 @@ try {
         goalPrefix: GOAL_PREFIX,
       });
       rawRates.push(figures.tasksPerSecond);
+      const ownCpu = process.cpuUsage(ownCpuBefore);
       console.log(
         `raw run ${run}: ${TASKS} tasks (submitting took ${figures.submitSeconds.toFixed(2)} s) → ` +
           `${figures.tasksPerSecond.toFixed(0)} tasks/s; ` +
-          `CPU per task: consumer ${figures.consumerCpuMs.toFixed(2)} ms`,
+          `CPU per task: consumer ${figures.consumerCpuMs.toFixed(2)} ms, ` +
+          `submitters + fake LLM ${((ownCpu.user + ownCpu.system) / 1000 / TASKS).toFixed(2)} ms`,
       );
     }
     const limit = median(rawRates);

@@ -58,6 +58,11 @@ export async function spawnWorker(options: {
   readyTimeoutMs?: number;
   /** Options for node itself, before the script (`--cpu-prof`, say). @default none */
   nodeArgs?: readonly string[];
+  /**
+   * Keep parsing and collecting its log lines after "worker ready" (a benchmark turns it off,
+   * so that parsing the worker's logs does not take CPU from the submissions). @default true
+   */
+  collectLogs?: boolean;
 }): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
@@ -75,7 +80,9 @@ export async function spawnWorker(options: {
   let raw = "";
   let pending = "";
   const listeners = new Set<() => void>();
+  let ready = false;
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    if (ready && options.collectLogs === false) return;
     raw += chunk;
     pending += chunk;
     const lines = pending.split("\n");
@@ -141,6 +148,7 @@ export async function spawnWorker(options: {
   };
   try {
     await waitForLog((line) => line.msg === "worker ready", options.readyTimeoutMs ?? 15_000);
+    ready = true;
   } catch (error) {
     child.kill("SIGKILL");
     throw error;
