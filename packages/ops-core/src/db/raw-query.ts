@@ -44,10 +44,21 @@ export function rawQueryOf(db: Database): RawQuery {
   throw new TypeError("the task store needs a drizzle database on postgres.js or PGlite");
 }
 
-/** A timestamp as either driver returns it → ISO 8601 (`null` stays `null`). */
+/** PostgreSQL's text of a UTC timestamptz (DateStyle ISO): `2026-11-23 10:00:00.123456+00`. */
+const UTC_TIMESTAMP = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
+
+/**
+ * A timestamp as either driver returns it → ISO 8601 with milliseconds (`null` stays `null`).
+ * UTC text is rewritten without a `Date` (microseconds truncated, as `Date` does); any other
+ * offset goes through `Date`.
+ */
 export function toIsoTimestamp(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  return (value instanceof Date ? value : new Date(value as string)).toISOString();
+  if (value instanceof Date) return value.toISOString();
+  const text = String(value);
+  const utc = UTC_TIMESTAMP.exec(text);
+  if (utc) return `${utc[1]}T${utc[2]}.${(utc[3] ?? "").padEnd(3, "0").slice(0, 3)}Z`;
+  return new Date(text).toISOString();
 }
 
 function hasFunction<T>(value: unknown, name: string): value is T {
