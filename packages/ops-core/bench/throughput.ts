@@ -4,7 +4,7 @@
  * 1. worker start-up: spawn of `opsq worker ops-core/actors` → its "worker ready" log line
  *    (module import, RabbitMQ connection, consumers), median of `--starts` runs;
  * 2. end-to-end throughput: `--tasks` tasks submitted through `submitTask` (PostgreSQL insert +
- *    confirmed publish to RabbitMQ, 32 in flight) to one worker subprocess of `--concurrency`,
+ *    confirmed publish to RabbitMQ, `--submitters` in flight) to one worker subprocess of `--concurrency`,
  *    the fake LLM answering after `--llm-delay-ms` (at once by default); time from the first
  *    submit until every task is terminal, median of `--runs`. Each worker first runs a warm-up
  *    of `--concurrency` tasks (not timed), so lazy loading is not counted. The worker logs at its
@@ -20,7 +20,7 @@
  *
  * ```sh
  * npx tsx packages/ops-core/bench/throughput.ts [--tasks 200] [--concurrency 16] [--starts 5] [--runs 3]
- *   [--llm-delay-ms 0] [--rss] [--raw]
+ *   [--llm-delay-ms 0] [--submitters 32] [--rss] [--raw]
  * ```
  *
  * Set `BENCH_NODE_ARGS` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) to pass node options to the
@@ -50,6 +50,7 @@ const { values } = parseArgs({
     "llm-delay-ms": { type: "string", default: "0" },
     rss: { type: "boolean", default: false },
     raw: { type: "boolean", default: false },
+    submitters: { type: "string", default: "32" },
   },
 });
 const TASKS = positive("tasks");
@@ -58,7 +59,7 @@ const STARTS = whole("starts");
 const RUNS = positive("runs");
 const DELAY_MS = whole("llm-delay-ms");
 /** Submissions in flight at once (each is an INSERT plus a confirmed publish). */
-const SUBMITTERS = 32;
+const SUBMITTERS = positive("submitters");
 /** The fake LLM's directive, at the start of each goal. */
 const GOAL_PREFIX = DELAY_MS > 0 ? `[[delay:${DELAY_MS}]] ` : "";
 

@@ -152,12 +152,15 @@ export class JsonPoster {
   }
 
   async #load(): Promise<typeof httpRequest> {
+    // Every idle socket is kept (node keeps 256 by default): with more requests in flight than
+    // that, each wave of answers would close sockets the next wave opens again.
+    const agentOptions = { keepAlive: true, maxFreeSockets: Number.POSITIVE_INFINITY };
     if (this.#url.protocol === "https:") {
       const https = await import("node:https");
-      this.#agent = new https.Agent({ keepAlive: true });
+      this.#agent = new https.Agent(agentOptions);
       this.#request = https.request;
     } else {
-      this.#agent = new HttpAgent({ keepAlive: true });
+      this.#agent = new HttpAgent(agentOptions);
       this.#request = httpRequest;
     }
     return this.#request;

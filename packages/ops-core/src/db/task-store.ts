@@ -6,7 +6,9 @@
  *
  * The statements a task runs through (add, find, claim, heartbeat, complete, fail, cancel) are
  * fixed SQL texts run as prepared statements on the driver (`raw-query.ts`), built once;
- * listings, counts and the reaper's statements go through drizzle's query builder.
+ * listings, counts and the reaper's statements go through drizzle's query builder. Claims and
+ * completions issued in the same event-loop turn are coalesced into one statement
+ * (`statement-batcher.ts`): same guards, same results, one round trip.
  *
  * Loads drizzle-orm: import it lazily (`await import(…)`) from start-up-sensitive code.
  *
@@ -26,6 +28,7 @@ import type {
 import type { Database } from "./client.js";
 import { type RawQuery, rawQueryOf, toIsoTimestamp } from "./raw-query.js";
 import { type TaskRow, task } from "./schema.js";
+import { type BatchRow, StatementBatcher } from "./statement-batcher.js";
 
 export type {
   ClaimOptions,
@@ -58,6 +61,35 @@ const STATEMENTS = {
   cancelWithReason: finishSql("status = 'cancelled', error_message = $2"),
 } as const;
 
+/** The coalesced claims and completions: one row per task in `$1`, a jsonb array. */
+const BATCH_STATEMENTS = {
+  claim: claimBatchSql("'pending', 'running'"),
+  claimPending: claimBatchSql("'pending'"),
+  complete: `update task as t set status = v.status, result = v.result, error_message = v.error_message, completed_at = now(), updated_at = now() from jsonb_to_recordset($1::jsonb) as v(task_id text, status text, result jsonb, error_message text) where t.task_id = v.task_id and t.status = 'running' returning ${prefixed("t")}`,
+} as const;
+
+function prefixed(alias: string): string {
+  return COLUMNS.split(", ")
+    .map((column) => `${alias}.${column}`)
+    .join(", ");
+}
+
+function claimBatchSql(from: string): string {
+  return `update task as t set status = 'running', started_at = coalesce(t.started_at, now()), attempts = t.attempts + 1, worker_id = v.worker_id, heartbeat_at = now(), updated_at = now() from jsonb_to_recordset($1::jsonb) as v(task_id text, worker_id text) where t.task_id = v.task_id and t.status in (${from}) returning ${prefixed("t")}`;
+}
+
+interface ClaimItem {
+  task_id: string;
+  worker_id: string;
+}
+
+interface CompleteItem {
+  task_id: string;
+  status: string;
+  result: JsonValue | null;
+  error_message: string | null;
+}
+
 function claimSql(from: string): string {
   return `update task set status = 'running', started_at = coalesce(started_at, now()), attempts = attempts + 1, worker_id = $2, heartbeat_at = now(), updated_at = now() where task_id = $1 and status in (${from}) returning ${COLUMNS}`;
 }
@@ -73,10 +105,39 @@ function finishSql(changes: string): string {
  */
 export class TaskStore implements TaskStoreInterface {
   readonly #query: RawQuery;
+  readonly #claims: StatementBatcher<ClaimItem>;
+  readonly #pendingClaims: StatementBatcher<ClaimItem>;
+  readonly #completions: StatementBatcher<CompleteItem>;
 
   /** @param db an open drizzle database (see `openDatabase` / `openEmbeddedDatabase`) */
   constructor(private readonly db: Database) {
-    this.#query = rawQueryOf(db);
+    const query = rawQueryOf(db);
+    this.#query = query;
+    const batcher = <Item extends { task_id: string }>(
+      single: (item: Item) => [string, unknown[]],
+      batch: string,
+    ) =>
+      new StatementBatcher<Item>({
+        single: async (item) => (await query(...single(item)))[0],
+        batch: (items) => query(batch, [JSON.stringify(items)]),
+        taskIdOf: (item) => item.task_id,
+      });
+    const claim = (text: string) => (item: ClaimItem) =>
+      [text, [item.task_id, item.worker_id]] as [string, unknown[]];
+    this.#claims = batcher(claim(STATEMENTS.claim), BATCH_STATEMENTS.claim);
+    this.#pendingClaims = batcher(claim(STATEMENTS.claimPending), BATCH_STATEMENTS.claimPending);
+    this.#completions = batcher<CompleteItem>(
+      (item) => [
+        STATEMENTS.complete,
+        [
+          item.task_id,
+          item.status,
+          item.result === null ? null : JSON.stringify(item.result),
+          item.error_message,
+        ],
+      ],
+      BATCH_STATEMENTS.complete,
+    );
   }
 
   /**
@@ -154,10 +215,8 @@ export class TaskStore implements TaskStoreInterface {
    * @returns the claimed task, or `null` when it is missing, terminal, or running and not taken over
    */
   async claimTask(taskId: string, workerId: string, options: ClaimOptions = {}): Promise<Task | null> {
-    return this.#one(options.takeOver === false ? STATEMENTS.claimPending : STATEMENTS.claim, [
-      taskId,
-      workerId,
-    ]);
+    const batcher = options.takeOver === false ? this.#pendingClaims : this.#claims;
+    return toTaskOrNull(await batcher.run({ task_id: taskId, worker_id: workerId }));
   }
 
   /**
@@ -175,13 +234,14 @@ export class TaskStore implements TaskStoreInterface {
    * @returns the finished task, or `null` (and nothing written) unless it was `running`
    */
   async completeTask(taskId: string, completion: TaskCompletion): Promise<Task | null> {
-    const result = completion.result ?? null;
-    return this.#one(STATEMENTS.complete, [
-      taskId,
-      completion.status,
-      result === null ? null : JSON.stringify(result),
-      completion.errorMessage ?? null,
-    ]);
+    return toTaskOrNull(
+      await this.#completions.run({
+        task_id: taskId,
+        status: completion.status,
+        result: completion.result ?? null,
+        error_message: completion.errorMessage ?? null,
+      }),
+    );
   }
 
   /**
@@ -311,6 +371,10 @@ function toTask(row: TaskRow): Task {
     workerId: row.workerId,
     heartbeatAt: row.heartbeatAt?.toISOString() ?? null,
   };
+}
+
+function toTaskOrNull(row: BatchRow | undefined): Task | null {
+  return row ? rowToTask(row) : null;
 }
 
 /** Converts a raw row (column names, see `raw-query.ts`) to the plain, JSON-ready {@link Task}. */

@@ -314,4 +314,38 @@ export function taskStoreContract(get: () => { store: TaskStore; handle: Databas
     expect(winners).toHaveLength(1);
     expect(await store.getTask(taskId)).toEqual(winners[0]);
   });
+
+  it("claims and completes many tasks issued at once each exactly once, each with its own values", async () => {
+    const { store } = get();
+    const added = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        store.addTask({ taskType: "agent_task", inputData: { goal: `g${i}` } }),
+      ),
+    );
+    const ids = added.map((task) => task.taskId);
+    const claims = await Promise.all(ids.map((id, i) => store.claimTask(id, `w${i}`)));
+    expect(claims.map((task) => [task?.taskId, task?.workerId, task?.attempts, task?.inputData])).toEqual(
+      ids.map((id, i) => [id, `w${i}`, 1, { goal: `g${i}` }]),
+    );
+    const done = await Promise.all([
+      ...ids.map((id, i) =>
+        store.completeTask(id, {
+          status: i % 3 ? "completed" : "failed",
+          result: i === 1 ? null : { i, text: `it's "${i}" \\ ok` },
+          errorMessage: i % 3 ? null : `failed ${i}`,
+        }),
+      ),
+      store.completeTask("task_missing", { status: "completed" }),
+    ]);
+    expect(done[12]).toBeNull();
+    for (const [i, task] of done.slice(0, 12).entries()) {
+      expect(task).toMatchObject({
+        taskId: ids[i],
+        status: i % 3 ? "completed" : "failed",
+        result: i === 1 ? null : { i, text: `it's "${i}" \\ ok` },
+        errorMessage: i % 3 ? null : `failed ${i}`,
+      });
+      expect(await store.getTask(ids[i]!)).toEqual(task);
+    }
+  });
 }
