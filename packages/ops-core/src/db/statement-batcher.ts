@@ -5,8 +5,8 @@
  * worker with many tasks in flight issues when a wave of LLM answers arrives.
  *
  * A lone call runs its single-task statement unchanged. Calls on a task already in the batch wait
- * for the next one (so concurrent claims of one task are each counted, and of concurrent
- * completions exactly one wins, as with single statements). When a batch fails with a data error
+ * until that statement has finished, then go in the next one (so concurrent claims of one task
+ * are each counted, and of concurrent completions exactly one wins, as with single statements). When a batch fails with a data error
  * (SQLSTATE class 22 or 23: one task's values, say), each of its calls is run alone, so one bad
  * value fails only its own call; any other error (a lost connection) fails every call of it.
  *
@@ -39,6 +39,8 @@ export class StatementBatcher<Item> {
   readonly #options: StatementBatcherOptions<Item>;
   #queue: Pending<Item>[] = [];
   #scheduled = false;
+  /** A statement is running whose tasks have calls waiting: the next flush waits for it. */
+  #waiting = false;
 
   /** @param options how to run one and many */
   constructor(options: StatementBatcherOptions<Item>) {
@@ -54,7 +56,7 @@ export class StatementBatcher<Item> {
   }
 
   #schedule(): void {
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#waiting) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
@@ -77,16 +79,20 @@ export class StatementBatcher<Item> {
       }
     }
     this.#queue = later;
-    if (later.length > 0) this.#schedule();
-    if (batch.length === 1) {
-      this.#runAlone(batch[0]!);
-    } else if (batch.length > 1) {
-      void this.#runBatch(batch);
+    if (batch.length === 0) return;
+    const settled = batch.length === 1 ? this.#runAlone(batch[0]!) : this.#runBatch(batch);
+    if (later.length > 0) {
+      // Calls on a task of this statement run after it, as they would one after the other.
+      this.#waiting = true;
+      void settled.finally(() => {
+        this.#waiting = false;
+        this.#schedule();
+      });
     }
   }
 
-  #runAlone(pending: Pending<Item>): void {
-    this.#options.single(pending.item).then(pending.resolve, pending.reject);
+  #runAlone(pending: Pending<Item>): Promise<void> {
+    return this.#options.single(pending.item).then(pending.resolve, pending.reject);
   }
 
   async #runBatch(batch: Pending<Item>[]): Promise<void> {
@@ -95,7 +101,7 @@ export class StatementBatcher<Item> {
       rows = await this.#options.batch(batch.map((pending) => pending.item));
     } catch (error) {
       if (isDataError(error)) {
-        for (const pending of batch) this.#runAlone(pending);
+        await Promise.all(batch.map((pending) => this.#runAlone(pending)));
       } else {
         for (const pending of batch) pending.reject(error);
       }

@@ -6,7 +6,7 @@
  *
  * The statements a task runs through (add, find, claim, heartbeat, complete, fail, cancel) are
  * fixed SQL texts run as prepared statements on the driver (`raw-query.ts`), built once;
- * listings, counts and the reaper's statements go through drizzle's query builder. Claims and
+ * listings, counts and the reaper's statements go through drizzle's query builder. Inserts, claims and
  * completions issued in the same event-loop turn are coalesced into one statement
  * (`statement-batcher.ts`): same guards, same results, one round trip.
  *
@@ -63,6 +63,7 @@ const STATEMENTS = {
 
 /** The coalesced claims and completions: one row per task in `$1`, a jsonb array. */
 const BATCH_STATEMENTS = {
+  add: `insert into task (task_id, task_type, name, input_data) select v.task_id, v.task_type, v.name, v.input_data from jsonb_to_recordset($1::jsonb) as v(task_id text, task_type text, name text, input_data jsonb) returning ${COLUMNS}`,
   claim: claimBatchSql("'pending', 'running'"),
   claimPending: claimBatchSql("'pending'"),
   complete: `update task as t set status = v.status, result = v.result, error_message = v.error_message, completed_at = now(), updated_at = now() from jsonb_to_recordset($1::jsonb) as v(task_id text, status text, result jsonb, error_message text) where t.task_id = v.task_id and t.status = 'running' returning ${prefixed("t")}`,
@@ -76,6 +77,13 @@ function prefixed(alias: string): string {
 
 function claimBatchSql(from: string): string {
   return `update task as t set status = 'running', started_at = coalesce(t.started_at, now()), attempts = t.attempts + 1, worker_id = v.worker_id, heartbeat_at = now(), updated_at = now() from jsonb_to_recordset($1::jsonb) as v(task_id text, worker_id text) where t.task_id = v.task_id and t.status in (${from}) returning ${prefixed("t")}`;
+}
+
+interface AddItem {
+  task_id: string;
+  task_type: string;
+  name: string | null;
+  input_data: JsonValue;
 }
 
 interface ClaimItem {
@@ -105,6 +113,7 @@ function finishSql(changes: string): string {
  */
 export class TaskStore implements TaskStoreInterface {
   readonly #query: RawQuery;
+  readonly #adds: StatementBatcher<AddItem>;
   readonly #claims: StatementBatcher<ClaimItem>;
   readonly #pendingClaims: StatementBatcher<ClaimItem>;
   readonly #completions: StatementBatcher<CompleteItem>;
@@ -122,6 +131,10 @@ export class TaskStore implements TaskStoreInterface {
         batch: (items) => query(batch, [JSON.stringify(items)]),
         taskIdOf: (item) => item.task_id,
       });
+    this.#adds = batcher<AddItem>(
+      (item) => [STATEMENTS.add, [item.task_id, item.task_type, item.name, JSON.stringify(item.input_data)]],
+      BATCH_STATEMENTS.add,
+    );
     const claim = (text: string) => (item: ClaimItem) =>
       [text, [item.task_id, item.worker_id]] as [string, unknown[]];
     this.#claims = batcher(claim(STATEMENTS.claim), BATCH_STATEMENTS.claim);
@@ -148,8 +161,13 @@ export class TaskStore implements TaskStoreInterface {
   async addTask(input: NewTask): Promise<Task> {
     const taskId = input.taskId ?? `task_${randomUUID()}`;
     try {
-      const params = [taskId, input.taskType, input.name ?? null, JSON.stringify(input.inputData ?? {})];
-      return rowToTask((await this.#query(STATEMENTS.add, params))[0]!);
+      const row = await this.#adds.run({
+        task_id: taskId,
+        task_type: input.taskType,
+        name: input.name ?? null,
+        input_data: input.inputData ?? {},
+      });
+      return rowToTask(row!);
     } catch (error) {
       if (hasCode(error, "23505")) throw new TaskAlreadyExistsError(taskId, { cause: error });
       throw error;

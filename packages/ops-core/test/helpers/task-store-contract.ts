@@ -348,4 +348,41 @@ export function taskStoreContract(get: () => { store: TaskStore; handle: Databas
       expect(await store.getTask(ids[i]!)).toEqual(task);
     }
   });
+
+  it("adds many tasks issued at once, refusing only the ids already used", async () => {
+    const { store } = get();
+    await store.addTask({ taskType: "agent_task", taskId: "task_taken" });
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 5 }, (_, i) =>
+        store.addTask({
+          taskType: "agent_task",
+          taskId: `task_new_${i}`,
+          name: `n${i}`,
+          inputData: { goal: `g${i}` },
+        }),
+      ),
+      store.addTask({ taskType: "agent_task", taskId: "task_taken" }),
+      store.addTask({ taskType: "agent_task", taskId: "task_new_0" }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "rejected",
+    ]);
+    for (const outcome of outcomes.slice(5)) {
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(TaskAlreadyExistsError);
+    }
+    const first = (outcomes[1] as PromiseFulfilledResult<Awaited<ReturnType<TaskStore["addTask"]>>>).value;
+    expect(first).toMatchObject({
+      taskId: "task_new_1",
+      name: "n1",
+      inputData: { goal: "g1" },
+      status: "pending",
+    });
+    expect(await store.getTask("task_new_1")).toEqual(first);
+  });
 }
