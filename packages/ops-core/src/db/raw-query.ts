@@ -7,11 +7,29 @@
  * Rows come back keyed by column name. Values are as the driver parses them under drizzle:
  * jsonb parsed, integers as numbers, and timestamps as `Date` (PGlite) or as PostgreSQL's text
  * (postgres.js, whose timestamp parsers drizzle replaces) — see {@link toIsoTimestamp}.
- * jsonb parameters must be passed as JSON text and cast (`$1::jsonb`), as drizzle does.
+ * jsonb parameters must be passed as JSON text and cast (`$1::jsonb`), as drizzle does. A failure
+ * is thrown as a {@link DatabaseQueryError} (`database query failed: <the driver's reason>`, as
+ * drizzle's errors were described), without the statement or its values.
  *
  * @module
  */
 import type { Database } from "./client.js";
+
+/**
+ * A statement failed: the driver's error is its `cause`, its SQLSTATE or error code its `code`.
+ * Its `name` stays `Error`, as drizzle's query errors' did, so the CLI prints the reason alone.
+ */
+export class DatabaseQueryError extends Error {
+  /** The driver's `code` (a SQLSTATE such as `23505`, or `ECONNREFUSED`), when it has one. */
+  readonly code: string | undefined;
+
+  /** @param cause the driver's error */
+  constructor(cause: unknown) {
+    super(`database query failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    const code = (cause as { code?: unknown } | null)?.code;
+    this.code = typeof code === "string" ? code : undefined;
+  }
+}
 
 /** Runs `text` with `params` and resolves with the rows. */
 export type RawQuery = (text: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>;
@@ -36,10 +54,22 @@ interface PgliteClient {
 export function rawQueryOf(db: Database): RawQuery {
   const client = (db as unknown as { $client?: unknown }).$client;
   if (hasFunction<PostgresJsClient>(client, "unsafe")) {
-    return async (text, params) => await client.unsafe(text, params as unknown[], { prepare: true });
+    return async (text, params) => {
+      try {
+        return await client.unsafe(text, params as unknown[], { prepare: true });
+      } catch (error) {
+        throw new DatabaseQueryError(error);
+      }
+    };
   }
   if (hasFunction<PgliteClient>(client, "query")) {
-    return async (text, params) => (await client.query(text, params as unknown[])).rows;
+    return async (text, params) => {
+      try {
+        return (await client.query(text, params as unknown[])).rows;
+      } catch (error) {
+        throw new DatabaseQueryError(error);
+      }
+    };
   }
   throw new TypeError("the task store needs a drizzle database on postgres.js or PGlite");
 }

@@ -112,16 +112,17 @@ function finishSql(changes: string): string {
  * transition rules. Public code names ops-core's own interface of the same name instead.
  */
 export class TaskStore implements TaskStoreInterface {
-  readonly #query: RawQuery;
-  readonly #adds: StatementBatcher<AddItem>;
-  readonly #claims: StatementBatcher<ClaimItem>;
-  readonly #pendingClaims: StatementBatcher<ClaimItem>;
-  readonly #completions: StatementBatcher<CompleteItem>;
+  // TypeScript-private, not `#private`: a store wrapped with `Object.create(store)` still works.
+  private readonly query: RawQuery;
+  private readonly adds: StatementBatcher<AddItem>;
+  private readonly claims: StatementBatcher<ClaimItem>;
+  private readonly pendingClaims: StatementBatcher<ClaimItem>;
+  private readonly completions: StatementBatcher<CompleteItem>;
 
   /** @param db an open drizzle database (see `openDatabase` / `openEmbeddedDatabase`) */
   constructor(private readonly db: Database) {
     const query = rawQueryOf(db);
-    this.#query = query;
+    this.query = query;
     const batcher = <Item extends { task_id: string }>(
       single: (item: Item) => [string, unknown[]],
       batch: string,
@@ -131,15 +132,15 @@ export class TaskStore implements TaskStoreInterface {
         batch: (items) => query(batch, [JSON.stringify(items)]),
         taskIdOf: (item) => item.task_id,
       });
-    this.#adds = batcher<AddItem>(
+    this.adds = batcher<AddItem>(
       (item) => [STATEMENTS.add, [item.task_id, item.task_type, item.name, JSON.stringify(item.input_data)]],
       BATCH_STATEMENTS.add,
     );
     const claim = (text: string) => (item: ClaimItem) =>
       [text, [item.task_id, item.worker_id]] as [string, unknown[]];
-    this.#claims = batcher(claim(STATEMENTS.claim), BATCH_STATEMENTS.claim);
-    this.#pendingClaims = batcher(claim(STATEMENTS.claimPending), BATCH_STATEMENTS.claimPending);
-    this.#completions = batcher<CompleteItem>(
+    this.claims = batcher(claim(STATEMENTS.claim), BATCH_STATEMENTS.claim);
+    this.pendingClaims = batcher(claim(STATEMENTS.claimPending), BATCH_STATEMENTS.claimPending);
+    this.completions = batcher<CompleteItem>(
       (item) => [
         STATEMENTS.complete,
         [
@@ -161,7 +162,7 @@ export class TaskStore implements TaskStoreInterface {
   async addTask(input: NewTask): Promise<Task> {
     const taskId = input.taskId ?? `task_${randomUUID()}`;
     try {
-      const row = await this.#adds.run({
+      const row = await this.adds.run({
         task_id: taskId,
         task_type: input.taskType,
         name: input.name ?? null,
@@ -176,7 +177,7 @@ export class TaskStore implements TaskStoreInterface {
 
   /** Returns the task, or `null` when there is none with this id. */
   async findTask(taskId: string): Promise<Task | null> {
-    return this.#one(STATEMENTS.find, [taskId]);
+    return this.one(STATEMENTS.find, [taskId]);
   }
 
   /**
@@ -233,7 +234,7 @@ export class TaskStore implements TaskStoreInterface {
    * @returns the claimed task, or `null` when it is missing, terminal, or running and not taken over
    */
   async claimTask(taskId: string, workerId: string, options: ClaimOptions = {}): Promise<Task | null> {
-    const batcher = options.takeOver === false ? this.#pendingClaims : this.#claims;
+    const batcher = options.takeOver === false ? this.pendingClaims : this.claims;
     return toTaskOrNull(await batcher.run({ task_id: taskId, worker_id: workerId }));
   }
 
@@ -243,7 +244,7 @@ export class TaskStore implements TaskStoreInterface {
    * @returns false when the task is no longer running under this worker
    */
   async heartbeat(taskId: string, workerId: string): Promise<boolean> {
-    return (await this.#query(STATEMENTS.heartbeat, [taskId, workerId])).length > 0;
+    return (await this.query(STATEMENTS.heartbeat, [taskId, workerId])).length > 0;
   }
 
   /**
@@ -253,7 +254,7 @@ export class TaskStore implements TaskStoreInterface {
    */
   async completeTask(taskId: string, completion: TaskCompletion): Promise<Task | null> {
     return toTaskOrNull(
-      await this.#completions.run({
+      await this.completions.run({
         task_id: taskId,
         status: completion.status,
         result: completion.result ?? null,
@@ -270,8 +271,8 @@ export class TaskStore implements TaskStoreInterface {
    */
   async failTask(taskId: string, reason: string, result?: JsonValue): Promise<Task | null> {
     return result === undefined
-      ? this.#one(STATEMENTS.fail, [taskId, reason])
-      : this.#one(STATEMENTS.failWithResult, [
+      ? this.one(STATEMENTS.fail, [taskId, reason])
+      : this.one(STATEMENTS.failWithResult, [
           taskId,
           reason,
           result === null ? null : JSON.stringify(result),
@@ -286,8 +287,8 @@ export class TaskStore implements TaskStoreInterface {
    */
   async cancelTask(taskId: string, reason?: string): Promise<Task | null> {
     return reason === undefined
-      ? this.#one(STATEMENTS.cancel, [taskId])
-      : this.#one(STATEMENTS.cancelWithReason, [taskId, reason]);
+      ? this.one(STATEMENTS.cancel, [taskId])
+      : this.one(STATEMENTS.cancelWithReason, [taskId, reason]);
   }
 
   /**
@@ -365,8 +366,8 @@ export class TaskStore implements TaskStoreInterface {
   }
 
   /** Runs one raw statement; its first row as a task, or `null` when it matched none. */
-  async #one(text: string, params: readonly unknown[]): Promise<Task | null> {
-    const [row] = await this.#query(text, params);
+  private async one(text: string, params: readonly unknown[]): Promise<Task | null> {
+    const [row] = await this.query(text, params);
     return row ? rowToTask(row) : null;
   }
 }
