@@ -99,7 +99,7 @@ export async function measureOpsCoreE2e(url: string, timeoutMs = 150_000): Promi
   const delayed1s = await runBench(
     url,
     [
-      ...["--tasks", "4000", "--runs", "1", "--starts", "0"],
+      ...["--tasks", "6000", "--runs", "1", "--starts", "0", "--submitters", "128"],
       ...["--concurrency", "500", "--llm-delay-ms", "1000", "--rss"],
     ],
     timeoutMs,

@@ -14,7 +14,8 @@
  * 3. with `--rss`: the worker's resident memory (`VmRSS`) idle after the warm-up and at its peak
  *    during the run, and their difference per LLM request in flight at the peak;
  * 4. with `--raw`: the raw limit (`raw-limit.ts`: the same SQL statements, publishes and LLM
- *    request, hand-written, same process layout), median of `--runs`, and ops-core's ratio to it.
+ *    request, hand-written, same process layout), median of `--runs` runs alternating with
+ *    ops-core's, and ops-core's ratio to it.
  *
  * Run after `npx tsc -b` (the worker is the built CLI), with RabbitMQ and PostgreSQL up:
  *
@@ -218,10 +219,43 @@ async function measureRun(run: number, llm: FakeLlm): Promise<RunFigures> {
   }
 }
 
+/** One run of the raw loop (see `raw-limit.ts`), printed. */
+async function measureRawRun(run: number): Promise<number> {
+  const ownCpuBefore = process.cpuUsage();
+  const figures = await measureRawLimit({
+    databaseUrl: TEST_DATABASE_URL,
+    schema: rawSchema,
+    rabbitmqUrl: TEST_RABBITMQ_URL,
+    queue: uniqueQueue(),
+    llmBaseUrl: fake.baseUrl,
+    tasks: TASKS,
+    concurrency: CONCURRENCY,
+    submitters: SUBMITTERS,
+    goalPrefix: GOAL_PREFIX,
+  });
+  const ownCpu = process.cpuUsage(ownCpuBefore);
+  console.log(
+    `raw run ${run}: ${TASKS} tasks (submitting took ${figures.submitSeconds.toFixed(2)} s) → ` +
+      `${figures.tasksPerSecond.toFixed(0)} tasks/s; ` +
+      `CPU per task: consumer ${figures.consumerCpuMs.toFixed(2)} ms, ` +
+      `submitters + fake LLM ${((ownCpu.user + ownCpu.system) / 1000 / TASKS).toFixed(2)} ms`,
+  );
+  return figures.tasksPerSecond;
+}
+
 try {
   if (STARTS > 0) await measureStartup();
+  if (values.raw) {
+    const raw = await openTaskStore({ databaseUrl: TEST_DATABASE_URL, schema: rawSchema, migrate: true });
+    await raw.close();
+  }
+  // With --raw, ops-core and raw runs alternate, so that both meet the same load on the machine.
   const runs: RunFigures[] = [];
-  for (let run = 1; run <= RUNS; run++) runs.push(await measureRun(run, fake));
+  const rawRates: number[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    runs.push(await measureRun(run, fake));
+    if (values.raw) rawRates.push(await measureRawRun(run));
+  }
   const rate = median(runs.map((figures) => figures.tasksPerSecond));
   console.log(`end-to-end throughput, median of ${RUNS} runs: ${rate.toFixed(0)} tasks/s`);
   if (DELAY_MS > 0) {
@@ -240,31 +274,6 @@ try {
     );
   }
   if (values.raw) {
-    const raw = await openTaskStore({ databaseUrl: TEST_DATABASE_URL, schema: rawSchema, migrate: true });
-    await raw.close();
-    const rawRates: number[] = [];
-    for (let run = 1; run <= RUNS; run++) {
-      const ownCpuBefore = process.cpuUsage();
-      const figures = await measureRawLimit({
-        databaseUrl: TEST_DATABASE_URL,
-        schema: rawSchema,
-        rabbitmqUrl: TEST_RABBITMQ_URL,
-        queue: uniqueQueue(),
-        llmBaseUrl: fake.baseUrl,
-        tasks: TASKS,
-        concurrency: CONCURRENCY,
-        submitters: SUBMITTERS,
-        goalPrefix: GOAL_PREFIX,
-      });
-      rawRates.push(figures.tasksPerSecond);
-      const ownCpu = process.cpuUsage(ownCpuBefore);
-      console.log(
-        `raw run ${run}: ${TASKS} tasks (submitting took ${figures.submitSeconds.toFixed(2)} s) → ` +
-          `${figures.tasksPerSecond.toFixed(0)} tasks/s; ` +
-          `CPU per task: consumer ${figures.consumerCpuMs.toFixed(2)} ms, ` +
-          `submitters + fake LLM ${((ownCpu.user + ownCpu.system) / 1000 / TASKS).toFixed(2)} ms`,
-      );
-    }
     const limit = median(rawRates);
     console.log(
       `raw limit (postgres.js + amqplib + node:http, no opsq/drizzle/SDK), median of ${RUNS} runs: ` +
