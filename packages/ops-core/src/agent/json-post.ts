@@ -40,6 +40,8 @@ export class JsonPostFailure extends Error {
     message: string,
     readonly kind: "timeout" | "connection",
     options?: ErrorOptions,
+    /** Reset on a kept-alive socket the server had closed: the request never reached it. */
+    readonly staleSocket = false,
   ) {
     super(message, options);
   }
@@ -69,6 +71,7 @@ export class JsonPoster {
    * @throws {JsonPostFailure} when the last attempt got no answer; the signal's reason when it aborts
    */
   async post(body: string, signal: AbortSignal): Promise<JsonResponse> {
+    let staleRetried = false;
     for (let retry = 0; ; retry++) {
       signal.throwIfAborted();
       let response: JsonResponse & { headers: IncomingHttpHeaders };
@@ -76,6 +79,12 @@ export class JsonPoster {
         response = await this.#attempt(body, signal);
       } catch (error) {
         signal.throwIfAborted();
+        if (error instanceof JsonPostFailure && error.staleSocket && !staleRetried) {
+          // Once, at once, and not counted: the request was never sent to a live server.
+          staleRetried = true;
+          retry--;
+          continue;
+        }
         if (retry >= this.#options.maxRetries) throw error;
         await sleep(defaultDelayMs(retry), signal);
         continue;
@@ -144,9 +153,10 @@ export class JsonPoster {
         finish(new JsonPostFailure("Request timed out.", "timeout"));
       }, this.#options.timeoutMs);
       signal.addEventListener("abort", onAbort, { once: true });
-      req.on("error", (error) =>
-        finish(new JsonPostFailure("Connection error.", "connection", { cause: error })),
-      );
+      req.on("error", (error) => {
+        const stale = req.reusedSocket && (error as { code?: unknown }).code === "ECONNRESET";
+        finish(new JsonPostFailure("Connection error.", "connection", { cause: error }, stale));
+      });
       req.end(payload);
     });
   }
@@ -154,7 +164,9 @@ export class JsonPoster {
   async #load(): Promise<typeof httpRequest> {
     // Every idle socket is kept (node keeps 256 by default): with more requests in flight than
     // that, each wave of answers would close sockets the next wave opens again.
-    const agentOptions = { keepAlive: true, maxFreeSockets: Number.POSITIVE_INFINITY };
+    // Idle sockets are closed after 4 s, before servers' usual 5 s keep-alive timeout closes them
+    // under a request.
+    const agentOptions = { keepAlive: true, maxFreeSockets: Number.POSITIVE_INFINITY, timeout: 4_000 };
     if (this.#url.protocol === "https:") {
       const https = await import("node:https");
       this.#agent = new https.Agent(agentOptions);

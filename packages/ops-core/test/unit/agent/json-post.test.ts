@@ -104,6 +104,18 @@ describe("JsonPoster", () => {
     await expect.poll(() => closed).toBe(true);
   });
 
+  it("resends at once, uncounted, a request reset on a kept-alive socket", async () => {
+    handlers.push(
+      (_req, res) => res.end('{"n":1}'),
+      (req) => req.socket.destroy(),
+      (_req, res) => res.end('{"n":2}'),
+    );
+    const client = poster(0);
+    await client.post("{}", AbortSignal.timeout(5000));
+    expect(await client.post("{}", AbortSignal.timeout(5000))).toEqual({ status: 200, text: '{"n":2}' });
+    expect(bodies).toHaveLength(3);
+  });
+
   it("fails an unreachable endpoint as a connection failure, after its retries", async () => {
     const refused = new JsonPoster(new URL("http://127.0.0.1:9/v1"), {
       maxRetries: 0,
