@@ -1,8 +1,8 @@
 /**
  * ops-core: agent tasks stored in PostgreSQL and run by opsq workers.
  *
- * This barrel is cheap to import: the database drivers, drizzle and the `openai` SDK are only
- * loaded (dynamically) when a database is opened or a request is sent. It has no side effects:
+ * This barrel is cheap to import: the database drivers and drizzle are only
+ * loaded (dynamically) when a database is opened. It has no side effects:
  * the `execute_agent_task` actor lives in `ops-core/actors`, which picks a broker when imported. For that reason the
  * drizzle-backed `TaskStore` class is exported as a type; get an instance from
  * {@link openTaskStore}.
