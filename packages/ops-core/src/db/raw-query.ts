@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client.js";
 
 /**
@@ -23,12 +24,20 @@ export class DatabaseQueryError extends Error {
   /** The driver's `code` (a SQLSTATE such as `23505`, or `ECONNREFUSED`), when it has one. */
   readonly code: string | undefined;
 
-  /** @param cause the driver's error */
+  /** @param cause the driver's error (drizzle's "Failed query" wrapper is replaced by its cause) */
   constructor(cause: unknown) {
-    super(`database query failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    const code = (cause as { code?: unknown } | null)?.code;
+    const driver = isDrizzleQueryError(cause) ? cause.cause : cause;
+    super(`database query failed: ${driver instanceof Error ? driver.message : String(driver)}`, {
+      cause: driver,
+    });
+    const code = (driver as { code?: unknown } | null)?.code;
     this.code = typeof code === "string" ? code : undefined;
   }
+}
+
+/** drizzle's query error: its message quotes the statement and its values. */
+function isDrizzleQueryError(error: unknown): error is Error & { cause: unknown } {
+  return error instanceof Error && error.message.startsWith("Failed query:") && error.cause !== undefined;
 }
 
 /** Runs `text` with `params` and resolves with the rows. */
@@ -48,9 +57,8 @@ interface PgliteClient {
 }
 
 /**
- * The raw runner of `db`'s driver.
- *
- * @throws {TypeError} when `db` is on neither postgres.js nor PGlite
+ * The raw runner of `db`'s driver; for a database without a driver client of its own (a drizzle
+ * transaction, say), the same text and parameters through drizzle's `execute`.
  */
 export function rawQueryOf(db: Database): RawQuery {
   const client = (db as unknown as { $client?: unknown }).$client;
@@ -75,7 +83,22 @@ export function rawQueryOf(db: Database): RawQuery {
       }
     };
   }
-  throw new TypeError("the task store needs a drizzle database on postgres.js or PGlite");
+  return async (text, params) => {
+    try {
+      const result = (await db.execute(withParams(text, params))) as unknown as
+        | Record<string, unknown>[]
+        | { rows: Record<string, unknown>[] };
+      return Array.isArray(result) ? result : result.rows;
+    } catch (error) {
+      throw new DatabaseQueryError(error);
+    }
+  };
+}
+
+/** `text`'s `$n` placeholders as drizzle parameters. */
+function withParams(text: string, params: readonly unknown[]): SQL {
+  const parts = text.split(/\$(\d+)/);
+  return sql.join(parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${params[Number(part) - 1]}`)));
 }
 
 /** PostgreSQL's text of a UTC timestamptz (DateStyle ISO): `2026-11-23 10:00:00.123456+00`. */

@@ -7,7 +7,7 @@ import { eq, sql } from "drizzle-orm";
 import { expect, it } from "vitest";
 import type { DatabaseHandle } from "../../src/db/client.js";
 import { task as taskTable } from "../../src/db/schema.js";
-import type { TaskStore } from "../../src/db/task-store.js";
+import { type TaskStore, TaskStore as TaskStoreClass } from "../../src/db/task-store.js";
 import { TaskAlreadyExistsError, TaskNotFoundError } from "../../src/errors.js";
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -384,5 +384,33 @@ export function taskStoreContract(get: () => { store: TaskStore; handle: Databas
       status: "pending",
     });
     expect(await store.getTask("task_new_1")).toEqual(first);
+  });
+
+  it("works on a drizzle transaction: its writes commit or roll back with it", async () => {
+    const { store, handle } = get();
+    const rollback = new Error("roll back");
+    const inside = await handle.db
+      .transaction(async (tx) => {
+        const scoped = new TaskStoreClass(tx as unknown as DatabaseHandle["db"]);
+        const added = await scoped.addTask({
+          taskType: "agent_task",
+          taskId: "task_in_tx",
+          inputData: { goal: "g" },
+        });
+        const claimed = await scoped.claimTask(added.taskId, "w1");
+        await expect(scoped.addTask({ taskType: "agent_task", taskId: "task_in_tx" })).rejects.toBeInstanceOf(
+          TaskAlreadyExistsError,
+        );
+        expect(claimed).toMatchObject({
+          taskId: "task_in_tx",
+          status: "running",
+          attempts: 1,
+          inputData: { goal: "g" },
+        });
+        throw rollback;
+      })
+      .catch((error: unknown) => error);
+    expect(inside).toBe(rollback);
+    expect(await store.findTask("task_in_tx")).toBeNull();
   });
 }
