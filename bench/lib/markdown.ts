@@ -164,13 +164,25 @@ export function renderMarkdown(results: Results): string {
       out.push(`**Not measured.** ${e2e.detail.replace(/^not measured: /, "")}`, "");
     } else {
       out.push(
-        `Median ${format(e2e.tasksPerSecond)} tasks/s, from the ops-core package's own benchmark (\`${e2e.detail}\`): tasks submitted through \`submitTask\` (PostgreSQL insert + confirmed publish) to one \`opsq worker ops-core/actors\` process, the fake LLM answering at once, timed until every task is terminal.`,
+        `Median ${format(e2e.tasksPerSecond)} tasks/s with the fake LLM answering at once${e2e.rawTasksPerSecond === undefined ? "" : `, against a raw limit of ${format(e2e.rawTasksPerSecond)} tasks/s`}, from the ops-core package's own benchmark (\`${e2e.detail}\`): tasks submitted through \`submitTask\` (PostgreSQL insert + confirmed publish, 32 in flight) to one \`opsq worker ops-core/actors\` process of concurrency 16, timed until every task is terminal, after a warm-up. The raw limit runs the same SQL statements, publishes and LLM request hand-written on postgres.js + amqplib + node:http (no opsq, no drizzle, no SDK), with the same process layout: submitters in the bench process, one consumer process of the same concurrency.`,
         "",
         "```",
         ...e2e.lines,
         "```",
         "",
       );
+    }
+    for (const [title, figures] of [
+      ["Fake LLM answering after 200 ms, concurrency 16 (ideal 80 tasks/s)", e2e.delayed200],
+      ["Fake LLM answering after 1 s, concurrency 500 (RSS per in-flight task)", e2e.delayed1s],
+    ] as const) {
+      if (!figures) continue;
+      out.push(`### ${title}`, "");
+      if (figures.tasksPerSecond === undefined) {
+        out.push(`**Not measured.** ${figures.detail.replace(/^not measured: /, "")}`, "");
+        continue;
+      }
+      out.push(`\`${figures.detail}\``, "", "```", ...figures.lines, "```", "");
     }
   }
 

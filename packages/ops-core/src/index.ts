@@ -1,8 +1,8 @@
 /**
  * ops-core: agent tasks stored in PostgreSQL and run by opsq workers.
  *
- * This barrel is cheap to import: the database drivers, drizzle and the `openai` SDK are only
- * loaded (dynamically) when a database is opened or a request is sent. It has no side effects:
+ * This barrel is cheap to import: the database drivers and drizzle are only loaded
+ * (dynamically) when a database is opened. It has no side effects:
  * `registerAgentTasks` registers the `execute_agent_task` actor on a broker you give it, and
  * `ops-core/actors` (the worker's module) does that on RabbitMQ when imported. `TaskStore` is
  * ops-core's interface; get the PostgreSQL one from {@link openTaskStore}.

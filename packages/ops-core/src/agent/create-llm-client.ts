@@ -1,6 +1,6 @@
 /**
  * Picks the LLM client from configuration: the OpenAI-compatible client when a base URL is
- * configured, otherwise the offline demo model. Neither loads the `openai` SDK until the first
+ * configured, otherwise the offline demo model. Neither opens a connection until the first
  * request.
  *
  * @module

@@ -4,12 +4,18 @@
  * explicit transaction, two workers cannot both finish a task, and a terminal task is never
  * reopened. A guard that does not match returns `null` instead of throwing.
  *
+ * The statements a task runs through (add, find, claim, heartbeat, complete, fail, cancel) are
+ * fixed SQL texts run as prepared statements on the driver (`raw-query.ts`), built once;
+ * listings, counts and the reaper's statements go through drizzle's query builder. Inserts, claims and
+ * completions issued in the same event-loop turn are coalesced into one statement
+ * (`statement-batcher.ts`): same guards, same results, one round trip.
+ *
  * Loads drizzle-orm: import it lazily (`await import(…)`) from start-up-sensitive code.
  *
  * @module
  */
 import { randomUUID } from "node:crypto";
-import { and, asc, count, desc, eq, getTableColumns, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { TaskAlreadyExistsError, TaskNotFoundError } from "../errors.js";
 import type { JsonValue, NewTask, Task, TaskStatus } from "../task.js";
 import type {
@@ -25,7 +31,9 @@ import type {
   TaskStore as TaskStoreInterface,
 } from "../task-store-interface.js";
 import type { Database } from "./client.js";
+import { type RawQuery, rawQueryOf, toIsoTimestamp } from "./raw-query.js";
 import { type TaskRow, task, taskOutbox } from "./schema.js";
+import { type BatchRow, StatementBatcher } from "./statement-batcher.js";
 
 export type {
   ClaimOptions,
@@ -41,13 +49,141 @@ export const MAX_LIST_LIMIT = 1000;
 
 const now = sql`now()`;
 
+/** Every column, in {@link Task} order, for the raw statements' `RETURNING`/`SELECT`. */
+const COLUMNS =
+  "task_id, task_type, name, status, created_at, updated_at, started_at, completed_at, input_data, result, error_message, attempts, worker_id, heartbeat_at";
+
+/** The hot-path statements, fixed text with `$n` parameters (see `raw-query.ts`). */
+const STATEMENTS = {
+  add: `insert into task (task_id, task_type, name, input_data) values ($1, $2, $3, $4::jsonb) returning ${COLUMNS}`,
+  find: `select ${COLUMNS} from task where task_id = $1 limit 1`,
+  claim: claimSql("'pending', 'running'"),
+  claimPending: claimSql("'pending'"),
+  heartbeat:
+    "update task set heartbeat_at = now() where task_id = $1 and status = 'running' and worker_id = $2 returning task_id",
+  complete: `update task set status = $2, result = $3::jsonb, error_message = $4, completed_at = now(), updated_at = now() where task_id = $1 and status = 'running' returning ${COLUMNS}`,
+  fail: finishSql("status = 'failed', error_message = $2"),
+  failWithResult: finishSql("status = 'failed', error_message = $2, result = $3::jsonb"),
+  cancel: finishSql("status = 'cancelled'"),
+  cancelWithReason: finishSql("status = 'cancelled', error_message = $2"),
+} as const;
+
+/** A task and its outbox row in one statement (the outbox row's id as `outbox_id`). */
+const ADD_WITH_MESSAGE = `with queued as (insert into task_outbox (task_id, queue_name, message) values ($1, $5, $6) returning id) insert into task (task_id, task_type, name, input_data) values ($1, $2, $3, $4::jsonb) returning ${COLUMNS}, (select id from queued) as outbox_id`;
+
+/** The coalesced claims and completions: one row per task in `$1`, a jsonb array. */
+const BATCH_STATEMENTS = {
+  addWithMessage: `with v as (select * from jsonb_to_recordset($1::jsonb) as v(task_id text, task_type text, name text, input_data jsonb, queue_name text, message text)), queued as (insert into task_outbox (task_id, queue_name, message) select v.task_id, v.queue_name, v.message from v returning id, task_id) insert into task as t (task_id, task_type, name, input_data) select v.task_id, v.task_type, v.name, v.input_data from v returning ${prefixed("t")}, (select q.id from queued as q where q.task_id = t.task_id) as outbox_id`,
+  add: `insert into task (task_id, task_type, name, input_data) select v.task_id, v.task_type, v.name, v.input_data from jsonb_to_recordset($1::jsonb) as v(task_id text, task_type text, name text, input_data jsonb) returning ${COLUMNS}`,
+  claim: claimBatchSql("'pending', 'running'"),
+  claimPending: claimBatchSql("'pending'"),
+  complete: `update task as t set status = v.status, result = v.result, error_message = v.error_message, completed_at = now(), updated_at = now() from jsonb_to_recordset($1::jsonb) as v(task_id text, status text, result jsonb, error_message text) where t.task_id = v.task_id and t.status = 'running' returning ${prefixed("t")}`,
+} as const;
+
+function prefixed(alias: string): string {
+  return COLUMNS.split(", ")
+    .map((column) => `${alias}.${column}`)
+    .join(", ");
+}
+
+function claimBatchSql(from: string): string {
+  return `update task as t set status = 'running', started_at = coalesce(t.started_at, now()), attempts = t.attempts + 1, worker_id = v.worker_id, heartbeat_at = now(), updated_at = now() from jsonb_to_recordset($1::jsonb) as v(task_id text, worker_id text) where t.task_id = v.task_id and t.status in (${from}) returning ${prefixed("t")}`;
+}
+
+interface AddItem {
+  task_id: string;
+  task_type: string;
+  name: string | null;
+  input_data: JsonValue;
+}
+
+interface AddWithMessageItem extends AddItem {
+  queue_name: string;
+  message: string;
+}
+
+interface ClaimItem {
+  task_id: string;
+  worker_id: string;
+}
+
+interface CompleteItem {
+  task_id: string;
+  status: string;
+  result: JsonValue | null;
+  error_message: string | null;
+}
+
+function claimSql(from: string): string {
+  return `update task set status = 'running', started_at = coalesce(started_at, now()), attempts = attempts + 1, worker_id = $2, heartbeat_at = now(), updated_at = now() where task_id = $1 and status in (${from}) returning ${COLUMNS}`;
+}
+
+/** `pending|running → <changes>`, `completed_at` and `updated_at` set. */
+function finishSql(changes: string): string {
+  return `update task set ${changes}, completed_at = now(), updated_at = now() where task_id = $1 and status in ('pending', 'running') returning ${COLUMNS}`;
+}
+
 /**
  * Reads and writes agent tasks in PostgreSQL through drizzle; see the module comment for the
  * transition rules. Public code names ops-core's own interface of the same name instead.
  */
 export class TaskStore implements TaskStoreInterface {
+  // TypeScript-private, not `#private`: a store wrapped with `Object.create(store)` still works.
+  private readonly query: RawQuery;
+  private readonly adds: StatementBatcher<AddItem>;
+  private readonly addsWithMessage: StatementBatcher<AddWithMessageItem>;
+  private readonly claims: StatementBatcher<ClaimItem>;
+  private readonly pendingClaims: StatementBatcher<ClaimItem>;
+  private readonly completions: StatementBatcher<CompleteItem>;
+
   /** @param db an open drizzle database (see `openDatabase` / `openEmbeddedDatabase`) */
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    const query = rawQueryOf(db);
+    this.query = query;
+    const batcher = <Item extends { task_id: string }>(
+      single: (item: Item) => [string, unknown[]],
+      batch: string,
+    ) =>
+      new StatementBatcher<Item>({
+        single: async (item) => (await query(...single(item)))[0],
+        batch: (items) => query(batch, [JSON.stringify(items)]),
+        taskIdOf: (item) => item.task_id,
+      });
+    this.adds = batcher<AddItem>(
+      (item) => [STATEMENTS.add, [item.task_id, item.task_type, item.name, JSON.stringify(item.input_data)]],
+      BATCH_STATEMENTS.add,
+    );
+    this.addsWithMessage = batcher<AddWithMessageItem>(
+      (item) => [
+        ADD_WITH_MESSAGE,
+        [
+          item.task_id,
+          item.task_type,
+          item.name,
+          JSON.stringify(item.input_data),
+          item.queue_name,
+          item.message,
+        ],
+      ],
+      BATCH_STATEMENTS.addWithMessage,
+    );
+    const claim = (text: string) => (item: ClaimItem) =>
+      [text, [item.task_id, item.worker_id]] as [string, unknown[]];
+    this.claims = batcher(claim(STATEMENTS.claim), BATCH_STATEMENTS.claim);
+    this.pendingClaims = batcher(claim(STATEMENTS.claimPending), BATCH_STATEMENTS.claimPending);
+    this.completions = batcher<CompleteItem>(
+      (item) => [
+        STATEMENTS.complete,
+        [
+          item.task_id,
+          item.status,
+          item.result === null ? null : JSON.stringify(item.result),
+          item.error_message,
+        ],
+      ],
+      BATCH_STATEMENTS.complete,
+    );
+  }
 
   /**
    * Inserts a `pending` task and returns it.
@@ -57,16 +193,13 @@ export class TaskStore implements TaskStoreInterface {
   async addTask(input: NewTask): Promise<Task> {
     const taskId = input.taskId ?? `task_${randomUUID()}`;
     try {
-      const [row] = await this.db
-        .insert(task)
-        .values({
-          taskId,
-          taskType: input.taskType,
-          name: input.name ?? null,
-          inputData: input.inputData ?? {},
-        })
-        .returning();
-      return toTask(row!);
+      const row = await this.adds.run({
+        task_id: taskId,
+        task_type: input.taskType,
+        name: input.name ?? null,
+        input_data: input.inputData ?? {},
+      });
+      return rowToTask(row!);
     } catch (error) {
       if (hasCode(error, "23505")) throw new TaskAlreadyExistsError(taskId, { cause: error });
       throw error;
@@ -75,8 +208,7 @@ export class TaskStore implements TaskStoreInterface {
 
   /** Returns the task, or `null` when there is none with this id. */
   async findTask(taskId: string): Promise<Task | null> {
-    const [row] = await this.db.select().from(task).where(eq(task.taskId, taskId)).limit(1);
-    return row ? toTask(row) : null;
+    return this.one(STATEMENTS.find, [taskId]);
   }
 
   /**
@@ -133,14 +265,8 @@ export class TaskStore implements TaskStoreInterface {
    * @returns the claimed task, or `null` when it is missing, terminal, or running and not taken over
    */
   async claimTask(taskId: string, workerId: string, options: ClaimOptions = {}): Promise<Task | null> {
-    const from: TaskStatus[] = options.takeOver === false ? ["pending"] : ["pending", "running"];
-    return this.transition(taskId, from, {
-      status: "running",
-      startedAt: sql`coalesce(${task.startedAt}, now())`,
-      attempts: sql`${task.attempts} + 1`,
-      workerId,
-      heartbeatAt: now,
-    });
+    const batcher = options.takeOver === false ? this.pendingClaims : this.claims;
+    return toTaskOrNull(await batcher.run({ task_id: taskId, worker_id: workerId }));
   }
 
   /**
@@ -149,12 +275,7 @@ export class TaskStore implements TaskStoreInterface {
    * @returns false when the task is no longer running under this worker
    */
   async heartbeat(taskId: string, workerId: string): Promise<boolean> {
-    const rows = await this.db
-      .update(task)
-      .set({ heartbeatAt: now })
-      .where(and(eq(task.taskId, taskId), eq(task.status, "running"), eq(task.workerId, workerId)))
-      .returning({ taskId: task.taskId });
-    return rows.length > 0;
+    return (await this.query(STATEMENTS.heartbeat, [taskId, workerId])).length > 0;
   }
 
   /**
@@ -163,12 +284,14 @@ export class TaskStore implements TaskStoreInterface {
    * @returns the finished task, or `null` (and nothing written) unless it was `running`
    */
   async completeTask(taskId: string, completion: TaskCompletion): Promise<Task | null> {
-    return this.transition(taskId, ["running"], {
-      status: completion.status,
-      result: completion.result ?? null,
-      errorMessage: completion.errorMessage ?? null,
-      completedAt: now,
-    });
+    return toTaskOrNull(
+      await this.completions.run({
+        task_id: taskId,
+        status: completion.status,
+        result: completion.result ?? null,
+        error_message: completion.errorMessage ?? null,
+      }),
+    );
   }
 
   /**
@@ -178,12 +301,13 @@ export class TaskStore implements TaskStoreInterface {
    * @returns the failed task, or `null` when it is missing or already terminal
    */
   async failTask(taskId: string, reason: string, result?: JsonValue): Promise<Task | null> {
-    return this.transition(taskId, ["pending", "running"], {
-      status: "failed",
-      errorMessage: reason,
-      completedAt: now,
-      ...(result === undefined ? {} : { result }),
-    });
+    return result === undefined
+      ? this.one(STATEMENTS.fail, [taskId, reason])
+      : this.one(STATEMENTS.failWithResult, [
+          taskId,
+          reason,
+          result === null ? null : JSON.stringify(result),
+        ]);
   }
 
   /**
@@ -193,11 +317,9 @@ export class TaskStore implements TaskStoreInterface {
    * @returns the cancelled task, or `null` when it is missing or already terminal
    */
   async cancelTask(taskId: string, reason?: string): Promise<Task | null> {
-    return this.transition(taskId, ["pending", "running"], {
-      status: "cancelled",
-      completedAt: now,
-      ...(reason === undefined ? {} : { errorMessage: reason }),
-    });
+    return reason === undefined
+      ? this.one(STATEMENTS.cancel, [taskId])
+      : this.one(STATEMENTS.cancelWithReason, [taskId, reason]);
   }
 
   /**
@@ -248,30 +370,17 @@ export class TaskStore implements TaskStoreInterface {
     input: NewTask & { taskId: string },
     message: OutboxMessage,
   ): Promise<{ task: Task; outboxId: number }> {
-    const queued = this.db
-      .$with("queued")
-      .as(
-        this.db
-          .insert(taskOutbox)
-          .values({ taskId: input.taskId, queueName: message.queueName, message: message.body })
-          .returning({ id: taskOutbox.id }),
-      );
     try {
-      const [row] = await this.db
-        .with(queued)
-        .insert(task)
-        .values({
-          taskId: input.taskId,
-          taskType: input.taskType,
-          name: input.name ?? null,
-          inputData: input.inputData ?? {},
-        })
-        .returning({
-          ...getTableColumns(task),
-          outboxId: sql<number>`(select ${queued.id} from ${queued})`.mapWith(Number),
-        });
-      const { outboxId, ...taskRow } = row!;
-      return { task: toTask(taskRow), outboxId };
+      const row = await this.addsWithMessage.run({
+        task_id: input.taskId,
+        task_type: input.taskType,
+        name: input.name ?? null,
+        input_data: input.inputData ?? {},
+        queue_name: message.queueName,
+        message: message.body,
+      });
+      const { outbox_id: outboxId, ...taskRow } = row!;
+      return { task: rowToTask(taskRow), outboxId: Number(outboxId) };
     } catch (error) {
       if (hasCode(error, "23505")) throw new TaskAlreadyExistsError(input.taskId, { cause: error });
       throw error;
@@ -426,18 +535,10 @@ export class TaskStore implements TaskStoreInterface {
     return rows.map(toTask);
   }
 
-  /** One guarded `UPDATE … WHERE task_id = $1 AND status IN (…) RETURNING *`. */
-  private async transition(
-    taskId: string,
-    from: TaskStatus[],
-    changes: { [K in keyof TaskRow]?: TaskRow[K] | SQL },
-  ): Promise<Task | null> {
-    const [row] = await this.db
-      .update(task)
-      .set({ ...changes, updatedAt: now })
-      .where(and(eq(task.taskId, taskId), inArray(task.status, from)))
-      .returning();
-    return row ? toTask(row) : null;
+  /** Runs one raw statement; its first row as a task, or `null` when it matched none. */
+  private async one(text: string, params: readonly unknown[]): Promise<Task | null> {
+    const [row] = await this.query(text, params);
+    return row ? rowToTask(row) : null;
   }
 
   /**
@@ -497,6 +598,30 @@ function toTask(row: TaskRow): Task {
     attempts: row.attempts,
     workerId: row.workerId,
     heartbeatAt: row.heartbeatAt?.toISOString() ?? null,
+  };
+}
+
+function toTaskOrNull(row: BatchRow | undefined): Task | null {
+  return row ? rowToTask(row) : null;
+}
+
+/** Converts a raw row (column names, see `raw-query.ts`) to the plain, JSON-ready {@link Task}. */
+function rowToTask(row: Record<string, unknown>): Task {
+  return {
+    taskId: row.task_id as string,
+    taskType: row.task_type as string,
+    name: row.name as string | null,
+    status: row.status as TaskStatus,
+    createdAt: toIsoTimestamp(row.created_at)!,
+    updatedAt: toIsoTimestamp(row.updated_at)!,
+    startedAt: toIsoTimestamp(row.started_at),
+    completedAt: toIsoTimestamp(row.completed_at),
+    inputData: row.input_data as Task["inputData"],
+    result: (row.result ?? null) as JsonValue | null,
+    errorMessage: row.error_message as string | null,
+    attempts: row.attempts as number,
+    workerId: row.worker_id as string | null,
+    heartbeatAt: toIsoTimestamp(row.heartbeat_at),
   };
 }
 

@@ -54,6 +54,31 @@ export function outboxContract(
     expect(await store.countMessages()).toBe(1);
   });
 
+  it("writes tasks submitted at once each with its own outbox row, and a taken id fails only its own call", async () => {
+    const { store } = get();
+    await addWithMessage(store, "task_taken");
+    const ids = Array.from({ length: 10 }, (_, i) => `task_m${i}`);
+    const results = await Promise.allSettled([...ids, "task_taken"].map((id) => addWithMessage(store, id)));
+    const added = results
+      .slice(0, 10)
+      .map((result) => (result.status === "fulfilled" ? result.value : result));
+    expect(added.map((result) => ("task" in result ? result.task.taskId : "failed"))).toEqual(ids);
+    expect(results[10]).toMatchObject({
+      status: "rejected",
+      reason: new TaskAlreadyExistsError("task_taken"),
+    });
+    const rows = await peek(store);
+    for (const result of added) {
+      if (!("task" in result)) continue;
+      expect(rows.find((row) => row.id === result.outboxId)).toMatchObject({
+        taskId: result.task.taskId,
+        ...message(result.task.taskId),
+      });
+    }
+    expect(await store.countTasks()).toBe(11);
+    expect(await store.countMessages()).toBe(11);
+  });
+
   it("adds a message only for a task still pending", async () => {
     const { store } = get();
     const pending = await store.addTask({ taskType: "agent_task", taskId: "task_p" });

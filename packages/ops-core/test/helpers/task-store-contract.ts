@@ -7,7 +7,7 @@ import { eq, sql } from "drizzle-orm";
 import { expect, it } from "vitest";
 import type { DatabaseHandle } from "../../src/db/client.js";
 import { task as taskTable } from "../../src/db/schema.js";
-import type { TaskStore } from "../../src/db/task-store.js";
+import { type TaskStore, TaskStore as TaskStoreClass } from "../../src/db/task-store.js";
 import { TaskAlreadyExistsError, TaskNotFoundError } from "../../src/errors.js";
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -374,5 +374,104 @@ export function taskStoreContract(get: () => { store: TaskStore; handle: Databas
     await expect(store.pageTasks({ createdAfter: "yesterday" })).rejects.toThrow(
       'pageTasks createdAfter must be an ISO-8601 date or instant (got "yesterday")',
     );
+  });
+
+  it("claims and completes many tasks issued at once each exactly once, each with its own values", async () => {
+    const { store } = get();
+    const added = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        store.addTask({ taskType: "agent_task", inputData: { goal: `g${i}` } }),
+      ),
+    );
+    const ids = added.map((task) => task.taskId);
+    const claims = await Promise.all(ids.map((id, i) => store.claimTask(id, `w${i}`)));
+    expect(claims.map((task) => [task?.taskId, task?.workerId, task?.attempts, task?.inputData])).toEqual(
+      ids.map((id, i) => [id, `w${i}`, 1, { goal: `g${i}` }]),
+    );
+    const done = await Promise.all([
+      ...ids.map((id, i) =>
+        store.completeTask(id, {
+          status: i % 3 ? "completed" : "failed",
+          result: i === 1 ? null : { i, text: `it's "${i}" \\ ok` },
+          errorMessage: i % 3 ? null : `failed ${i}`,
+        }),
+      ),
+      store.completeTask("task_missing", { status: "completed" }),
+    ]);
+    expect(done[12]).toBeNull();
+    for (const [i, task] of done.slice(0, 12).entries()) {
+      expect(task).toMatchObject({
+        taskId: ids[i],
+        status: i % 3 ? "completed" : "failed",
+        result: i === 1 ? null : { i, text: `it's "${i}" \\ ok` },
+        errorMessage: i % 3 ? null : `failed ${i}`,
+      });
+      expect(await store.getTask(ids[i]!)).toEqual(task);
+    }
+  });
+
+  it("adds many tasks issued at once, refusing only the ids already used", async () => {
+    const { store } = get();
+    await store.addTask({ taskType: "agent_task", taskId: "task_taken" });
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 5 }, (_, i) =>
+        store.addTask({
+          taskType: "agent_task",
+          taskId: `task_new_${i}`,
+          name: `n${i}`,
+          inputData: { goal: `g${i}` },
+        }),
+      ),
+      store.addTask({ taskType: "agent_task", taskId: "task_taken" }),
+      store.addTask({ taskType: "agent_task", taskId: "task_new_0" }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "rejected",
+    ]);
+    for (const outcome of outcomes.slice(5)) {
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(TaskAlreadyExistsError);
+    }
+    const first = (outcomes[1] as PromiseFulfilledResult<Awaited<ReturnType<TaskStore["addTask"]>>>).value;
+    expect(first).toMatchObject({
+      taskId: "task_new_1",
+      name: "n1",
+      inputData: { goal: "g1" },
+      status: "pending",
+    });
+    expect(await store.getTask("task_new_1")).toEqual(first);
+  });
+
+  it("works on a drizzle transaction: its writes commit or roll back with it", async () => {
+    const { store, handle } = get();
+    const rollback = new Error("roll back");
+    const inside = await handle.db
+      .transaction(async (tx) => {
+        const scoped = new TaskStoreClass(tx as unknown as DatabaseHandle["db"]);
+        const added = await scoped.addTask({
+          taskType: "agent_task",
+          taskId: "task_in_tx",
+          inputData: { goal: "g" },
+        });
+        const claimed = await scoped.claimTask(added.taskId, "w1");
+        await expect(scoped.addTask({ taskType: "agent_task", taskId: "task_in_tx" })).rejects.toBeInstanceOf(
+          TaskAlreadyExistsError,
+        );
+        expect(claimed).toMatchObject({
+          taskId: "task_in_tx",
+          status: "running",
+          attempts: 1,
+          inputData: { goal: "g" },
+        });
+        throw rollback;
+      })
+      .catch((error: unknown) => error);
+    expect(inside).toBe(rollback);
+    expect(await store.findTask("task_in_tx")).toBeNull();
   });
 }

@@ -56,17 +56,33 @@ export async function spawnWorker(options: {
   env: Record<string, string>;
   concurrency?: number;
   readyTimeoutMs?: number;
+  /** Options for node itself, before the script (`--cpu-prof`, say). @default none */
+  nodeArgs?: readonly string[];
+  /**
+   * Keep parsing and collecting its log lines after "worker ready" (a benchmark turns it off,
+   * so that parsing the worker's logs does not take CPU from the submissions). @default true
+   */
+  collectLogs?: boolean;
 }): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    [OPSQ_CLI, "worker", "ops-core/actors", "--concurrency", String(options.concurrency ?? 2)],
+    [
+      ...(options.nodeArgs ?? []),
+      OPSQ_CLI,
+      "worker",
+      "ops-core/actors",
+      "--concurrency",
+      String(options.concurrency ?? 2),
+    ],
     { cwd: REPO_ROOT, env: childEnv(options.env), stdio: ["ignore", "pipe", "pipe"] },
   );
   const logs: WorkerLog[] = [];
   let raw = "";
   let pending = "";
   const listeners = new Set<() => void>();
+  let ready = false;
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    if (ready && options.collectLogs === false) return;
     raw += chunk;
     pending += chunk;
     const lines = pending.split("\n");
@@ -132,6 +148,7 @@ export async function spawnWorker(options: {
   };
   try {
     await waitForLog((line) => line.msg === "worker ready", options.readyTimeoutMs ?? 15_000);
+    ready = true;
   } catch (error) {
     child.kill("SIGKILL");
     throw error;

@@ -145,8 +145,8 @@ describe("execute_agent_task on a StubBroker worker", () => {
     );
   });
 
-  it("keeps the credentials of OPS_LLM_BASE_URL out of every log line, causes and stacks included", async () => {
-    // Given an endpoint URL with a password (which fetch refuses, quoting the whole URL)
+  it("keeps the credentials of OPS_LLM_BASE_URL out of every log line and of the task", async () => {
+    // Given an endpoint URL with a password (which the client refuses, naming the URL)
     const password = "pa%2Fss-LLM-9f2c";
     const baseUrl = bed.fake.baseUrl.replace("http://", `http://alice:${password}@`);
     const llm = new OpenAiCompatibleClient({
@@ -157,15 +157,17 @@ describe("execute_agent_task on a StubBroker worker", () => {
     });
     const h = await start({ llm, maxRetries: 1 });
 
-    // When its task fails, is retried and gives up
+    // When its task fails (a configuration error: permanent, no retry)
     const { task } = await h.submit("hello");
     await h.join();
-    expect(await bed.embedded.store.getTask(task.taskId)).toMatchObject({ status: "failed" });
+    const failed = await bed.embedded.store.getTask(task.taskId);
+    expect(failed).toMatchObject({ status: "failed", attempts: 1 });
+    expect(failed.errorMessage).toContain("alice:***@");
+    expect(bed.fake.chatRequests()).toHaveLength(0);
 
-    // Then no log line holds the password (as written or decoded) or the key
-    const logged = JSON.stringify(h.logs);
+    // Then no log line, nor the task, holds the password (as written or decoded) or the key
+    const logged = JSON.stringify([h.logs, failed]);
     expect(logged).toContain("alice:***@");
-    expect(logged).toMatch(/"stack"/);
     for (const secret of [password, decodeURIComponent(password), "LLM-9f2c", "sk-unit-key-77"]) {
       expect(logged).not.toContain(secret);
     }

@@ -106,6 +106,21 @@ describe("OpenAiCompatibleClient against the fake server", () => {
     expect(fake.chatRequests()[0]!.status).toBeUndefined();
   });
 
+  it("ends an attempt at requestTimeoutMs and reports a transient timeout", async () => {
+    const slow = new OpenAiCompatibleClient({
+      baseUrl: fake.baseUrl,
+      model: "m",
+      maxRetries: 0,
+      requestTimeoutMs: 100,
+    });
+    const error = await failure(
+      slow.chat(user("[[delay:3000]] slow"), { signal: AbortSignal.timeout(5000) }),
+    );
+    expect(error).toMatchObject({ kind: "timeout", retryable: true });
+    expect((error as Error).message).toBe(`LLM request to ${fake.baseUrl} (model "m") timed out`);
+    await fake.waitFor((requests) => requests[0]?.aborted === true);
+  });
+
   it("reports an unreachable endpoint as a transient connection error", async () => {
     const closed = await startFakeLlm();
     await closed.close();
