@@ -2,7 +2,8 @@
  * The raw limit of this machine for ops-core's work: the same SQL statements, publishes and LLM
  * request as one task through ops-core, hand-written on postgres.js + amqplib + node:http (no
  * opsq, no drizzle, no SDK), in the same process layout — submitters in the bench process (an
- * insert, then a confirmed persistent publish, each awaited), one consumer process
+ * insert of the task with its outbox row, a confirmed persistent publish, then the outbox row's
+ * delete, each awaited), one consumer process
  * (`raw-consumer.ts`) with the same concurrency. What ops-core reaches is compared with it.
  *
  * @module
@@ -41,7 +42,8 @@ export interface RawLimitRun {
 }
 
 const INSERT =
-  "insert into task (task_id, task_type, name, input_data) values ($1, $2, $3, $4::jsonb) returning task_id, task_type, name, status, created_at, updated_at, started_at, completed_at, input_data, result, error_message, attempts, worker_id, heartbeat_at";
+  "with queued as (insert into task_outbox (task_id, queue_name, message) values ($1, $5, $6) returning id) insert into task (task_id, task_type, name, input_data) values ($1, $2, $3, $4::jsonb) returning task_id, task_type, name, status, created_at, updated_at, started_at, completed_at, input_data, result, error_message, attempts, worker_id, heartbeat_at, (select id from queued) as outbox_id";
+const DELETE_OUTBOX_ROW = "delete from task_outbox where id = $1";
 
 /** Runs `tasks` tasks through the raw loop and times them until every one is terminal. */
 export async function measureRawLimit(options: RawLimitOptions): Promise<RawLimitRun> {
@@ -66,23 +68,25 @@ export async function measureRawLimit(options: RawLimitOptions): Promise<RawLimi
           next++;
           const taskId = `task_${randomUUID()}`;
           const input = JSON.stringify({ goal: `${options.goalPrefix}bench task ${next}` });
-          await sql.unsafe(INSERT, [taskId, "agent_task", null, input], { prepare: true });
-          const body = Buffer.from(
-            JSON.stringify({
-              queue_name: options.queue,
-              actor_name: "execute_agent_task",
-              args: [taskId],
-              kwargs: {},
-              options: {},
-              message_id: taskId,
-              message_timestamp: Date.now(),
-            }),
-          );
+          const text = JSON.stringify({
+            queue_name: options.queue,
+            actor_name: "execute_agent_task",
+            args: [taskId],
+            kwargs: {},
+            options: {},
+            message_id: taskId,
+            message_timestamp: Date.now(),
+          });
+          const [row] = await sql.unsafe(INSERT, [taskId, "agent_task", null, input, options.queue, text], {
+            prepare: true,
+          });
+          const body = Buffer.from(text);
           await new Promise<void>((resolve, reject) =>
             channel.publish("", options.queue, body, { persistent: true, mandatory: true }, (error) =>
               error ? reject(error) : resolve(),
             ),
           );
+          await sql.unsafe(DELETE_OUTBOX_ROW, [row!.outbox_id], { prepare: true });
         }
       }),
     );
