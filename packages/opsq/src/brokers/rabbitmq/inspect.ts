@@ -334,8 +334,8 @@ function decode(message: Pick<GetMessage, "content" | "properties">): DeadLetter
   };
 }
 
-// Where a dead letter goes back: the queue of its family it died in (a delayed message to `q.DQ`).
-function origin(message: GetMessage, q: string): string {
+/** Where a dead letter goes back: the queue of its family it died in (a delayed message to `q.DQ`). */
+export function origin(message: GetMessage, q: string): string {
   const died = xDeaths(message.properties)
     .map((death) => death.queue)
     .reverse()
@@ -343,9 +343,11 @@ function origin(message: GetMessage, q: string): string {
   return died ?? q;
 }
 
-// The original properties, without the headers RabbitMQ manages (x-death, x-delivery-count…): a
-// message that had no other header (Dramatiq's) goes back with none.
-function republishOptions(properties: MessageProperties): Options.Publish {
+/**
+ * The original properties, without the headers RabbitMQ manages (x-death, x-delivery-count…): a
+ * message that had no other header (Dramatiq's) goes back with none.
+ */
+export function republishOptions(properties: MessageProperties): Options.Publish {
   const headers = Object.fromEntries(
     Object.entries((properties.headers ?? {}) as Record<string, unknown>).filter(
       ([key]) => !key.startsWith("x-"),
@@ -418,7 +420,8 @@ function stringOr(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-async function openChannel(model: ChannelModel): Promise<Channel> {
+/** A channel whose errors are handled by whoever uses it (a closed channel rejects its calls). */
+export async function openChannel(model: ChannelModel): Promise<Channel> {
   const channel = await model.createChannel();
   channel.on("error", () => {});
   return channel;
@@ -439,7 +442,8 @@ async function check(model: ChannelModel, name: string) {
   }
 }
 
-async function requireQueue(model: ChannelModel, name: string) {
+/** `queue.declare` passive on `name`. @throws BrokerError when it does not exist */
+export async function requireQueue(model: ChannelModel, name: string) {
   const reply = await check(model, name);
   if (reply === undefined) {
     throw new BrokerError(`queue "${name}" does not exist on RabbitMQ`);
