@@ -71,6 +71,7 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
     access,
     panels,
     source,
+    requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
   };
   const handler = ((req, res, next) => {
     handle(req, res, settings, next).catch((error: unknown) => {
@@ -95,6 +96,7 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
 }
 
 interface Settings {
+  requestTimeoutMs: number;
   basePath: string;
   readOnly: boolean;
   access: Access;
@@ -181,13 +183,23 @@ async function handle(
     panels: settings.panels,
     flash: takeFlash(request),
   };
-  if (method === "POST") {
-    if (settings.readOnly) {
-      return send(res, 403, "text/plain; charset=utf-8", "refused: the dashboard is read-only\n");
-    }
-    return act(request, res, settings, context);
+  if (method === "POST" && settings.readOnly) {
+    return send(res, 403, "text/plain; charset=utf-8", "refused: the dashboard is read-only\n");
   }
-  return show(request, res, settings, context);
+  // Bounded: during a broker outage the source waits for the reconnection; the page does not.
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, settings.requestTimeoutMs);
+  });
+  const work =
+    method === "POST" ? act(request, res, settings, context) : show(request, res, settings, context);
+  work.catch(() => {});
+  await Promise.race([work, timedOut]);
+  clearTimeout(timer);
+  if (!res.headersSent) {
+    const body = html`<h1>Timed out</h1><p class="bad" id="error">No answer within ${settings.requestTimeoutMs} ms: is RabbitMQ reachable?</p>`;
+    sendPage(res, request, 504, layout(context, { title: "Timed out", active: "", body }));
+  }
 }
 
 async function show(
@@ -415,6 +427,9 @@ function takeFlash(request: DashboardRequest): PageContext["flash"] {
 }
 
 function redirect(res: ServerResponse, request: DashboardRequest, to: string, flash?: string, error = false) {
+  if (res.headersSent) {
+    return;
+  }
   if (flash !== undefined) {
     request.setCookies.push(
       `${FLASH_COOKIE}=${encodeURIComponent(`${error ? "!" : "-"}${flash.slice(0, 500)}`)}; Path=${cookiePath(request)}; HttpOnly; SameSite=Strict; Max-Age=60`,
@@ -428,6 +443,9 @@ function redirect(res: ServerResponse, request: DashboardRequest, to: string, fl
 }
 
 function sendPage(res: ServerResponse, request: DashboardRequest, status: number, page: SafeHtml) {
+  if (res.headersSent) {
+    return;
+  }
   res.setHeader("set-cookie", request.setCookies);
   res.setHeader("content-security-policy", CSP);
   res.setHeader("x-frame-options", "DENY");
@@ -440,7 +458,11 @@ function sendAsset(res: ServerResponse, type: string, body: string) {
   send(res, 200, type, body);
 }
 
+// Once only: a page that answered after its timeout is dropped.
 function send(res: ServerResponse, status: number, type: string, body: string) {
+  if (res.headersSent) {
+    return;
+  }
   res.statusCode = status;
   res.setHeader("content-type", type);
   res.setHeader("x-content-type-options", "nosniff");

@@ -33,6 +33,11 @@ export interface DashboardOptions {
   panels?: readonly DashboardPanel[];
   /** Replaces the RabbitMQ source (tests, or another broker). */
   source?: DashboardSource;
+  /**
+   * Longest a page or an action waits for RabbitMQ (or a panel) before answering 504: during an
+   * outage the connection waits for its recovery, the page does not. @default 15000
+   */
+  requestTimeoutMs?: number;
   /** Reads younger than this are reused, however many pages refresh. @default 1000 */
   cacheMs?: number;
   /** @default silent */

@@ -45,6 +45,8 @@ export interface RabbitmqSourceOptions {
 const DELAYED_PEEK = 1_000;
 /** How long the management probe's answer is kept. */
 const PROBE_TTL_MS = 60_000;
+/** How long a peek at `q.DQ` is kept: reading up to 1,000 messages is not done on every refresh. */
+const PEEK_TTL_MS = 10_000;
 
 /** {@link DashboardSource} on RabbitMQ. */
 export class RabbitmqSource implements DashboardSource {
@@ -62,6 +64,7 @@ export class RabbitmqSource implements DashboardSource {
   #lastPointMs = 0;
   #sampler: NodeJS.Timeout | undefined;
   #lastReadMs = 0;
+  readonly #peeks = new Map<string, { atMs: number; nextEtaMs: Promise<number | undefined> }>();
 
   /** @param options the broker URL, queues, management API and cancellation store */
   constructor(options: RabbitmqSourceOptions) {
@@ -163,11 +166,17 @@ export class RabbitmqSource implements DashboardSource {
     const workers = await this.workers();
     const out: DelayedRow[] = [];
     for (const row of rows.filter((r) => r.exists)) {
-      const peek = row.delayed > 0 ? await peekDelayed(this.#connection, row.queue, DELAYED_PEEK) : undefined;
-      const heldByWorkers = workers
-        .filter((w) => w.freshness !== "stopped" && w.beat.queues.includes(row.queue))
-        .reduce((sum, w) => sum + w.beat.delayedHeld, 0);
-      out.push({ queue: row.queue, waiting: row.delayed, heldByWorkers, nextEtaMs: peek?.nextEtaMs });
+      const waitingEta = row.delayed > 0 ? await this.#nextEta(row.queue) : undefined;
+      let heldByWorkers = 0;
+      let nextEtaMs = waitingEta;
+      for (const { beat, freshness } of workers) {
+        const held = beat.delayed[row.queue];
+        if (freshness !== "stopped" && held !== undefined) {
+          heldByWorkers += held.held;
+          nextEtaMs = nextEtaMs === undefined ? held.nextEtaMs : Math.min(nextEtaMs, held.nextEtaMs);
+        }
+      }
+      out.push({ queue: row.queue, waiting: row.delayed, heldByWorkers, nextEtaMs });
     }
     return out;
   }
@@ -184,6 +193,19 @@ export class RabbitmqSource implements DashboardSource {
     await this.#registry.close();
     await this.#connection.close();
     await this.#cancelBackend?.close().catch(() => {});
+  }
+
+  // The next due time among the messages waiting in q.DQ, read at most once per PEEK_TTL_MS.
+  #nextEta(queue: string): Promise<number | undefined> {
+    const now = Date.now();
+    const cached = this.#peeks.get(queue);
+    if (cached !== undefined && now - cached.atMs < PEEK_TTL_MS) {
+      return cached.nextEtaMs;
+    }
+    const nextEtaMs = peekDelayed(this.#connection, queue, DELAYED_PEEK).then((peek) => peek.nextEtaMs);
+    nextEtaMs.catch(() => this.#peeks.delete(queue));
+    this.#peeks.set(queue, { atMs: now, nextEtaMs });
+    return nextEtaMs;
   }
 
   // An action changes counts: the next read goes to RabbitMQ.

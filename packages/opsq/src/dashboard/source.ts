@@ -43,9 +43,9 @@ export interface DelayedRow {
   queue: string;
   /** Messages waiting in `q.DQ` (not those workers hold until their eta). */
   waiting: number;
-  /** Delayed messages held by the workers consuming `q` (from their heartbeats; they hold all their queues'). */
+  /** Delayed messages of `q` the workers hold until their eta (from their heartbeats). */
   heldByWorkers: number;
-  /** The earliest eta among up to 1,000 messages read from `q.DQ` (Unix ms). */
+  /** The earliest eta among those held and up to 1,000 messages read from `q.DQ` (Unix ms). */
   nextEtaMs: number | undefined;
 }
 

@@ -37,6 +37,8 @@ export interface Beat {
   deadLettered: number;
   /** Attempts finished since start, by canonical queue. */
   processed: Record<string, number>;
+  /** Delayed messages held until their eta, by canonical queue: how many, and the next eta (Unix ms). */
+  delayed: Record<string, { held: number; nextEtaMs: number }>;
   /** When the worker started (Unix ms). */
   startedAtMs: number;
   /** When this beat was sent (Unix ms). */
@@ -89,5 +91,14 @@ export function decodeBeat(content: Buffer | string): Beat | undefined {
       }
     }
   }
-  return { ...(beat as Beat), delayedHeld: Number(beat.delayedHeld ?? 0) || 0, processed };
+  const delayed: Beat["delayed"] = {};
+  if (beat.delayed !== null && typeof beat.delayed === "object") {
+    for (const [queue, entry] of Object.entries(beat.delayed)) {
+      const { held, nextEtaMs } = (entry ?? {}) as Partial<Beat["delayed"][string]>;
+      if (typeof held === "number" && typeof nextEtaMs === "number") {
+        delayed[queue] = { held, nextEtaMs };
+      }
+    }
+  }
+  return { ...(beat as Beat), delayedHeld: Number(beat.delayedHeld ?? 0) || 0, processed, delayed };
 }

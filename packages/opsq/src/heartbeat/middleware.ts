@@ -33,6 +33,8 @@ export class WorkerHeartbeat implements Middleware {
   readonly #url: string;
   readonly #intervalMs: number;
   readonly #processed = new Map<string, number>();
+  /** Delayed messages the worker holds, by message id (forgotten once due). */
+  readonly #held = new Map<string, { queue: string; etaMs: number }>();
   #failed = 0;
   #logger: Logger | undefined;
   #connection: RabbitmqConnection | undefined;
@@ -82,6 +84,14 @@ export class WorkerHeartbeat implements Middleware {
     }
   }
 
+  /** Notes a delayed message the worker now holds until its eta. */
+  beforeDelayMessage(_broker: Broker, message: MessageProxy): void {
+    const eta = message.message.options.eta;
+    if (typeof eta === "number") {
+      this.#held.set(message.messageId, { queue: qName(message.message.queueName), etaMs: eta });
+    }
+  }
+
   /** Says the worker is stopping. */
   async beforeWorkerShutdown(): Promise<void> {
     clearInterval(this.#timer);
@@ -103,6 +113,19 @@ export class WorkerHeartbeat implements Middleware {
       return undefined;
     }
     const stats = worker.stats;
+    const now = Date.now();
+    const delayed: Beat["delayed"] = {};
+    for (const [id, { queue, etaMs }] of this.#held) {
+      if (etaMs <= now) {
+        // Due: the worker moved it to its queue.
+        this.#held.delete(id);
+        continue;
+      }
+      const entry = delayed[queue] ?? { held: 0, nextEtaMs: etaMs };
+      entry.held += 1;
+      entry.nextEtaMs = Math.min(entry.nextEtaMs, etaMs);
+      delayed[queue] = entry;
+    }
     return {
       v: 1,
       worker: worker.id,
@@ -116,6 +139,7 @@ export class WorkerHeartbeat implements Middleware {
       failed: this.#failed,
       deadLettered: stats.nacked,
       processed: Object.fromEntries(this.#processed),
+      delayed,
       startedAtMs: this.#startedAtMs,
       sentAtMs: Date.now(),
       intervalMs: this.#intervalMs,

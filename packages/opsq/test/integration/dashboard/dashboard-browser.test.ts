@@ -91,9 +91,37 @@ describe.runIf(available)("opsq dashboard in a browser", () => {
     expect(await cell(queue, "delayed")).toBe("2");
     expect(await cell(queue, "dead-lettered")).toBe("1");
     expect(await page.locator("#stats-source").textContent()).toContain("AMQP");
+    // And the page refreshes itself in place (its script runs under the page's CSP)
+    await failing.send();
+    await failing.send();
+    await page.locator(`tr[data-queue="${queue}"] td[data-col="ready"]`, { hasText: /^5$/ }).waitFor({
+      timeout: 15_000,
+    });
+    expect(await page.locator("main").getAttribute("data-updated")).toMatch(/^\d+$/);
+
     // And the Delayed page tells when the next one is due
     await page.goto(`${base}/delayed`);
     expect(await page.locator(`#delayed tr[data-queue="${queue}"]`).textContent()).toMatch(/in (9|10) min/);
+  });
+
+  it("shows the delayed messages a worker holds, and when the next is due, from its heartbeat", async () => {
+    const broker = rabbit.broker();
+    broker.addMiddleware(new WorkerHeartbeat({ url: RABBITMQ_URL, intervalMs: 200 }));
+    const queue = rabbit.admin.queue("dash_held");
+    const later = defineActor("dash_later", () => {}, { queue, broker });
+    const worker = await rabbit.startWorker(broker);
+    await later.sendWithOptions({ args: [], delayMs: 1_800_000 });
+    await later.sendWithOptions({ args: [], delayMs: 600_000 });
+    await waitFor(async () => worker.stats.delayed === 2, { message: "two delayed messages held" });
+
+    const base = await open();
+    await page.goto(`${base}/workers`);
+    await page.locator("#workers tbody tr").first().waitFor({ timeout: 10_000 });
+    await page.goto(`${base}/delayed`);
+    const row = page.locator(`#delayed tr[data-queue="${queue}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    expect(((await row.locator("td").nth(2).textContent()) ?? "").trim()).toBe("2");
+    expect(await row.textContent()).toMatch(/in (9|10) min/);
   });
 
   it("requeues a dead letter with a click; a worker then processes it; a delete asks first", async () => {

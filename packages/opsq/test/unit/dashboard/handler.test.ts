@@ -247,4 +247,19 @@ describe("dashboard handler", () => {
     expect(page.text).not.toContain("hunter2");
     expect(page.text).toContain("amqp://admin:***@rabbit:5672");
   });
+
+  it("answers 504 when the source does not answer in time (a broker outage), and nothing after", async () => {
+    const { source, client } = await start({ requestTimeoutMs: 200 });
+    let release: () => void = () => {};
+    source.queues = () =>
+      new Promise((resolve) => {
+        release = () => resolve([]);
+      });
+    const started = Date.now();
+    const page = await client.get("/queues");
+    expect(page.status).toBe(504);
+    expect(page.text).toContain("No answer within 200 ms");
+    expect(Date.now() - started).toBeLessThan(5_000);
+    release();
+  });
 });

@@ -18,6 +18,7 @@ function beat(fields: Partial<Beat> = {}): Beat {
     failed: 1,
     deadLettered: 0,
     processed: { emails: 11 },
+    delayed: {},
     startedAtMs: 0,
     sentAtMs: 0,
     intervalMs: 1_000,
