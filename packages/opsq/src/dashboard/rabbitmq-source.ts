@@ -13,7 +13,13 @@ import {
   purgeDeadLetters,
   settleDeadLetter,
 } from "../brokers/rabbitmq/dead-letter-actions.js";
-import { inspectQueue, readDeadLetters, requeueDeadLetters } from "../brokers/rabbitmq/inspect.js";
+import {
+  inspectQueue,
+  type QueueInspection,
+  readDeadLetters,
+  requeueDeadLetters,
+} from "../brokers/rabbitmq/inspect.js";
+import { QueueProbe } from "../brokers/rabbitmq/queue-probe.js";
 import { checkMessageIds } from "../cancellation/backend.js";
 import { PostgresCancellationBackend } from "../cancellation/postgres.js";
 import { createLogger, type Logger, redactUrl } from "../logger.js";
@@ -53,6 +59,7 @@ export class RabbitmqSource implements DashboardSource {
   readonly cancel: DashboardSource["cancel"];
   readonly #connection: RabbitmqConnection;
   readonly #registry: WorkerRegistry;
+  readonly #queueProbe: QueueProbe;
   readonly #history = new RateHistory();
   readonly #names: Set<string>;
   readonly #management: ManagementApi | undefined;
@@ -78,6 +85,7 @@ export class RabbitmqSource implements DashboardSource {
       logger,
     });
     this.#registry = new WorkerRegistry(this.#connection);
+    this.#queueProbe = new QueueProbe(this.#connection);
     this.#names = new Set((options.queues ?? []).map(qName));
     this.#management =
       options.managementUrl === false
@@ -191,6 +199,7 @@ export class RabbitmqSource implements DashboardSource {
     clearInterval(this.#sampler);
     this.#sampler = undefined;
     await this.#registry.close();
+    await this.#queueProbe.close();
     await this.#connection.close();
     await this.#cancelBackend?.close().catch(() => {});
   }
@@ -264,9 +273,10 @@ export class RabbitmqSource implements DashboardSource {
   }
 
   async #readAmqp(now: number, point: boolean): Promise<QueueRow[]> {
-    const inspections = await Promise.all(
-      [...this.#names].map((name) => inspectQueue(this.#connection, name)),
-    );
+    const inspections: QueueInspection[] = [];
+    for (const name of this.#names) {
+      inspections.push(await inspectQueue(this.#connection, name, this.#queueProbe));
+    }
     return inspections.map((inspection) => {
       if (point && inspection.exists) {
         this.#history.addSample(inspection.queue, {

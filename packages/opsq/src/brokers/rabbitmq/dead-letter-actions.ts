@@ -237,6 +237,14 @@ function jsonSafe(value: unknown, depth = 0): unknown {
     return value.map((item) => jsonSafe(item, depth + 1));
   }
   if (value !== null && typeof value === "object") {
+    // amqplib's typed field values: { "!": "timestamp", value: <seconds> }, { "!": "long", value }…
+    const typed = value as { "!"?: unknown; value?: unknown };
+    if (typed["!"] === "timestamp" && typeof typed.value === "number") {
+      return new Date(typed.value * 1_000).toISOString();
+    }
+    if (typeof typed["!"] === "string" && "value" in typed) {
+      return jsonSafe(typed.value, depth + 1);
+    }
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, jsonSafe(item, depth + 1)]));
   }
   return typeof value === "bigint" ? String(value) : value;

@@ -7,12 +7,13 @@
  *
  * @module
  */
-import type { Channel, ChannelModel, GetMessage, MessageProperties, Options } from "amqplib";
+import type { Channel, ChannelModel, GetMessage, MessageProperties, Options, Replies } from "amqplib";
 import { describeError } from "../../error-text.js";
 import { BrokerError } from "../../errors.js";
 import { dqName, qName, xqName } from "../../queue-names.js";
 import { errorText, type RabbitmqConnection } from "./connection.js";
 import { publishToQueue } from "./publish-properties.js";
+import type { QueueProbe } from "./queue-probe.js";
 
 /** Counts of one queue family, from RabbitMQ (messages held unacked by consumers are not counted). */
 export interface QueueInspection {
@@ -86,14 +87,28 @@ export interface RequeueResult {
 /** Most messages re-published before waiting for their confirms. */
 const REQUEUE_BATCH = 100;
 
-/** Counts and consumers of the family of `queueName`, without declaring anything. */
+/**
+ * Counts and consumers of the family of `queueName`, without declaring anything: three passive
+ * declares at once, each on a channel of its own, or one after the other on `probe`'s channel.
+ */
 export async function inspectQueue(
   connection: RabbitmqConnection,
   queueName: string,
+  probe?: QueueProbe,
 ): Promise<QueueInspection> {
   const q = qName(queueName);
-  const model = await connection.ready();
-  const [main, delay, dead] = await Promise.all([q, dqName(q), xqName(q)].map((name) => check(model, name)));
+  const names = [q, dqName(q), xqName(q)];
+  let replies: (Replies.AssertQueue | undefined)[];
+  if (probe === undefined) {
+    const model = await connection.ready();
+    replies = await Promise.all(names.map((name) => check(model, name)));
+  } else {
+    replies = [];
+    for (const name of names) {
+      replies.push(await probe.check(name));
+    }
+  }
+  const [main, delay, dead] = replies;
   return {
     queue: q,
     exists: main !== undefined,

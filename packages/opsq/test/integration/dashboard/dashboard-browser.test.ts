@@ -201,6 +201,7 @@ describe.runIf(available)("opsq dashboard in a browser", () => {
     await page.getByRole("link", { name: sent.messageId }).click();
     expect(await page.locator("#body").textContent()).toContain(`"message_id": "${sent.messageId}"`);
     expect(await page.locator("#headers").textContent()).toContain("x-death");
+    expect(await page.locator("#headers").textContent()).toMatch(/"time": "20\d\d-\d\d-\d\dT/);
     expect(await page.locator("#traceback").textContent()).toContain("TypeError: bad input");
   });
 
