@@ -6,6 +6,7 @@
 import { startDashboard } from "../dashboard/server.js";
 import { redactUrl } from "../logger.js";
 import { CliError, ExitCode } from "./exit-codes.js";
+import { loadModules } from "./load-modules.js";
 import { DEFAULT_BROKER_URL } from "./run-worker.js";
 
 /** Options of `opsq dashboard`, parsed. */
@@ -19,6 +20,8 @@ export interface DashboardCliOptions {
   cancelTable?: string;
   readOnly: boolean;
   queues: string[];
+  /** Modules whose actors' queues are shown too (as `opsq queues --module`). */
+  modules: string[];
   managementUrl?: string | false;
   basePath?: string;
 }
@@ -29,9 +32,18 @@ export interface DashboardCliOptions {
  */
 export async function runDashboard(
   options: DashboardCliOptions,
-  io: { stop: AbortSignal; writeOut: (text: string) => void },
+  io: { cwd: string; stop: AbortSignal; writeOut: (text: string) => void },
 ): Promise<number> {
   const brokerUrl = options.brokerUrl ?? process.env.RABBITMQ_URL ?? DEFAULT_BROKER_URL;
+  const queues = [...options.queues];
+  if (options.modules.length > 0) {
+    process.env.RABBITMQ_URL = brokerUrl;
+    process.env.OPSQ_LOG_LEVEL ??= "warn";
+    const { broker } = await loadModules(options.modules, io.cwd);
+    queues.push(...broker.queues);
+    // Only their queue names are wanted: the modules' broker never connects.
+    await broker.close().catch(() => {});
+  }
   const cancelUrl = options.cancelUrl ?? options.databaseUrl;
   if (cancelUrl !== undefined && !/^postgres(ql)?:\/\//.test(cancelUrl)) {
     throw new CliError(
@@ -46,7 +58,7 @@ export async function runDashboard(
       host: options.host,
       brokerUrl,
       readOnly: options.readOnly,
-      queues: options.queues,
+      queues,
       managementUrl: options.managementUrl,
       basePath: options.basePath,
       ...(cancelUrl === undefined ? {} : { cancel: { url: cancelUrl, table: options.cancelTable } }),

@@ -259,6 +259,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     .option("--cancel-table <name>", "table of cancels (default: opsq_cancellations)")
     .option("--read-only", "show, never act: no requeue, delete, purge or cancel")
     .option("-Q, --queues <names...>", "queues always shown (others come from workers' heartbeats)")
+    .option("-m, --module <modules...>", "also show every queue of the actors these modules define")
     .option(
       "--management-url <url>",
       "RabbitMQ management API (default: http://<broker host>:15672, used when it answers)",
@@ -277,10 +278,11 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
           cancelTable: flags.cancelTable as string | undefined,
           readOnly: flags.readOnly === true,
           queues: ((flags.queues as string[] | undefined) ?? []).flatMap((q) => q.split(",")).filter(Boolean),
+          modules: (flags.module as string[] | undefined) ?? [],
           managementUrl: flags.management === false ? false : (flags.managementUrl as string | undefined),
           basePath: flags.basePath as string | undefined,
         },
-        { stop: context.stop, writeOut },
+        { cwd: context.cwd ?? process.cwd(), stop: context.stop, writeOut },
       );
     });
 

@@ -1,8 +1,8 @@
 /**
  * Who may use the dashboard. Without a token, only loopback clients (127.0.0.0/8, ::1). With
  * a token (`OPSQ_DASHBOARD_TOKEN`), any client that shows it: as `Authorization: Bearer
- * <token>`, or through the login form, which sets an HttpOnly, SameSite=Strict cookie holding
- * an HMAC of the token (never the token itself).
+ * <token>` (scripts: their POSTs need no CSRF token), or through the login form, which sets an
+ * HttpOnly, SameSite=Strict cookie holding an HMAC of the token (never the token itself).
  *
  * @module
  */
@@ -32,16 +32,17 @@ export class Access {
   }
 
   /**
-   * `ok`, `login` (a token is required and was not shown: show the login form), or `forbidden`
-   * (no token is set and the client is not on loopback).
+   * `ok`; `bearer` (the token came in the `Authorization` header, which browsers never send by
+   * themselves: no cross-site request can carry it); `login` (a token is required and was not
+   * shown: show the login form); or `forbidden` (no token is set and the client is not on loopback).
    */
-  check(req: IncomingMessage, cookies: Map<string, string>): "ok" | "login" | "forbidden" {
+  check(req: IncomingMessage, cookies: Map<string, string>): "ok" | "bearer" | "login" | "forbidden" {
     if (this.#token === undefined) {
       return isLoopback(req.socket.remoteAddress) ? "ok" : "forbidden";
     }
     const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ""))?.[1]?.trim();
     if (bearer !== undefined && same(bearer, this.#token)) {
-      return "ok";
+      return "bearer";
     }
     const session = cookies.get(SESSION_COOKIE);
     return session !== undefined && same(session, this.#session!) ? "ok" : "login";

@@ -156,7 +156,8 @@ async function handle(
     } catch (error) {
       return send(res, 400, "text/plain; charset=utf-8", `${describeError(error, 200)}\n`);
     }
-    const refusal = csrfRefusal(req, cookies, request.form);
+    // A bearer token is no ambient credential: a cross-site form cannot send it.
+    const refusal = allowed === "bearer" ? undefined : csrfRefusal(req, cookies, request.form);
     if (refusal !== undefined) {
       return send(res, 403, "text/plain; charset=utf-8", `refused: ${refusal}\n`);
     }

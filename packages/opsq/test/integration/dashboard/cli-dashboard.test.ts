@@ -47,6 +47,19 @@ describe.runIf(available)("opsq dashboard (the bin)", () => {
     expect((await dashboard.waitExit()).code).toBe(0);
   });
 
+  it("--module: shows the queues of the modules' actors, with no worker running", async () => {
+    const dashboard = CliProcess.start(
+      ["dashboard", "--port", "0", "--no-management", "--module", join(FIXTURES, "rabbit-actors.js")],
+      { env: { RABBITMQ_URL, OPSQ_TEST_QUEUE: bed.queue, OPSQ_DASHBOARD_TOKEN: undefined } },
+    );
+    await dashboard.waitFor(() => /opsq dashboard on http/.test(dashboard.stdout), "the dashboard's URL");
+    const url = /on (http:\/\/\S+?)\/? /.exec(dashboard.stdout)![1]!;
+    const page = await (await fetch(`${url}/queues`)).text();
+    expect(page).toContain(`data-queue="${bed.queue}"`);
+    dashboard.signal("SIGTERM");
+    expect((await dashboard.waitExit()).code).toBe(0);
+  });
+
   it("refuses to bind beyond loopback without a token, in one line, exit 2", async () => {
     const result = await CliProcess.run(["dashboard", "--host", "0.0.0.0", "--port", "0"], {
       env: { RABBITMQ_URL, OPSQ_DASHBOARD_TOKEN: undefined },

@@ -20,7 +20,7 @@ describe("Access", () => {
   it("with a token, asks every client for it, loopback included", () => {
     const access = new Access("tok");
     expect(access.check(request("127.0.0.1"), new Map())).toBe("login");
-    expect(access.check(request("10.0.0.7", { authorization: "Bearer tok" }), new Map())).toBe("ok");
+    expect(access.check(request("10.0.0.7", { authorization: "Bearer tok" }), new Map())).toBe("bearer");
     expect(access.check(request("10.0.0.7", { authorization: "Bearer nope" }), new Map())).toBe("login");
     const cookie = access.sessionCookie("/", false).split(";")[0]!.split("=");
     expect(access.check(request("10.0.0.7"), new Map([[cookie[0]!, cookie[1]!]]))).toBe("ok");

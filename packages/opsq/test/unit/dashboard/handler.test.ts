@@ -154,6 +154,19 @@ describe("dashboard handler", () => {
 
     const bearer = await new Client(client.origin).get("/queues", { authorization: "Bearer s3cret-token" });
     expect(bearer.status).toBe(200);
+    // A script with the bearer token acts without a CSRF token; a wrong bearer token cannot.
+    const scripted = await new Client(client.origin).post(
+      "/dead-letters/requeue",
+      { queue: "emails", id: "m-1" },
+      { authorization: "Bearer s3cret-token" },
+    );
+    expect(scripted.status).toBe(303);
+    const forged = await new Client(client.origin).post(
+      "/dead-letters/requeue",
+      { queue: "emails", id: "m-1" },
+      { authorization: "Bearer s3cret-tokeN" },
+    );
+    expect(forged.status).toBe(403);
 
     const wrong = await client.post("/login", { token: "nope", _csrf: client.csrf });
     expect(wrong.status).toBe(401);
