@@ -5,9 +5,12 @@
  * mode shows no action and refuses POSTs; a POST without the CSRF token is refused; a
  * token-protected dashboard asks for the token.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defineActor } from "../../../src/actor.js";
+import { createDashboardHandler } from "../../../src/dashboard/handler.js";
 import { type DashboardServer, startDashboard } from "../../../src/dashboard/server.js";
 import { WorkerHeartbeat } from "../../../src/heartbeat/middleware.js";
 import { RABBITMQ_URL, RabbitTestBed, requireRabbitmq, waitFor } from "../../helpers/rabbitmq.js";
@@ -266,6 +269,57 @@ describe.runIf(available)("opsq dashboard in a browser", () => {
     });
     expect([without.status(), foreign.status()]).toEqual([403, 403]);
     expect(await rabbit.admin.count(`${queue}.XQ`)).toBe(1);
+  });
+
+  it("mounted under /ops in an app's node:http server: links, assets and actions stay under /ops", async () => {
+    const broker = rabbit.broker();
+    const queue = rabbit.admin.queue("dash_mount");
+    const failing = defineActor(
+      "dash_mount_fail",
+      () => {
+        throw new Error("no");
+      },
+      { queue, broker, maxRetries: 0 },
+    );
+    const worker = await rabbit.startWorker(broker);
+    await failing.send();
+    await failing.send();
+    await waitFor(async () => (await rabbit.admin.count(`${queue}.XQ`)) === 2, {
+      message: "two dead letters",
+    });
+    await worker.stop();
+
+    const handler = createDashboardHandler({
+      basePath: "/ops",
+      brokerUrl: RABBITMQ_URL,
+      managementUrl: false,
+    });
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith("/ops")) {
+        handler(req, res);
+        return;
+      }
+      res.end("the app");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      page = await (await browser.newContext()).newPage();
+      await page.goto(`${origin}/ops/dead-letters?queue=${queue}`);
+      expect(await page.locator("#dead-letters tbody tr").count()).toBe(2);
+      // Its assets come from /ops/assets
+      expect(await page.locator('link[rel="stylesheet"]').getAttribute("href")).toBe("/ops/assets/app.css");
+      expect((await fetch(`${origin}/ops/assets/app.css`)).status).toBe(200);
+      await page.getByRole("button", { name: "Requeue all" }).click();
+      expect(page.url()).toBe(`${origin}/ops/dead-letters?queue=${queue}`);
+      expect(await page.locator(".flash").textContent()).toContain("requeued 2 dead letter(s)");
+      expect(await rabbit.admin.count(queue)).toBe(2);
+      expect(await (await fetch(`${origin}/elsewhere`)).text()).toBe("the app");
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await handler.close();
+    }
   });
 
   it("with OPSQ_DASHBOARD_TOKEN: shows the login form, refuses a wrong token, lets the right one in", async () => {
