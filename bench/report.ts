@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { deleteFamilies, openContext, reconnect } from "./lib/amqp.js";
+import { measureDashboard } from "./lib/dashboard.js";
 import { measureOpsCoreE2e } from "./lib/e2e.js";
 import { measureLightLatency, measureLoadedLatency, measurePipelinePeak } from "./lib/latency.js";
 import { describeMachine, loadAverage } from "./lib/machine.js";
@@ -24,7 +25,7 @@ import { measureFixtureStartup, measureOpsCoreStartup } from "./lib/startup.js";
 import { median, sleep } from "./lib/stats.js";
 import { measureDrain, measureEnqueue } from "./lib/throughput.js";
 
-const SECTIONS = ["startup", "enqueue", "drain", "latency", "soak", "e2e"] as const;
+const SECTIONS = ["startup", "enqueue", "drain", "dashboard", "latency", "soak", "e2e"] as const;
 
 const { values } = parseArgs({
   options: {
@@ -95,6 +96,15 @@ try {
   if (only.has("drain")) {
     log(`drain: ${context.rounds} rounds × raw/opsq × 1/2 processes of ${context.messages} messages`);
     results.drain = await section("drain", () => measureDrain(context));
+  }
+  if (only.has("dashboard")) {
+    log(`dashboard: ${context.rounds} rounds × drain without / with the dashboard refreshing every second`);
+    results.dashboard = await section("dashboard", () => measureDashboard(context));
+    const { without, with: withIt, cpuMsPerSecond, pageLoads, failedLoads } = results.dashboard;
+    const list = (values: number[]) => values.map(Math.round).join(", ");
+    log(
+      `dashboard: without ${list(without)}; with ${list(withIt)} msg/s; bench CPU ms/s without ${list(cpuMsPerSecond.without)}, with ${list(cpuMsPerSecond.with)}; ${pageLoads} page loads, ${failedLoads} failed`,
+    );
   }
   if (only.has("latency")) {
     log("latency: light load");

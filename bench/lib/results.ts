@@ -1,4 +1,5 @@
 /** Every figure of one run, and the summary rows (figure, value, target, met) drawn from them. */
+import { type DashboardFigures, pairedRatio } from "./dashboard.js";
 import type { E2eFigures } from "./e2e.js";
 import type { LatencyFigures } from "./latency.js";
 import type { Machine } from "./machine.js";
@@ -15,6 +16,8 @@ export interface Results {
   durationSeconds?: number;
   enqueue?: EnqueueFigures;
   drain?: DrainFigures;
+  /** Drain with and without the dashboard open. */
+  dashboard?: DashboardFigures;
   /** End-to-end peak (send() and one worker at once), msg/s: median and rounds. */
   peak?: number;
   peaks?: number[];
@@ -86,6 +89,28 @@ export function summaryRows(results: Results): Row[] {
         unit: "µs",
       });
     }
+  }
+  if (results.dashboard) {
+    const { dashboard } = results;
+    const ratio = pairedRatio(dashboard);
+    rows.push({ name: "drain, 1 process, no dashboard", value: median(dashboard.without), unit: "msg/s" });
+    rows.push({
+      name: "drain, 1 process, dashboard open (3 pages refreshed every second)",
+      value: median(dashboard.with),
+      unit: "msg/s",
+    });
+    rows.push({
+      name: "drain ratio with / without the dashboard (median of the rounds' ratios)",
+      value: ratio,
+      unit: "×",
+      target: "≥ 0.95",
+      met: ratio >= 0.95,
+    });
+    rows.push({
+      name: "dashboard CPU (bench process, with − without), per second of drain",
+      value: median(dashboard.cpuMsPerSecond.with) - median(dashboard.cpuMsPerSecond.without),
+      unit: "ms/s",
+    });
   }
   if (light) {
     rows.push({

@@ -91,6 +91,9 @@ export {
 // Errors
 export * from "./errors.js";
 export { Group, type GroupOptions, type GroupResults, type GroupWaitOptions, group } from "./group.js";
+// Heartbeat (the dashboard's Workers page)
+export { type Beat, decodeBeat, HEARTBEAT_EXCHANGE } from "./heartbeat/beat.js";
+export { WorkerHeartbeat, type WorkerHeartbeatOptions } from "./heartbeat/middleware.js";
 export { closeIsolationPools } from "./isolation/lazy-pool.js";
 // Isolation (hard time limits)
 export { IsolationLifecycle } from "./isolation/lifecycle.js";

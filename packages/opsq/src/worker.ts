@@ -144,6 +144,11 @@ export class Worker {
     return this.#queues;
   }
 
+  /** Most attempts running at once. */
+  get concurrency(): number {
+    return this.#concurrency;
+  }
+
   /** Current counters. */
   get stats(): WorkerStats {
     return {

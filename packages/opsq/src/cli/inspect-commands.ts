@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+import { callSummary, errorSummary } from "../brokers/rabbitmq/dead-letter-summary.js";
 import type { DeadLetter, QueueInspection } from "../brokers/rabbitmq/inspect.js";
 // Makes RabbitMQ the global broker of modules loaded by `--module`.
 import { RabbitmqBroker } from "../brokers/rabbitmq.js";
@@ -145,9 +147,9 @@ function deadLettersText(queue: string, letters: DeadLetter[]): string {
         `  died: ${death.reason} in ${death.queue} ×${death.count}${death.time ? ` at ${death.time}` : ""}`,
       );
     }
-    const error = errorLine(letter);
+    const error = errorSummary(letter);
     if (error !== undefined) {
-      lines.push(error);
+      lines.push(`  ${error}`);
     }
     if (typeof letter.options.retries === "number") {
       lines.push(`  retries: ${letter.options.retries}`);
@@ -155,34 +157,4 @@ function deadLettersText(queue: string, letters: DeadLetter[]): string {
     return lines.join("\n");
   });
   return `${blocks.join("\n")}\n${letters.length} dead-lettered message(s) shown from ${queue}.XQ (they stay there)\n`;
-}
-
-// The error on the message, labelled with its attempt when it is not the last one's (Dramatiq
-// dead-letters a message as last published: the last attempt's error is only in the worker's log).
-function errorLine(letter: DeadLetter): string | undefined {
-  if (letter.body !== undefined) {
-    return undefined;
-  }
-  if (letter.error === undefined) {
-    return `  error: not recorded on the message (it died on attempt ${letter.attempts}; the log of the worker that dead-lettered it has why)`;
-  }
-  if (letter.errorAttempt !== undefined && letter.errorAttempt < letter.attempts) {
-    return `  error of attempt ${letter.errorAttempt} of ${letter.attempts} (the last attempt's error is in the worker's log): ${letter.error}`;
-  }
-  return `  error: ${letter.error}`;
-}
-
-function callSummary(letter: DeadLetter): string {
-  if (letter.body !== undefined) {
-    return `(not a Dramatiq message) ${truncate(letter.body, 80)}`;
-  }
-  const parts = [
-    ...letter.args.map((arg) => JSON.stringify(arg) ?? String(arg)),
-    ...Object.entries(letter.kwargs).map(([key, value]) => `${key}=${JSON.stringify(value)}`),
-  ];
-  return `${letter.actor ?? "?"}(${truncate(parts.join(", "), 80)})`;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -139,6 +139,12 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         "OPSQ_STATE_DIR",
       ),
     )
+    .option(
+      "--heartbeat-interval <ms>",
+      "publish a heartbeat to the opsq.workers exchange this often, for `opsq dashboard` (0: never)",
+      wholeNumber(0),
+      5_000,
+    )
     .addHelpText("after", EXIT_CODES_HELP)
     .action(async (modules: string[], flags: Record<string, unknown>) => {
       const options: WorkerCliOptions = {
@@ -156,6 +162,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         cancelTable: flags.cancelTable as string | undefined,
         maxCrashes: flags.maxCrashes as number,
         stateDir: flags.stateDir as string | undefined,
+        heartbeatIntervalMs: flags.heartbeatInterval as number,
       };
       if (options.metricsHost !== undefined && options.metricsPort === undefined) {
         throw new CliError("--metrics-host needs --metrics-port", ExitCode.IMPORT_ERROR);
@@ -221,6 +228,61 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
           brokerUrl: flags.brokerUrl as string | undefined,
         },
         { cwd: context.cwd ?? process.cwd(), writeOut },
+      );
+    });
+
+  program
+    .command("dashboard")
+    .description(
+      "Serve a web dashboard of queues, dead letters, delayed messages and workers (loopback only unless OPSQ_DASHBOARD_TOKEN is set).",
+    )
+    .option("--port <port>", "TCP port (0: a free port, printed)", portNumber, 9180)
+    .option(
+      "--host <host>",
+      "address to bind (anything but loopback needs OPSQ_DASHBOARD_TOKEN)",
+      "127.0.0.1",
+    )
+    .option(
+      "--broker-url <url>",
+      `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+      brokerUrlArgument,
+    )
+    .addOption(
+      new Option(
+        "--database-url <url>",
+        "PostgreSQL URL: the cancellation store (table opsq_cancellations) unless --cancel-url names another",
+      ).env("DATABASE_URL"),
+    )
+    .addOption(
+      new Option("--cancel-url <url>", "PostgreSQL URL of the cancellation table").env("OPSQ_CANCEL_URL"),
+    )
+    .option("--cancel-table <name>", "table of cancels (default: opsq_cancellations)")
+    .option("--read-only", "show, never act: no requeue, delete, purge or cancel")
+    .option("-Q, --queues <names...>", "queues always shown (others come from workers' heartbeats)")
+    .option("-m, --module <modules...>", "also show every queue of the actors these modules define")
+    .option(
+      "--management-url <url>",
+      "RabbitMQ management API (default: http://<broker host>:15672, used when it answers)",
+    )
+    .option("--no-management", "never use the management API: counts through AMQP, rates estimated")
+    .option("--base-path <path>", "serve under this path (/ops)")
+    .action(async (flags: Record<string, unknown>) => {
+      const { runDashboard } = await import("./dashboard-command.js");
+      code = await runDashboard(
+        {
+          port: flags.port as number,
+          host: flags.host as string,
+          brokerUrl: flags.brokerUrl as string | undefined,
+          databaseUrl: flags.databaseUrl as string | undefined,
+          cancelUrl: flags.cancelUrl as string | undefined,
+          cancelTable: flags.cancelTable as string | undefined,
+          readOnly: flags.readOnly === true,
+          queues: ((flags.queues as string[] | undefined) ?? []).flatMap((q) => q.split(",")).filter(Boolean),
+          modules: (flags.module as string[] | undefined) ?? [],
+          managementUrl: flags.management === false ? false : (flags.managementUrl as string | undefined),
+          basePath: flags.basePath as string | undefined,
+        },
+        { cwd: context.cwd ?? process.cwd(), stop: context.stop, writeOut },
       );
     });
 

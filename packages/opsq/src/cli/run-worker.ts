@@ -6,9 +6,10 @@
  */
 import type { Broker } from "../broker.js";
 // Makes RabbitMQ the global broker of modules that define actors without a broker (amqplib loads on connect).
-import "../brokers/rabbitmq.js";
+import { RabbitmqBroker } from "../brokers/rabbitmq.js";
 import { CrashLimit } from "../crash-limit/middleware.js";
 import { ConnectionError, InequivalentQueueError, MiddlewareError } from "../errors.js";
+import { WorkerHeartbeat } from "../heartbeat/middleware.js";
 import { LOG_FORMAT_ENV, type LogFormat } from "../log-format.js";
 import { createLogger, getLogger, redactUrl, setLogger } from "../logger.js";
 import { Worker } from "../worker.js";
@@ -55,6 +56,8 @@ export interface WorkerCliOptions {
   maxCrashes?: number;
   /** Directory of the crash journal. @default `$OPSQ_STATE_DIR`, else `<tmpdir>/opsq` */
   stateDir?: string;
+  /** Time between two heartbeats to `opsq.workers` (the dashboard's Workers page); 0: none. @default 5000 */
+  heartbeatIntervalMs?: number;
 }
 
 /** What a worker process needs from its surroundings. */
@@ -101,6 +104,18 @@ export async function runWorker(options: WorkerCliOptions, context: WorkerRunCon
       exitCode: MESSAGE_CRASH_EXIT_CODE,
     }),
   );
+  const heartbeatMs = options.heartbeatIntervalMs ?? 5_000;
+  if (heartbeatMs > 0 && heartbeatMs < 100) {
+    throw new CliError(
+      `--heartbeat-interval must be 0 or at least 100 ms, got ${heartbeatMs}`,
+      ExitCode.IMPORT_ERROR,
+    );
+  }
+  if (heartbeatMs > 0 && broker instanceof RabbitmqBroker) {
+    // The URL with its password: the broker only shows a redacted one.
+    const url = process.env.RABBITMQ_URL ?? DEFAULT_BROKER_URL;
+    broker.addMiddleware(new WorkerHeartbeat({ url, intervalMs: heartbeatMs }));
+  }
   const metrics =
     options.metricsPort === undefined ? undefined : await enableMetrics(broker, options, context);
   let closeCancellation: (() => Promise<void>) | undefined;

@@ -7,12 +7,13 @@
  *
  * @module
  */
-import type { Channel, ChannelModel, GetMessage, MessageProperties, Options } from "amqplib";
+import type { Channel, ChannelModel, GetMessage, MessageProperties, Options, Replies } from "amqplib";
 import { describeError } from "../../error-text.js";
 import { BrokerError } from "../../errors.js";
 import { dqName, qName, xqName } from "../../queue-names.js";
 import { errorText, type RabbitmqConnection } from "./connection.js";
 import { publishToQueue } from "./publish-properties.js";
+import type { QueueProbe } from "./queue-probe.js";
 
 /** Counts of one queue family, from RabbitMQ (messages held unacked by consumers are not counted). */
 export interface QueueInspection {
@@ -86,14 +87,28 @@ export interface RequeueResult {
 /** Most messages re-published before waiting for their confirms. */
 const REQUEUE_BATCH = 100;
 
-/** Counts and consumers of the family of `queueName`, without declaring anything. */
+/**
+ * Counts and consumers of the family of `queueName`, without declaring anything: three passive
+ * declares at once, each on a channel of its own, or one after the other on `probe`'s channel.
+ */
 export async function inspectQueue(
   connection: RabbitmqConnection,
   queueName: string,
+  probe?: QueueProbe,
 ): Promise<QueueInspection> {
   const q = qName(queueName);
-  const model = await connection.ready();
-  const [main, delay, dead] = await Promise.all([q, dqName(q), xqName(q)].map((name) => check(model, name)));
+  const names = [q, dqName(q), xqName(q)];
+  let replies: (Replies.AssertQueue | undefined)[];
+  if (probe === undefined) {
+    const model = await connection.ready();
+    replies = await Promise.all(names.map((name) => check(model, name)));
+  } else {
+    replies = [];
+    for (const name of names) {
+      replies.push(await probe.check(name));
+    }
+  }
+  const [main, delay, dead] = replies;
   return {
     queue: q,
     exists: main !== undefined,
@@ -334,8 +349,8 @@ function decode(message: Pick<GetMessage, "content" | "properties">): DeadLetter
   };
 }
 
-// Where a dead letter goes back: the queue of its family it died in (a delayed message to `q.DQ`).
-function origin(message: GetMessage, q: string): string {
+/** Where a dead letter goes back: the queue of its family it died in (a delayed message to `q.DQ`). */
+export function origin(message: GetMessage, q: string): string {
   const died = xDeaths(message.properties)
     .map((death) => death.queue)
     .reverse()
@@ -343,9 +358,11 @@ function origin(message: GetMessage, q: string): string {
   return died ?? q;
 }
 
-// The original properties, without the headers RabbitMQ manages (x-death, x-delivery-count…): a
-// message that had no other header (Dramatiq's) goes back with none.
-function republishOptions(properties: MessageProperties): Options.Publish {
+/**
+ * The original properties, without the headers RabbitMQ manages (x-death, x-delivery-count…): a
+ * message that had no other header (Dramatiq's) goes back with none.
+ */
+export function republishOptions(properties: MessageProperties): Options.Publish {
   const headers = Object.fromEntries(
     Object.entries((properties.headers ?? {}) as Record<string, unknown>).filter(
       ([key]) => !key.startsWith("x-"),
@@ -418,7 +435,8 @@ function stringOr(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-async function openChannel(model: ChannelModel): Promise<Channel> {
+/** A channel whose errors are handled by whoever uses it (a closed channel rejects its calls). */
+export async function openChannel(model: ChannelModel): Promise<Channel> {
   const channel = await model.createChannel();
   channel.on("error", () => {});
   return channel;
@@ -439,7 +457,8 @@ async function check(model: ChannelModel, name: string) {
   }
 }
 
-async function requireQueue(model: ChannelModel, name: string) {
+/** `queue.declare` passive on `name`. @throws BrokerError when it does not exist */
+export async function requireQueue(model: ChannelModel, name: string) {
   const reply = await check(model, name);
   if (reply === undefined) {
     throw new BrokerError(`queue "${name}" does not exist on RabbitMQ`);
