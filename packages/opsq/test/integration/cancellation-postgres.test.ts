@@ -52,7 +52,8 @@ describe.runIf(available)("PostgresCancellationBackend (live PostgreSQL)", () =>
   }
 
   it("creates its table on first use; stores, reads and expires cancels; an unknown id is harmless", async () => {
-    const { table, producer, worker } = pair({ ttlMs: 200 });
+    // Long enough that a loaded machine reads m1 before it expires, short enough to wait out.
+    const { table, producer, worker } = pair({ ttlMs: 3_000 });
 
     await producer.cancel(["m1", "m2", "m1"]);
 

@@ -36,7 +36,12 @@ describe.runIf(available)("opsq worker on RabbitMQ", () => {
     stage: "started" | "done",
   ): { pid: number; value?: unknown } | undefined {
     const file = join(bed.markers, `${messageId}.${stage}`);
-    return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : undefined;
+    if (!existsSync(file)) return undefined;
+    try {
+      return JSON.parse(readFileSync(file, "utf8"));
+    } catch {
+      return undefined; // read while the fixture was still writing it: not there yet
+    }
   }
 
   function waitMarker(messageId: string, stage: "started" | "done", timeoutMs = 15_000) {
