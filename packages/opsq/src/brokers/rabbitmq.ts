@@ -28,6 +28,7 @@ import {
 import type { Logger } from "../logger.js";
 import type { Message } from "../message.js";
 import { dqName, isValidName, qName, xqName } from "../queue-names.js";
+import { resolveBrokerUrls } from "./rabbitmq/broker-urls.js";
 import { RabbitmqConnection, type ReconnectOptions, sleep } from "./rabbitmq/connection.js";
 import { RabbitmqConsumer } from "./rabbitmq/consumer.js";
 import {
@@ -47,8 +48,18 @@ export type { QueueType } from "./rabbitmq/topology.js";
 
 /** Options of {@link RabbitmqBroker}. */
 export interface RabbitmqBrokerOptions extends BrokerOptions {
-  /** AMQP URL (`amqp://` or `amqps://`). @default process.env.RABBITMQ_URL ?? "amqp://guest:guest@localhost:5672" */
+  /**
+   * AMQP URL (`amqp://` or `amqps://`) of one node.
+   * @default the first of `urls`, `RABBITMQ_URLS`, `RABBITMQ_URL`, "amqp://guest:guest@localhost:5672"
+   */
   url?: string;
+  /**
+   * AMQP URLs of several nodes of one cluster (takes precedence over `url`). Each connection
+   * attempt tries them in a shuffled order; when the connected node is lost, the connection, its
+   * consumers and its topology recover on a live node. Without `urls` and `url`, the
+   * comma-separated `RABBITMQ_URLS`, else `RABBITMQ_URL`, is used.
+   */
+  urls?: readonly string[];
   /**
    * Declares `q` and `q.DQ` with `x-max-priority` and enables `brokerPriority`.
    * Must match every other declarer of the queues (Python workers included).
@@ -93,8 +104,10 @@ const JOIN_POLL_MS = 50;
  * ```
  */
 export class RabbitmqBroker extends Broker {
-  /** The AMQP URL with its password replaced by `***`. */
+  /** The AMQP URL with its password replaced by `***` (with several nodes, all of them, comma-separated). */
   readonly url: string;
+  /** The AMQP URL of every node, each with its password replaced by `***`. */
+  readonly urls: readonly string[];
   /** The `x-max-priority` of the queues, when set. */
   readonly maxPriority: number | undefined;
   /** How the queues are declared: Dramatiq's classic queues, or quorum queues. */
@@ -146,14 +159,15 @@ export class RabbitmqBroker extends Broker {
       maxDelayMs: options.reconnect?.maxDelayMs ?? 10_000,
     };
     this.#connection = new RabbitmqConnection({
-      url: options.url ?? process.env.RABBITMQ_URL ?? "amqp://guest:guest@localhost:5672",
+      urls: resolveBrokerUrls({ urls: options.urls, url: options.url, env: process.env }),
       heartbeatSeconds: options.heartbeatSeconds ?? 30,
       socketOptions: options.socketOptions ?? {},
       connectionName: options.connectionName ?? "opsq",
       reconnect: this.#reconnect,
       logger: this.#log,
     });
-    this.url = this.#connection.redactedUrl;
+    this.urls = this.#connection.redactedUrls;
+    this.url = this.urls.join(",");
     this.#topology = new Topology(this.#connection, this.maxPriority, {
       queueType,
       deliveryLimit: options.deliveryLimit,

@@ -12,7 +12,7 @@ import { ConnectionError, InequivalentQueueError, MiddlewareError } from "../err
 import { LOG_FORMAT_ENV, type LogFormat } from "../log-format.js";
 import { createLogger, getLogger, redactUrl, setLogger } from "../logger.js";
 import { Worker } from "../worker.js";
-import { checkBrokerUrl } from "./broker-url.js";
+import { applyBrokerUrls } from "./broker-url.js";
 import { CliError, ExitCode, MESSAGE_CRASH_EXIT_CODE } from "./exit-codes.js";
 import { loadModules } from "./load-modules.js";
 
@@ -78,11 +78,7 @@ export interface WorkerRunContext {
  * @throws CliError with exit code 2 (modules, queues) or 3 (broker unreachable)
  */
 export async function runWorker(options: WorkerCliOptions, context: WorkerRunContext): Promise<ExitCode> {
-  if (options.brokerUrl !== undefined) {
-    process.env.RABBITMQ_URL = options.brokerUrl;
-  } else if (process.env.RABBITMQ_URL) {
-    checkBrokerUrl(process.env.RABBITMQ_URL, "RABBITMQ_URL");
-  }
+  applyBrokerUrls(options.brokerUrl);
   process.env.OPSQ_LOG_LEVEL = options.logLevel;
   if (options.logFormat !== undefined) {
     // As for the level: loggers the modules create follow the choice too.
@@ -251,7 +247,7 @@ function brokerUrl(broker: Broker): string | undefined {
     return redactUrl(url);
   }
   return broker.constructor.name.startsWith("Rabbitmq")
-    ? redactUrl(process.env.RABBITMQ_URL ?? DEFAULT_BROKER_URL)
+    ? redactUrl(process.env.RABBITMQ_URLS || process.env.RABBITMQ_URL || DEFAULT_BROKER_URL)
     : undefined;
 }
 
