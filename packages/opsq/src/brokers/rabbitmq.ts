@@ -40,6 +40,7 @@ import {
   requeueDeadLetters,
 } from "./rabbitmq/inspect.js";
 import { Publisher } from "./rabbitmq/publisher.js";
+import { resolveQueueSettings } from "./rabbitmq/queue-settings.js";
 import { type QueueType, Topology } from "./rabbitmq/topology.js";
 
 export type { ReconnectOptions } from "./rabbitmq/connection.js";
@@ -68,12 +69,14 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
   /**
    * `"quorum"` declares `q`, `q.DQ` and `q.XQ` as replicated quorum queues (`x-queue-type: quorum`);
    * `"classic"` declares Dramatiq's exact topology. Cannot be combined with `maxPriority`.
-   * Must match every other declarer of the queues (Python workers included). @default "classic"
+   * Must match every other declarer of the queues (Python workers included).
+   * @default process.env.OPSQ_QUEUE_TYPE ?? "classic"
    */
   queueType?: QueueType;
   /**
    * Quorum only: `x-delivery-limit` of `q`, so RabbitMQ dead-letters (to `q.XQ`) a message
    * delivered more than this many times over (e.g. one that keeps crashing its worker).
+   * @default process.env.OPSQ_DELIVERY_LIMIT, else no limit
    */
   deliveryLimit?: number;
   /** AMQP heartbeat period, unless the URL sets `heartbeat`. @default 30 */
@@ -125,34 +128,10 @@ export class RabbitmqBroker extends Broker {
   /** @param options URL, priorities, timeouts, TLS, middleware and logger */
   constructor(options: RabbitmqBrokerOptions = {}) {
     super(options);
-    if (
-      options.maxPriority !== undefined &&
-      (!Number.isInteger(options.maxPriority) || options.maxPriority < 1 || options.maxPriority > 255)
-    ) {
-      throw new RangeError(`maxPriority must be a whole number from 1 to 255, got ${options.maxPriority}`);
-    }
-    const queueType = options.queueType ?? "classic";
-    if (queueType !== "classic" && queueType !== "quorum") {
-      throw new RangeError(`queueType must be "classic" or "quorum", got ${JSON.stringify(queueType)}`);
-    }
-    if (queueType === "quorum" && options.maxPriority !== undefined) {
-      throw new RangeError(
-        'maxPriority cannot be used with queueType "quorum": quorum queues have no priorities (RabbitMQ 3.10); drop maxPriority or use queueType "classic"',
-      );
-    }
-    if (options.deliveryLimit !== undefined) {
-      if (queueType !== "quorum") {
-        throw new RangeError(
-          'deliveryLimit needs queueType "quorum" (classic queues have no delivery limit)',
-        );
-      }
-      if (!Number.isSafeInteger(options.deliveryLimit) || options.deliveryLimit < 0) {
-        throw new RangeError(`deliveryLimit must be a whole number ≥ 0, got ${options.deliveryLimit}`);
-      }
-    }
-    this.maxPriority = options.maxPriority;
-    this.queueType = queueType;
-    this.deliveryLimit = options.deliveryLimit;
+    const queues = resolveQueueSettings(options, process.env);
+    this.maxPriority = queues.maxPriority;
+    this.queueType = queues.queueType;
+    this.deliveryLimit = queues.deliveryLimit;
     this.#log = this.logger.child({ component: "rabbitmq" });
     this.#reconnect = {
       initialDelayMs: options.reconnect?.initialDelayMs ?? 100,
@@ -169,8 +148,8 @@ export class RabbitmqBroker extends Broker {
     this.urls = this.#connection.redactedUrls;
     this.url = this.urls.join(",");
     this.#topology = new Topology(this.#connection, this.maxPriority, {
-      queueType,
-      deliveryLimit: options.deliveryLimit,
+      queueType: this.queueType,
+      deliveryLimit: this.deliveryLimit,
     });
     // A returned message means its queue was deleted: declare it again on the next send.
     this.#confirmTimeoutMs = options.confirmTimeoutMs ?? 30_000;

@@ -7,6 +7,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { DELIVERY_LIMIT_ENV, QUEUE_TYPE_ENV } from "../brokers/rabbitmq/queue-settings.js";
+import type { QueueType } from "../brokers/rabbitmq/topology.js";
 import { LOG_FORMAT_ENV, LOG_FORMATS, type LogFormat } from "../log-format.js";
 import { createLogger, redactUrl } from "../logger.js";
 import { brokerUrlsArgument } from "./broker-url.js";
@@ -39,6 +41,8 @@ const EXIT_CODES_HELP = `
 Environment:
   RABBITMQ_URLS       comma-separated URLs of a cluster's nodes when --broker-url is not given
   RABBITMQ_URL        broker URL when neither --broker-url nor RABBITMQ_URLS is given
+  OPSQ_QUEUE_TYPE     classic or quorum, when --queue-type is not given
+  OPSQ_DELIVERY_LIMIT quorum delivery limit, when --delivery-limit is not given
   OPSQ_LOG_LEVEL      log level when --log-level is not given
   OPSQ_LOG_FORMAT     log format when --log-format is not given (json or pretty)
   OPSQ_MAX_HOLD_MS    longest a delayed message is held unacked before it is re-parked in its
@@ -96,6 +100,22 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
       `RabbitMQ URL, set as RABBITMQ_URL before the modules are imported; repeated or comma-separated for the nodes of a cluster, set as RABBITMQ_URLS (default: $RABBITMQ_URLS, else $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
       brokerUrlsArgument,
     )
+    .addOption(
+      new Option(
+        "--queue-type <type>",
+        "declare every queue (q, q.DQ, q.XQ) of brokers built without queueType as classic (Dramatiq's) or quorum (replicated, for a cluster); set as OPSQ_QUEUE_TYPE before the modules are imported",
+      )
+        .choices(["classic", "quorum"])
+        .env(QUEUE_TYPE_ENV),
+    )
+    .addOption(
+      new Option(
+        "--delivery-limit <n>",
+        "quorum only: RabbitMQ dead-letters a message delivered more than n times (x-delivery-limit); set as OPSQ_DELIVERY_LIMIT",
+      )
+        .argParser(wholeNumber(0))
+        .env(DELIVERY_LIMIT_ENV),
+    )
     .option(
       "--shutdown-timeout <ms>",
       "how long a stop waits for in-flight messages before handing them back",
@@ -148,6 +168,8 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         concurrency: flags.concurrency as number,
         processes: flags.processes as number,
         brokerUrl: flags.brokerUrl as string | undefined,
+        queueType: flags.queueType as QueueType | undefined,
+        deliveryLimit: flags.deliveryLimit as number | undefined,
         shutdownTimeoutMs: flags.shutdownTimeout as number,
         logLevel: flags.logLevel as string,
         logFormat: flags.logFormat as LogFormat | undefined,

@@ -7,6 +7,8 @@
 import type { Broker } from "../broker.js";
 // Makes RabbitMQ the global broker of modules that define actors without a broker (amqplib loads on connect).
 import "../brokers/rabbitmq.js";
+import { DELIVERY_LIMIT_ENV, QUEUE_TYPE_ENV } from "../brokers/rabbitmq/queue-settings.js";
+import type { QueueType } from "../brokers/rabbitmq/topology.js";
 import { CrashLimit } from "../crash-limit/middleware.js";
 import { ConnectionError, InequivalentQueueError, MiddlewareError } from "../errors.js";
 import { LOG_FORMAT_ENV, type LogFormat } from "../log-format.js";
@@ -35,8 +37,12 @@ export interface WorkerCliOptions {
   concurrency: number;
   /** Worker processes (the supervisor handles more than one). */
   processes: number;
-  /** Sets `RABBITMQ_URL` before the modules are imported. */
+  /** Comma-separated URLs: sets `RABBITMQ_URLS` (and `RABBITMQ_URL`, the first) before the modules are imported. */
   brokerUrl?: string;
+  /** Sets `OPSQ_QUEUE_TYPE` before the modules are imported. */
+  queueType?: QueueType;
+  /** Sets `OPSQ_DELIVERY_LIMIT` before the modules are imported. */
+  deliveryLimit?: number;
   /** How long a stop waits for in-flight messages. */
   shutdownTimeoutMs: number;
   /** pino level. */
@@ -79,6 +85,12 @@ export interface WorkerRunContext {
  */
 export async function runWorker(options: WorkerCliOptions, context: WorkerRunContext): Promise<ExitCode> {
   applyBrokerUrls(options.brokerUrl);
+  if (options.queueType !== undefined) {
+    process.env[QUEUE_TYPE_ENV] = options.queueType;
+  }
+  if (options.deliveryLimit !== undefined) {
+    process.env[DELIVERY_LIMIT_ENV] = String(options.deliveryLimit);
+  }
   process.env.OPSQ_LOG_LEVEL = options.logLevel;
   if (options.logFormat !== undefined) {
     // As for the level: loggers the modules create follow the choice too.
