@@ -11,6 +11,12 @@
 #   scripts/rabbitmq-cluster.sh start-app N      rabbitmqctl start_app on node N, wait until it runs
 #   scripts/rabbitmq-cluster.sh start-node N     start node N (after a kill or a stop), wait until it runs
 #   scripts/rabbitmq-cluster.sh stop-node N      stop node N's Erlang VM
+#   scripts/rabbitmq-cluster.sh leader QUEUE     the number of the node leading quorum queue QUEUE
+#   scripts/rabbitmq-cluster.sh nodes-of NAME    the numbers of the nodes holding connections named NAME
+#   scripts/rabbitmq-cluster.sh await-safe N     wait until stopping node N leaves every quorum queue a majority
+#   scripts/rabbitmq-cluster.sh run -- CMD...    start the cluster unless it runs, run CMD with
+#                                                RABBITMQ_URLS set, stop the cluster if it started it;
+#                                                exits with CMD's code
 #
 # Nodes: opsq-c1@localhost .. opsq-c3@localhost, AMQP 127.0.0.1:5673..5675, distribution ports
 # 25673..25675, data, logs and the shared Erlang cookie under $OPSQ_CLUSTER_DIR
@@ -223,8 +229,71 @@ cmd_kill() {
   rm -f "$pidfile"
 }
 
+# The first node whose app runs, for cluster-wide queries.
+any_running() {
+  for n in "${NODES[@]}"; do
+    if is_running "$n"; then
+      echo "$n"
+      return 0
+    fi
+  done
+  die "no node of the cluster is running"
+}
+
+cmd_leader() {
+  [ -n "${1:-}" ] || die "leader needs a queue name"
+  local n leader
+  n=$(any_running)
+  leader=$(ctl "$n" -s list_queues name leader | awk -F'\t' -v q="$1" '$1 == q { print $2 }')
+  [[ "$leader" =~ ^opsq-c([123])@ ]] || die "no quorum queue '$1' with a leader"
+  echo "${BASH_REMATCH[1]}"
+}
+
+cmd_nodes_of() {
+  [ -n "${1:-}" ] || die "nodes-of needs a connection name"
+  local n
+  n=$(any_running)
+  ctl "$n" -s list_connections pid client_properties |
+    grep -F "{\"connection_name\",\"$1\"}" |
+    sed -n 's/^<opsq-c\([123]\)@.*/\1/p' | sort | uniq | tr '\n' ' ' | sed 's/ $//'
+  echo
+}
+
+cmd_await_safe() {
+  check_node_arg "${1:-}"
+  local deadline=$((SECONDS + TIMEOUT_S))
+  # shellcheck disable=SC2046
+  until as_rabbitmq $(node_env "$1") "$RMQ_BIN/rabbitmq-queues" -q -n "$(node_name "$1")" \
+    check_if_node_is_quorum_critical >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "stopping $(node_name "$1") would still leave a quorum queue without a majority after ${TIMEOUT_S}s"
+    sleep 1
+  done
+}
+
+cmd_run() {
+  [ "${1:-}" = "--" ] && shift
+  [ $# -gt 0 ] || die "run needs a command: run -- CMD..."
+  local started=0 code=0
+  if [ "$(running_members 1 2>/dev/null | wc -w)" -ne 3 ]; then
+    cmd_start >&2
+    started=1
+  fi
+  RABBITMQ_URLS="$(urls)" "$@" || code=$?
+  if [ $started = 1 ] && [ -z "${OPSQ_CLUSTER_KEEP:-}" ]; then
+    cmd_stop >&2
+  fi
+  exit $code
+}
+
 case "${1:-}" in
 start) cmd_start ;;
+leader) cmd_leader "${2:-}" ;;
+nodes-of) cmd_nodes_of "${2:-}" ;;
+await-safe) cmd_await_safe "${2:-}" ;;
+run)
+  shift
+  cmd_run "$@"
+  ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 urls) urls ;;
@@ -249,7 +318,7 @@ stop-node)
   stop_node "$2"
   ;;
 *)
-  echo "usage: $0 start|stop|status|urls|kill N|stop-app N|start-app N|start-node N|stop-node N" >&2
+  echo "usage: $0 start|stop|status|urls|kill N|stop-app N|start-app N|start-node N|stop-node N|leader QUEUE|nodes-of NAME|await-safe N|run -- CMD..." >&2
   exit 2
   ;;
 esac
