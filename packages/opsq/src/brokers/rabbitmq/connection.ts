@@ -2,8 +2,9 @@
  * The RabbitMQ connection of a broker: opened lazily (amqplib is imported on
  * first use), with heartbeats, and recovered with capped, jittered exponential
  * backoff when it drops. With the URLs of several nodes of a cluster, each attempt tries them
- * in a fresh shuffled order, so a lost node's clients move to a live one. One warn line per
- * outage, one info line per recovery.
+ * in a fresh shuffled order (the node just lost last, each within 3 s unless `socketOptions.timeout`
+ * says otherwise), so a lost node's clients move to a live one. One warn line per outage, one
+ * info line per recovery.
  *
  * @module
  */
@@ -48,6 +49,13 @@ function loadAmqplib(): Promise<Amqplib> {
 
 /** Default socket connect timeout, so an unreachable host fails start-up instead of hanging. */
 const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Default connect timeout per node when there are several: a node that takes the TCP connection
+ * but does not answer (one being drained or stopped keeps its socket open) must not hold up the
+ * move to a live one for long.
+ */
+const NODE_CONNECT_TIMEOUT_MS = 3_000;
 
 /** Promise-returning pause. */
 export function sleep(ms: number): Promise<void> {
@@ -174,9 +182,11 @@ export class RabbitmqConnection {
     return model;
   }
 
-  // Tries each node once, in a shuffled order. The error names every node tried and why it failed.
-  async #open(): Promise<ChannelModel> {
-    const order = shuffled(this.#settings.urls.map((_url, index) => index));
+  // Tries each node once, in a shuffled order, the node just lost (`last`) after the others.
+  // The error names every node tried and why it failed.
+  async #open(last?: number): Promise<ChannelModel> {
+    const others = this.#settings.urls.map((_url, index) => index).filter((index) => index !== last);
+    const order = last === undefined ? shuffled(others) : [...shuffled(others), last];
     const failures: string[] = [];
     for (const index of order) {
       try {
@@ -198,7 +208,7 @@ export class RabbitmqConnection {
     const { connect } = await loadAmqplib();
     const { socketOptions, connectionName } = this.#settings;
     const model = await connect(this.#urlWithHeartbeat(url), {
-      timeout: CONNECT_TIMEOUT_MS,
+      timeout: this.#settings.urls.length > 1 ? NODE_CONNECT_TIMEOUT_MS : CONNECT_TIMEOUT_MS,
       ...socketOptions,
       clientProperties: { connection_name: connectionName, ...socketOptions.clientProperties },
     });
@@ -257,7 +267,7 @@ export class RabbitmqConnection {
     }
     let model: ChannelModel;
     try {
-      model = await this.#open();
+      model = await this.#open(this.#node);
     } catch (error) {
       this.#settings.logger.debug(
         { attempt: this.#outage?.attempts, reason: redactUrl(errorText(error)) },
