@@ -14,6 +14,9 @@
 #   scripts/rabbitmq-cluster.sh leader QUEUE     the number of the node leading quorum queue QUEUE
 #   scripts/rabbitmq-cluster.sh nodes-of NAME    the numbers of the nodes holding connections named NAME
 #   scripts/rabbitmq-cluster.sh await-safe N     wait until stopping node N leaves every quorum queue a majority
+#   scripts/rabbitmq-cluster.sh drain N          maintenance mode: node N hands its quorum queue leaders
+#                                                to other nodes and closes its client connections
+#   scripts/rabbitmq-cluster.sh revive N         node N out of maintenance mode
 #   scripts/rabbitmq-cluster.sh run -- CMD...    start the cluster unless it runs, run CMD with
 #                                                RABBITMQ_URLS set, stop the cluster if it started it;
 #                                                exits with CMD's code
@@ -290,6 +293,11 @@ start) cmd_start ;;
 leader) cmd_leader "${2:-}" ;;
 nodes-of) cmd_nodes_of "${2:-}" ;;
 await-safe) cmd_await_safe "${2:-}" ;;
+drain | revive)
+  check_node_arg "${2:-}"
+  # shellcheck disable=SC2046
+  as_rabbitmq $(node_env "$2") "$RMQ_BIN/rabbitmq-upgrade" -q -n "$(node_name "$2")" "$1" >/dev/null
+  ;;
 run)
   shift
   cmd_run "$@"
@@ -318,7 +326,7 @@ stop-node)
   stop_node "$2"
   ;;
 *)
-  echo "usage: $0 start|stop|status|urls|kill N|stop-app N|start-app N|start-node N|stop-node N|leader QUEUE|nodes-of NAME|await-safe N|run -- CMD..." >&2
+  echo "usage: $0 start|stop|status|urls|kill N|stop-app N|start-app N|start-node N|stop-node N|leader QUEUE|nodes-of NAME|await-safe N|drain N|revive N|run -- CMD..." >&2
   exit 2
   ;;
 esac

@@ -22,8 +22,8 @@ export const scenario: ClusterScenario = {
         const rounds = options.short ? 1 : 3;
         for (let round = 1; round <= rounds; round++) {
           const leader = await leaderOf(context.queue);
-          context.died(leader);
           await killNode(leader);
+          context.died(leader);
           // Let the cluster run without it for a while, then bring it back.
           await sleep(options.short ? 5_000 : 10_000);
           await startNode(leader);

@@ -1,16 +1,17 @@
 /**
- * How long consuming stopped after a node died: from the record file of the fixture actors, for
- * each worker process, the end of its longest pause between two completed messages that
- * overlaps the window after the death, measured from the death. A worker the death did not touch
- * shows a pause of a few milliseconds; one whose node (or queue leader) died shows the time its
- * recovery took, end to end (a producer's own failover included, since a worker with nothing to
- * do completes nothing either).
+ * How long consuming stopped when a node died: from the record file of the fixture actors, for
+ * each worker process, its longest pause between two completed messages in the window after the
+ * fault began, counted from the death when the pause began before it (a kill -9), else from the
+ * last message completed before the pause (a drain or stop_app, whose CLI takes seconds before
+ * the node drops its clients). A worker the death did not touch shows a pause of a few
+ * milliseconds; one whose node (or queue leader) died shows its recovery, end to end (a
+ * producer's own failover included, since a worker with nothing to do completes nothing).
  *
  * @module
  */
 import type { RecordLine } from "./records.js";
 
-/** Milliseconds from `deathAt` until each worker process completed messages again, one per pid. */
+/** Milliseconds each worker process stopped completing messages after `deathAt`, one per pid. */
 export function resumeTimes(
   records: readonly RecordLine[],
   deathAt: number,
@@ -23,9 +24,8 @@ export function resumeTimes(
       .filter((line) => line.ev === "done" && line.pid === pid)
       .map((line) => line.at)
       .sort((a, b) => a - b);
-    let previous = dones.filter((at) => at <= deathAt).at(-1) ?? deathAt;
-    let resumedAt: number | undefined;
-    let longest = -1;
+    let previous = Math.max(dones.filter((at) => at <= deathAt).at(-1) ?? deathAt, deathAt);
+    let longest: number | undefined;
     for (const at of dones) {
       if (at <= deathAt) {
         continue;
@@ -33,14 +33,11 @@ export function resumeTimes(
       if (previous > deathAt + windowMs) {
         break;
       }
-      if (at - previous > longest) {
-        longest = at - previous;
-        resumedAt = at;
-      }
+      longest = Math.max(longest ?? 0, at - previous);
       previous = at;
     }
-    if (resumedAt !== undefined) {
-      times.push(resumedAt - deathAt);
+    if (longest !== undefined) {
+      times.push(longest);
     }
   }
   return times;

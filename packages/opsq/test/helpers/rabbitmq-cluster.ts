@@ -82,6 +82,16 @@ export async function awaitSafeToStop(node: ClusterNode): Promise<void> {
   await clusterScript(["await-safe", String(node)]);
 }
 
+/** Maintenance mode: node `node` hands its quorum queue leaders to other nodes and closes its client connections. */
+export async function drainNode(node: ClusterNode): Promise<void> {
+  await clusterScript(["drain", String(node)], 120_000);
+}
+
+/** Node `node` out of maintenance mode. */
+export async function reviveNode(node: ClusterNode): Promise<void> {
+  await clusterScript(["revive", String(node)], 60_000);
+}
+
 /** Starts every node that is down or app-stopped, and waits until each runs. */
 export async function healCluster(): Promise<void> {
   const status = await clusterScript(["status"], 60_000);
