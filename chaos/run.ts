@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { probePostgres } from "./lib/pg.js";
 import { ADMIN_URL, createRunUser, ensureRabbitRunning, hasRabbitmqctl, type RunUser } from "./lib/rabbit.js";
 import { errorText, type Scenario, type ScenarioOptions, type ScenarioResult } from "./lib/scenario.js";
+import { type Row, table } from "./lib/table.js";
 import { killLeftovers } from "./lib/worker.js";
 import { scenario as cancel } from "./scenarios/cancel.js";
 import { scenario as connectionDrop } from "./scenarios/connection-drop.js";
@@ -94,44 +95,6 @@ function parseArgs(argv: readonly string[]): Args {
     );
   }
   return args;
-}
-
-interface Row {
-  name: string;
-  result: ScenarioResult;
-  seconds: number;
-}
-
-const COLUMNS = [
-  "scenario",
-  "pass",
-  "sent",
-  "confirmed",
-  "processed",
-  "dead-lettered",
-  "lost",
-  "duplicates",
-  "seconds",
-];
-
-/** The results as a Markdown table. */
-export function table(rows: readonly Row[]): string {
-  const cells = rows.map(({ name, result, seconds }) => [
-    name,
-    result.skipped ? "SKIP" : result.pass ? "PASS" : "FAIL",
-    String(result.sent),
-    String(result.confirmed),
-    String(result.processed),
-    String(result.deadLettered),
-    String(result.lost),
-    result.duplicates === undefined ? "-" : String(result.duplicates),
-    seconds.toFixed(1),
-  ]);
-  const widths = COLUMNS.map((column, i) => Math.max(column.length, ...cells.map((row) => row[i]!.length)));
-  const line = (row: readonly string[]) =>
-    `| ${row.map((cell, i) => (i === 0 || i === 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(" | ")} |`;
-  const rule = `| ${widths.map((width, i) => (i < 2 ? "-".repeat(width) : `${"-".repeat(width - 1)}:`)).join(" | ")} |`;
-  return [line(COLUMNS), rule, ...cells.map(line)].join("\n");
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {

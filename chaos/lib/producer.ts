@@ -13,6 +13,12 @@ import { errorText, sleep, until } from "./scenario.js";
 /** Options of {@link openProducerBroker}. */
 export interface ProducerBrokerOptions {
   url: string;
+  /** Several nodes of a cluster (over `url`). */
+  urls?: readonly string[];
+  /** Quorum queues, for a cluster (they must match the workers'). */
+  queueType?: "classic" | "quorum";
+  /** `x-delivery-limit` of quorum queues (it must match the workers'). */
+  deliveryLimit?: number;
   logFile: string;
   connectionName?: string;
   confirmTimeoutMs?: number;
@@ -23,6 +29,9 @@ export interface ProducerBrokerOptions {
 export function openProducerBroker(options: ProducerBrokerOptions): RabbitmqBroker {
   return new RabbitmqBroker({
     url: options.url,
+    ...(options.urls === undefined ? {} : { urls: options.urls }),
+    ...(options.queueType === undefined ? {} : { queueType: options.queueType }),
+    ...(options.deliveryLimit === undefined ? {} : { deliveryLimit: options.deliveryLimit }),
     middleware: [],
     logger: fileLogger(options.logFile, { role: "producer" }),
     connectionName: options.connectionName ?? "opsq-chaos-producer",

@@ -36,9 +36,15 @@ export function uniqueConnectionName(scenario: string): string {
  * a server restart or a forced close dropped it.
  */
 export class Admin {
+  readonly #urls: readonly string[];
   #model: ChannelModel | undefined;
   #channel: Channel | undefined;
   readonly #families = new Set<string>();
+
+  /** @param urls the nodes to try, in order (the first that answers is used) */
+  constructor(urls: readonly string[] = [ADMIN_URL]) {
+    this.#urls = urls;
+  }
 
   /** Remembers a queue family (`q`, `q.DQ`, `q.XQ`) for {@link Admin.cleanup}. */
   track(queue: string): string {
@@ -48,10 +54,7 @@ export class Admin {
 
   async #connection(): Promise<ChannelModel> {
     if (this.#model === undefined) {
-      const model = await amqp.connect(ADMIN_URL, {
-        timeout: 5_000,
-        clientProperties: { connection_name: "opsq-chaos-admin" },
-      });
+      const model = await this.#connect();
       model.on("error", () => {});
       model.on("close", () => {
         if (this.#model === model) {
@@ -62,6 +65,21 @@ export class Admin {
       this.#model = model;
     }
     return this.#model;
+  }
+
+  async #connect(): Promise<ChannelModel> {
+    let failure: unknown;
+    for (const url of this.#urls) {
+      try {
+        return await amqp.connect(url, {
+          timeout: 5_000,
+          clientProperties: { connection_name: "opsq-chaos-admin" },
+        });
+      } catch (error) {
+        failure = error;
+      }
+    }
+    throw failure;
   }
 
   /** Runs `operation` on a channel (a new one after a server error closed the last). */

@@ -23,7 +23,7 @@ export { OPSQ_CLI, REPO_ROOT };
 export const FIXTURE_ACTORS = fileURLToPath(new URL("../fixtures/actors.mjs", import.meta.url));
 
 /** Variables a worker must get from the scenario, never from the developer's shell. */
-const OWN_VARIABLES = /^(DATABASE_|RABBITMQ_URL$|OPS_|AGENT_EXECUTION_TIMEOUT$|OPSQ_|CHAOS_)/;
+const OWN_VARIABLES = /^(DATABASE_|RABBITMQ_URLS?$|OPS_|AGENT_EXECUTION_TIMEOUT$|OPSQ_|CHAOS_)/;
 
 const alive = new Set<WorkerProcess>();
 

@@ -28,6 +28,7 @@ import {
 import type { Logger } from "../logger.js";
 import type { Message } from "../message.js";
 import { dqName, isValidName, qName, xqName } from "../queue-names.js";
+import { resolveBrokerUrls } from "./rabbitmq/broker-urls.js";
 import { RabbitmqConnection, type ReconnectOptions, sleep } from "./rabbitmq/connection.js";
 import { RabbitmqConsumer } from "./rabbitmq/consumer.js";
 import {
@@ -39,6 +40,7 @@ import {
   requeueDeadLetters,
 } from "./rabbitmq/inspect.js";
 import { Publisher } from "./rabbitmq/publisher.js";
+import { resolveQueueSettings } from "./rabbitmq/queue-settings.js";
 import { type QueueType, Topology } from "./rabbitmq/topology.js";
 
 export type { ReconnectOptions } from "./rabbitmq/connection.js";
@@ -47,8 +49,18 @@ export type { QueueType } from "./rabbitmq/topology.js";
 
 /** Options of {@link RabbitmqBroker}. */
 export interface RabbitmqBrokerOptions extends BrokerOptions {
-  /** AMQP URL (`amqp://` or `amqps://`). @default process.env.RABBITMQ_URL ?? "amqp://guest:guest@localhost:5672" */
+  /**
+   * AMQP URL (`amqp://` or `amqps://`) of one node.
+   * @default the first of `urls`, `RABBITMQ_URLS`, `RABBITMQ_URL`, "amqp://guest:guest@localhost:5672"
+   */
   url?: string;
+  /**
+   * AMQP URLs of several nodes of one cluster (takes precedence over `url`). Each connection
+   * attempt tries them in a shuffled order; when the connected node is lost, the connection, its
+   * consumers and its topology recover on a live node. Without `urls` and `url`, the
+   * comma-separated `RABBITMQ_URLS`, else `RABBITMQ_URL`, is used.
+   */
+  urls?: readonly string[];
   /**
    * Declares `q` and `q.DQ` with `x-max-priority` and enables `brokerPriority`.
    * Must match every other declarer of the queues (Python workers included).
@@ -57,12 +69,14 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
   /**
    * `"quorum"` declares `q`, `q.DQ` and `q.XQ` as replicated quorum queues (`x-queue-type: quorum`);
    * `"classic"` declares Dramatiq's exact topology. Cannot be combined with `maxPriority`.
-   * Must match every other declarer of the queues (Python workers included). @default "classic"
+   * Must match every other declarer of the queues (Python workers included).
+   * @default process.env.OPSQ_QUEUE_TYPE ?? "classic"
    */
   queueType?: QueueType;
   /**
    * Quorum only: `x-delivery-limit` of `q`, so RabbitMQ dead-letters (to `q.XQ`) a message
    * delivered more than this many times over (e.g. one that keeps crashing its worker).
+   * @default process.env.OPSQ_DELIVERY_LIMIT, else no limit
    */
   deliveryLimit?: number;
   /** AMQP heartbeat period, unless the URL sets `heartbeat`. @default 30 */
@@ -93,8 +107,10 @@ const JOIN_POLL_MS = 50;
  * ```
  */
 export class RabbitmqBroker extends Broker {
-  /** The AMQP URL with its password replaced by `***`. */
+  /** The AMQP URL with its password replaced by `***` (with several nodes, all of them, comma-separated). */
   readonly url: string;
+  /** The AMQP URL of every node, each with its password replaced by `***`. */
+  readonly urls: readonly string[];
   /** The `x-max-priority` of the queues, when set. */
   readonly maxPriority: number | undefined;
   /** How the queues are declared: Dramatiq's classic queues, or quorum queues. */
@@ -112,51 +128,28 @@ export class RabbitmqBroker extends Broker {
   /** @param options URL, priorities, timeouts, TLS, middleware and logger */
   constructor(options: RabbitmqBrokerOptions = {}) {
     super(options);
-    if (
-      options.maxPriority !== undefined &&
-      (!Number.isInteger(options.maxPriority) || options.maxPriority < 1 || options.maxPriority > 255)
-    ) {
-      throw new RangeError(`maxPriority must be a whole number from 1 to 255, got ${options.maxPriority}`);
-    }
-    const queueType = options.queueType ?? "classic";
-    if (queueType !== "classic" && queueType !== "quorum") {
-      throw new RangeError(`queueType must be "classic" or "quorum", got ${JSON.stringify(queueType)}`);
-    }
-    if (queueType === "quorum" && options.maxPriority !== undefined) {
-      throw new RangeError(
-        'maxPriority cannot be used with queueType "quorum": quorum queues have no priorities (RabbitMQ 3.10); drop maxPriority or use queueType "classic"',
-      );
-    }
-    if (options.deliveryLimit !== undefined) {
-      if (queueType !== "quorum") {
-        throw new RangeError(
-          'deliveryLimit needs queueType "quorum" (classic queues have no delivery limit)',
-        );
-      }
-      if (!Number.isSafeInteger(options.deliveryLimit) || options.deliveryLimit < 0) {
-        throw new RangeError(`deliveryLimit must be a whole number ≥ 0, got ${options.deliveryLimit}`);
-      }
-    }
-    this.maxPriority = options.maxPriority;
-    this.queueType = queueType;
-    this.deliveryLimit = options.deliveryLimit;
+    const queues = resolveQueueSettings(options, process.env);
+    this.maxPriority = queues.maxPriority;
+    this.queueType = queues.queueType;
+    this.deliveryLimit = queues.deliveryLimit;
     this.#log = this.logger.child({ component: "rabbitmq" });
     this.#reconnect = {
       initialDelayMs: options.reconnect?.initialDelayMs ?? 100,
       maxDelayMs: options.reconnect?.maxDelayMs ?? 10_000,
     };
     this.#connection = new RabbitmqConnection({
-      url: options.url ?? process.env.RABBITMQ_URL ?? "amqp://guest:guest@localhost:5672",
+      urls: resolveBrokerUrls({ urls: options.urls, url: options.url, env: process.env }),
       heartbeatSeconds: options.heartbeatSeconds ?? 30,
       socketOptions: options.socketOptions ?? {},
       connectionName: options.connectionName ?? "opsq",
       reconnect: this.#reconnect,
       logger: this.#log,
     });
-    this.url = this.#connection.redactedUrl;
+    this.urls = this.#connection.redactedUrls;
+    this.url = this.urls.join(",");
     this.#topology = new Topology(this.#connection, this.maxPriority, {
-      queueType,
-      deliveryLimit: options.deliveryLimit,
+      queueType: this.queueType,
+      deliveryLimit: this.deliveryLimit,
     });
     // A returned message means its queue was deleted: declare it again on the next send.
     this.#confirmTimeoutMs = options.confirmTimeoutMs ?? 30_000;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { splitBrokerUrls } from "../brokers/rabbitmq/broker-urls.js";
 import { callSummary, errorSummary } from "../brokers/rabbitmq/dead-letter-summary.js";
 import type { DeadLetter, QueueInspection } from "../brokers/rabbitmq/inspect.js";
 // Makes RabbitMQ the global broker of modules loaded by `--module`.
@@ -12,9 +13,9 @@ import { RabbitmqBroker } from "../brokers/rabbitmq.js";
 import { BrokerError, ConnectionError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import { qName } from "../queue-names.js";
+import { applyBrokerUrls } from "./broker-url.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { loadModules } from "./load-modules.js";
-import { DEFAULT_BROKER_URL } from "./run-worker.js";
 
 /** Where the commands write, and where modules are resolved from. */
 export interface InspectIo {
@@ -45,7 +46,7 @@ export async function runQueues(options: QueuesCliOptions, io: InspectIo): Promi
   let moduleBroker: RabbitmqBroker | undefined;
   if (options.modules.length > 0) {
     if (options.brokerUrl !== undefined) {
-      process.env.RABBITMQ_URL = options.brokerUrl;
+      applyBrokerUrls(options.brokerUrl);
     }
     process.env.OPSQ_LOG_LEVEL ??= "warn";
     const { broker } = await loadModules(options.modules, io.cwd);
@@ -101,7 +102,8 @@ export async function runDeadLetters(options: DeadLettersCliOptions, io: Inspect
 
 function newBroker(brokerUrl: string | undefined): RabbitmqBroker {
   return new RabbitmqBroker({
-    url: brokerUrl ?? process.env.RABBITMQ_URL ?? DEFAULT_BROKER_URL,
+    // The flag, else RABBITMQ_URLS, else RABBITMQ_URL, else the default.
+    ...(brokerUrl === undefined ? {} : { urls: splitBrokerUrls(brokerUrl) }),
     logger: createLogger({ level: "silent" }),
     connectionName: "opsq-cli",
   });

@@ -7,9 +7,11 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { DELIVERY_LIMIT_ENV, QUEUE_TYPE_ENV } from "../brokers/rabbitmq/queue-settings.js";
+import type { QueueType } from "../brokers/rabbitmq/topology.js";
 import { LOG_FORMAT_ENV, LOG_FORMATS, type LogFormat } from "../log-format.js";
 import { createLogger, redactUrl } from "../logger.js";
-import { checkBrokerUrl } from "./broker-url.js";
+import { brokerUrlsArgument } from "./broker-url.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { DEFAULT_BROKER_URL, runWorker, type WorkerCliOptions } from "./run-worker.js";
 import { supervise } from "./supervisor.js";
@@ -37,7 +39,10 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 
 const EXIT_CODES_HELP = `
 Environment:
-  RABBITMQ_URL        broker URL when --broker-url is not given
+  RABBITMQ_URLS       comma-separated URLs of a cluster's nodes when --broker-url is not given
+  RABBITMQ_URL        broker URL when neither --broker-url nor RABBITMQ_URLS is given
+  OPSQ_QUEUE_TYPE     classic or quorum, when --queue-type is not given
+  OPSQ_DELIVERY_LIMIT quorum delivery limit, when --delivery-limit is not given
   OPSQ_LOG_LEVEL      log level when --log-level is not given
   OPSQ_LOG_FORMAT     log format when --log-format is not given (json or pretty)
   OPSQ_MAX_HOLD_MS    longest a delayed message is held unacked before it is re-parked in its
@@ -92,8 +97,24 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     .option("-p, --processes <n>", "worker processes, under a supervisor when more than 1", wholeNumber(1), 1)
     .option(
       "--broker-url <url>",
-      `RabbitMQ URL, set as RABBITMQ_URL before the modules are imported (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
-      brokerUrlArgument,
+      `RabbitMQ URL, set as RABBITMQ_URL before the modules are imported; repeated or comma-separated for the nodes of a cluster, set as RABBITMQ_URLS (default: $RABBITMQ_URLS, else $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+      brokerUrlsArgument,
+    )
+    .addOption(
+      new Option(
+        "--queue-type <type>",
+        "declare every queue (q, q.DQ, q.XQ) of brokers built without queueType as classic (Dramatiq's) or quorum (replicated, for a cluster); set as OPSQ_QUEUE_TYPE before the modules are imported",
+      )
+        .choices(["classic", "quorum"])
+        .env(QUEUE_TYPE_ENV),
+    )
+    .addOption(
+      new Option(
+        "--delivery-limit <n>",
+        "quorum only: RabbitMQ dead-letters a message delivered more than n times (x-delivery-limit); set as OPSQ_DELIVERY_LIMIT",
+      )
+        .argParser(wholeNumber(0))
+        .env(DELIVERY_LIMIT_ENV),
     )
     .option(
       "--shutdown-timeout <ms>",
@@ -153,6 +174,8 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         concurrency: flags.concurrency as number,
         processes: flags.processes as number,
         brokerUrl: flags.brokerUrl as string | undefined,
+        queueType: flags.queueType as QueueType | undefined,
+        deliveryLimit: flags.deliveryLimit as number | undefined,
         shutdownTimeoutMs: flags.shutdownTimeout as number,
         logLevel: flags.logLevel as string,
         logFormat: flags.logFormat as LogFormat | undefined,
@@ -179,8 +202,8 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     .option("-m, --module <modules...>", "also inspect every queue of the actors these modules define")
     .option(
       "--broker-url <url>",
-      `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
-      brokerUrlArgument,
+      `RabbitMQ URL; repeated or comma-separated for the nodes of a cluster (default: $RABBITMQ_URLS, else $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+      brokerUrlsArgument,
     )
     .option("--json", "print JSON")
     .action(async (names: string[], flags: Record<string, unknown>) => {
@@ -214,8 +237,8 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     .option("--json", "print JSON")
     .option(
       "--broker-url <url>",
-      `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
-      brokerUrlArgument,
+      `RabbitMQ URL; repeated or comma-separated for the nodes of a cluster (default: $RABBITMQ_URLS, else $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+      brokerUrlsArgument,
     )
     .action(async (queue: string, flags: Record<string, unknown>) => {
       const { runDeadLetters } = await import("./inspect-commands.js");
@@ -245,7 +268,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     .option(
       "--broker-url <url>",
       `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
-      brokerUrlArgument,
+      brokerUrlsArgument,
     )
     .addOption(
       new Option(
@@ -350,11 +373,6 @@ function worker(options: WorkerCliOptions, args: readonly string[], context: Cli
     logBindings: workerProcess === undefined ? undefined : { process: workerProcess },
     metricsOverIpc: workerProcess !== undefined,
   });
-}
-
-// A bad URL is a bad argument (exit 2), told before anything connects.
-function brokerUrlArgument(value: string): string {
-  return checkBrokerUrl(value, "--broker-url");
 }
 
 function wholeNumber(min: number): (value: string) => number {

@@ -5,6 +5,8 @@
  * @module
  */
 import type { Broker } from "../broker.js";
+import { DELIVERY_LIMIT_ENV, QUEUE_TYPE_ENV } from "../brokers/rabbitmq/queue-settings.js";
+import type { QueueType } from "../brokers/rabbitmq/topology.js";
 // Makes RabbitMQ the global broker of modules that define actors without a broker (amqplib loads on connect).
 import { RabbitmqBroker } from "../brokers/rabbitmq.js";
 import { CrashLimit } from "../crash-limit/middleware.js";
@@ -13,7 +15,7 @@ import { WorkerHeartbeat } from "../heartbeat/middleware.js";
 import { LOG_FORMAT_ENV, type LogFormat } from "../log-format.js";
 import { createLogger, getLogger, redactUrl, setLogger } from "../logger.js";
 import { Worker } from "../worker.js";
-import { checkBrokerUrl } from "./broker-url.js";
+import { applyBrokerUrls } from "./broker-url.js";
 import { CliError, ExitCode, MESSAGE_CRASH_EXIT_CODE } from "./exit-codes.js";
 import { loadModules } from "./load-modules.js";
 
@@ -36,8 +38,12 @@ export interface WorkerCliOptions {
   concurrency: number;
   /** Worker processes (the supervisor handles more than one). */
   processes: number;
-  /** Sets `RABBITMQ_URL` before the modules are imported. */
+  /** Comma-separated URLs: sets `RABBITMQ_URLS` (and `RABBITMQ_URL`, the first) before the modules are imported. */
   brokerUrl?: string;
+  /** Sets `OPSQ_QUEUE_TYPE` before the modules are imported. */
+  queueType?: QueueType;
+  /** Sets `OPSQ_DELIVERY_LIMIT` before the modules are imported. */
+  deliveryLimit?: number;
   /** How long a stop waits for in-flight messages. */
   shutdownTimeoutMs: number;
   /** pino level. */
@@ -81,10 +87,12 @@ export interface WorkerRunContext {
  * @throws CliError with exit code 2 (modules, queues) or 3 (broker unreachable)
  */
 export async function runWorker(options: WorkerCliOptions, context: WorkerRunContext): Promise<ExitCode> {
-  if (options.brokerUrl !== undefined) {
-    process.env.RABBITMQ_URL = options.brokerUrl;
-  } else if (process.env.RABBITMQ_URL) {
-    checkBrokerUrl(process.env.RABBITMQ_URL, "RABBITMQ_URL");
+  applyBrokerUrls(options.brokerUrl);
+  if (options.queueType !== undefined) {
+    process.env[QUEUE_TYPE_ENV] = options.queueType;
+  }
+  if (options.deliveryLimit !== undefined) {
+    process.env[DELIVERY_LIMIT_ENV] = String(options.deliveryLimit);
   }
   process.env.OPSQ_LOG_LEVEL = options.logLevel;
   if (options.logFormat !== undefined) {
@@ -266,7 +274,7 @@ function brokerUrl(broker: Broker): string | undefined {
     return redactUrl(url);
   }
   return broker.constructor.name.startsWith("Rabbitmq")
-    ? redactUrl(process.env.RABBITMQ_URL ?? DEFAULT_BROKER_URL)
+    ? redactUrl(process.env.RABBITMQ_URLS || process.env.RABBITMQ_URL || DEFAULT_BROKER_URL)
     : undefined;
 }
 

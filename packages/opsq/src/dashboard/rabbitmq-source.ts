@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { splitBrokerUrls } from "../brokers/rabbitmq/broker-urls.js";
 import { RabbitmqConnection } from "../brokers/rabbitmq/connection.js";
 import {
   findDeadLetter,
@@ -77,7 +78,7 @@ export class RabbitmqSource implements DashboardSource {
   constructor(options: RabbitmqSourceOptions) {
     const logger = options.logger ?? createLogger({ level: "silent" });
     this.#connection = new RabbitmqConnection({
-      url: options.url,
+      urls: splitBrokerUrls(options.url),
       heartbeatSeconds: 30,
       socketOptions: {},
       connectionName: "opsq-dashboard",

@@ -7,8 +7,10 @@
  *
  * @module
  */
+
 import { hostname } from "node:os";
 import type { Broker } from "../broker.js";
+import { splitBrokerUrls } from "../brokers/rabbitmq/broker-urls.js";
 import { RabbitmqConnection } from "../brokers/rabbitmq/connection.js";
 import type { Logger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
@@ -59,7 +61,7 @@ export class WorkerHeartbeat implements Middleware {
     this.#worker = worker;
     this.#startedAtMs = Date.now();
     this.#connection = new RabbitmqConnection({
-      url: this.#url,
+      urls: splitBrokerUrls(this.#url),
       heartbeatSeconds: 30,
       socketOptions: {},
       connectionName: "opsq-heartbeat",

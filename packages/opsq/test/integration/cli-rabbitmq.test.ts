@@ -75,6 +75,26 @@ describe.runIf(available)("opsq worker on RabbitMQ", () => {
     expect(await bed.admin.count(xqName(bed.queue))).toBe(0);
   });
 
+  it("connects through a live node when --broker-url is repeated with a dead one, redacting both", async () => {
+    // Given a worker given a node nothing listens on and the live one, as two --broker-url flags
+    const dead = new URL(RABBITMQ_URL);
+    dead.host = "127.0.0.1:1";
+    const cli = startWorker([RABBIT_ACTORS, "--broker-url", dead.toString(), "--broker-url", RABBITMQ_URL], {
+      RABBITMQ_URL: undefined,
+      RABBITMQ_URLS: undefined,
+    });
+
+    // Then, whichever node its shuffled order tries first, it becomes ready and runs a message
+    const [ready] = await cli.waitReady();
+    expect(ready!.broker).toMatch(
+      /^RabbitmqBroker amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1,amqp:\/\/guest:\*\*\*@127\.0\.0\.1:5672/,
+    );
+    const id = await send("cli_record", 7);
+    await waitMarker(id, "done");
+    cli.signal("SIGTERM");
+    expect(await cli.waitExit()).toEqual({ code: 0, signal: null });
+  });
+
   it("finishes the message in flight on SIGTERM, acks it and exits 0", async () => {
     // Given a worker running a 1.5 s message
     const cli = startWorker([RABBIT_ACTORS]);

@@ -15,7 +15,7 @@ describe.runIf(available)("QueueProbe", () => {
 
   it("answers counts, undefined for a missing queue, and keeps answering after the 404", async () => {
     const connection = new RabbitmqConnection({
-      url: RABBITMQ_URL,
+      urls: [RABBITMQ_URL],
       heartbeatSeconds: 30,
       socketOptions: {},
       connectionName: "opsq-probe-test",

@@ -1,13 +1,17 @@
 /**
  * The RabbitMQ connection of a broker: opened lazily (amqplib is imported on
  * first use), with heartbeats, and recovered with capped, jittered exponential
- * backoff when it drops. One warn line per outage, one info line per recovery.
+ * backoff when it drops. With the URLs of several nodes of a cluster, each attempt tries them
+ * in a fresh shuffled order (the node just lost last, each within 3 s unless `socketOptions.timeout`
+ * says otherwise), so a lost node's clients move to a live one. One warn line per outage, one
+ * info line per recovery.
  *
  * @module
  */
 import type { ChannelModel, SocketOptions } from "amqplib";
 import { ConnectionClosedError, ConnectionFailedError } from "../../errors.js";
 import { type Logger, redactUrl } from "../../logger.js";
+import { shuffled } from "./broker-urls.js";
 
 /** Backoff between reconnection attempts after a connection was lost. */
 export interface ReconnectOptions {
@@ -19,8 +23,8 @@ export interface ReconnectOptions {
 
 /** What {@link RabbitmqConnection} needs to connect. */
 export interface ConnectionSettings {
-  /** AMQP URL, with credentials. */
-  readonly url: string;
+  /** AMQP URLs (one node, or several nodes of one cluster), with credentials; at least one. */
+  readonly urls: readonly string[];
   /** Heartbeat period, unless the URL sets `heartbeat`. */
   readonly heartbeatSeconds: number;
   /** Socket and TLS options handed to amqplib. */
@@ -46,6 +50,13 @@ function loadAmqplib(): Promise<Amqplib> {
 /** Default socket connect timeout, so an unreachable host fails start-up instead of hanging. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
+/**
+ * Default connect timeout per node when there are several: a node that takes the TCP connection
+ * but does not answer (one being drained or stopped keeps its socket open) must not hold up the
+ * move to a live one for long.
+ */
+const NODE_CONNECT_TIMEOUT_MS = 3_000;
+
 /** Promise-returning pause. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,9 +80,11 @@ interface Waiter {
  * {@link RabbitmqConnection.ready} waits through the outage.
  */
 export class RabbitmqConnection {
-  /** The URL with its password replaced by `***`, for logs and errors. */
-  readonly redactedUrl: string;
+  /** Every URL, with its password replaced by `***`, for logs and errors. */
+  readonly redactedUrls: readonly string[];
   readonly #settings: ConnectionSettings;
+  /** Index in `urls` of the node connected to last. */
+  #node = 0;
   #model: ChannelModel | undefined;
   #opening: Promise<ChannelModel> | undefined;
   #connectedOnce = false;
@@ -82,8 +95,19 @@ export class RabbitmqConnection {
 
   /** @param settings URL, heartbeat, socket options, backoff and logger */
   constructor(settings: ConnectionSettings) {
+    if (settings.urls.length === 0) {
+      throw new RangeError("a RabbitMQ connection needs at least one URL");
+    }
     this.#settings = settings;
-    this.redactedUrl = redactUrl(settings.url);
+    this.redactedUrls = settings.urls.map(redactUrl);
+  }
+
+  /**
+   * The URL of the node connected to (or connected to last), password replaced by `***`; before
+   * the first connection, every URL, comma-separated.
+   */
+  get redactedUrl(): string {
+    return this.#connectedOnce ? this.redactedUrls[this.#node]! : this.redactedUrls.join(",");
   }
 
   /** True while a connection is open. */
@@ -144,10 +168,9 @@ export class RabbitmqConnection {
     try {
       model = await this.#open();
     } catch (error) {
-      throw new ConnectionFailedError(
-        `cannot connect to RabbitMQ at ${this.redactedUrl}: ${redactUrl(errorText(error))}`,
-        { cause: error },
-      );
+      throw new ConnectionFailedError(`cannot connect to RabbitMQ ${redactUrl(errorText(error))}`, {
+        cause: error,
+      });
     }
     if (this.#closed) {
       await model.close().catch(() => {});
@@ -159,11 +182,33 @@ export class RabbitmqConnection {
     return model;
   }
 
-  async #open(): Promise<ChannelModel> {
+  // Tries each node once, in a shuffled order, the node just lost (`last`) after the others.
+  // The error names every node tried and why it failed.
+  async #open(last?: number): Promise<ChannelModel> {
+    const others = this.#settings.urls.map((_url, index) => index).filter((index) => index !== last);
+    const order = last === undefined ? shuffled(others) : [...shuffled(others), last];
+    const failures: string[] = [];
+    for (const index of order) {
+      try {
+        const model = await this.#openNode(this.#settings.urls[index]!);
+        this.#node = index;
+        return model;
+      } catch (error) {
+        failures.push(`${this.redactedUrls[index]}: ${errorText(error)}`);
+      }
+    }
+    throw new Error(
+      failures.length === 1
+        ? `at ${failures[0]}`
+        : `at none of ${failures.length} nodes (${failures.join("; ")})`,
+    );
+  }
+
+  async #openNode(url: string): Promise<ChannelModel> {
     const { connect } = await loadAmqplib();
     const { socketOptions, connectionName } = this.#settings;
-    const model = await connect(this.#urlWithHeartbeat(), {
-      timeout: CONNECT_TIMEOUT_MS,
+    const model = await connect(this.#urlWithHeartbeat(url), {
+      timeout: this.#settings.urls.length > 1 ? NODE_CONNECT_TIMEOUT_MS : CONNECT_TIMEOUT_MS,
       ...socketOptions,
       clientProperties: { connection_name: connectionName, ...socketOptions.clientProperties },
     });
@@ -177,8 +222,8 @@ export class RabbitmqConnection {
     return model;
   }
 
-  #urlWithHeartbeat(): string {
-    const { url, heartbeatSeconds } = this.#settings;
+  #urlWithHeartbeat(url: string): string {
+    const { heartbeatSeconds } = this.#settings;
     let hasHeartbeat = false;
     try {
       hasHeartbeat = new URL(url).searchParams.has("heartbeat");
@@ -222,7 +267,7 @@ export class RabbitmqConnection {
     }
     let model: ChannelModel;
     try {
-      model = await this.#open();
+      model = await this.#open(this.#node);
     } catch (error) {
       this.#settings.logger.debug(
         { attempt: this.#outage?.attempts, reason: redactUrl(errorText(error)) },

@@ -5,7 +5,10 @@
  * timeouts and a channel or connection lost before the confirm reject with
  * {@link PublishError}, so a message is never reported sent when it was not
  * confirmed. While disconnected, messages wait (in order) for the connection to
- * come back, within the confirm timeout. As Dramatiq's, the properties carry no `headers` table.
+ * come back, within the confirm timeout. A nack also retires the channel (at most every 250 ms):
+ * after the node leading a quorum queue dies, a channel opened before RabbitMQ knew the new leader
+ * can nack every later publish to that queue (seen on RabbitMQ 3.10), while a fresh channel works.
+ * As Dramatiq's, the properties carry no `headers` table.
  *
  * @module
  */
@@ -33,6 +36,9 @@ interface Entry {
   settled: boolean;
 }
 
+/** Least time between two channels retired because of a nack. */
+const NACK_RETIRE_INTERVAL_MS = 250;
+
 /** Publishes to the default exchange on a confirm channel. */
 export class Publisher {
   readonly #connection: RabbitmqConnection;
@@ -48,6 +54,7 @@ export class Publisher {
   #waitingForDrain = false;
   #closed = false;
   #sweeper: NodeJS.Timeout | undefined;
+  #lastRetiredAt = 0;
 
   /**
    * @param connection the broker's connection
@@ -186,10 +193,28 @@ export class Publisher {
         entry,
         new MessageRefusedError(`RabbitMQ refused (nacked) the message for queue "${entry.queue}"`),
       );
+      this.#retireAfterNack();
       return;
     }
     // The channel closed; by the next microtask the connection has said whether it dropped too.
     queueMicrotask(() => this.#settle(entry, this.#lostError(error)));
+  }
+
+  // The next publishes go on a fresh channel; those still unconfirmed on this one fail as lost.
+  #retireAfterNack(): void {
+    const channel = this.#channel;
+    const now = Date.now();
+    if (channel === undefined || this.#closed || now - this.#lastRetiredAt < NACK_RETIRE_INTERVAL_MS) {
+      return;
+    }
+    this.#lastRetiredAt = now;
+    this.#logger.debug("RabbitMQ nacked a message; publishing on a fresh channel");
+    this.#channel = undefined;
+    this.#waitingForDrain = false;
+    channel.close().catch(() => {});
+    if (this.#backlog.length > 0) {
+      this.#openChannel();
+    }
   }
 
   #lostError(cause: unknown): PublishError {
