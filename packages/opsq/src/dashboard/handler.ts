@@ -19,10 +19,11 @@ import { layout, type PageContext } from "./layout.js";
 import { DASHBOARD_TOKEN_ENV, type DashboardOptions } from "./options.js";
 import { showPage } from "./page-routes.js";
 import { loginPage } from "./pages/login.js";
+import { streamPanelEvents, streamsEvents, wantsEvents } from "./panel-events.js";
 import { RabbitmqSource } from "./rabbitmq-source.js";
 import { type DashboardRequest, locate, parseCookies, readForm } from "./request.js";
 import { cookiePath, redirect, send, sendAsset, sendPage, takeFlash } from "./response.js";
-import type { Settings } from "./routing.js";
+import { findPanel, panelRequest, type Settings } from "./routing.js";
 import type { DashboardSource } from "./source.js";
 
 /** The dashboard's request handler, plus what releases its connections. */
@@ -166,6 +167,13 @@ async function handle(
   };
   if (method === "POST" && settings.readOnly) {
     return send(res, 403, "text/plain; charset=utf-8", "refused: the dashboard is read-only\n");
+  }
+  if (method === "GET" && wantsEvents(req)) {
+    const found = findPanel(settings, request.path);
+    if (streamsEvents(found)) {
+      // A stream is long by design: not bounded by the request timeout.
+      return streamPanelEvents(res, found, panelRequest(request, context, found), request.setCookies);
+    }
   }
   // Bounded: during a broker outage the source waits for the reconnection; the page does not.
   let timer: NodeJS.Timeout | undefined;

@@ -237,6 +237,33 @@ describe("dashboard handler", () => {
     expect(acted).toEqual(["/resubmit"]);
   });
 
+  it("streams a panel's updates as Server-Sent Events, escaped, ending with an end event", async () => {
+    const { client } = await start({
+      panels: [
+        {
+          id: "tasks",
+          title: "Agent tasks",
+          render: async () => html`<p data-events id="status">pending</p>`,
+          async *events(request) {
+            yield { status: html`${request.path} running ${HOSTILE}` };
+            yield { status: html`completed` };
+          },
+        },
+      ],
+    });
+    const stream = await client.get("/panels/tasks/t1", { accept: "text/event-stream" });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get("content-type")).toContain("text/event-stream");
+    const events = stream.text.split("\n\n").filter((block) => block.startsWith("event:"));
+    expect(events).toHaveLength(3);
+    expect(events[0]).toContain("event: update");
+    const first = JSON.parse(events[0]?.split("data: ")[1] ?? "") as { status: string };
+    expect(first.status).toContain("/t1 running &lt;script&gt;");
+    expect(events[2]).toBe("event: end\ndata: {}");
+    // The page itself is still a page.
+    expect((await client.get("/panels/tasks/t1")).text).toContain("data-events");
+  });
+
   it("shows the Cancel page and cancels only when a cancellation store is configured", async () => {
     const { source, client } = await start();
     expect((await client.get("/cancel")).status).toBe(404);
