@@ -88,8 +88,8 @@ export function createTasksPanel(options: TasksPanelOptions): DashboardPanel {
       const back = `/task/${encodeURIComponent(id)}`;
       try {
         if (action === "cancel") {
-          const task = await api.cancel(id);
-          return { redirect: back, flash: `cancelled (${task.status})` };
+          await api.cancel(id);
+          return { redirect: back, flash: `cancelled ${id}` };
         }
         const task = await api.get(id);
         return submitted(

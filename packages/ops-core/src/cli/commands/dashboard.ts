@@ -9,6 +9,7 @@
 import { cancellationTable } from "../../cancellation.js";
 import { requireDatabaseUrl } from "../../config.js";
 import { describeError } from "../../describe-error.js";
+import { isLoopbackHost } from "../../http/bearer-auth.js";
 import { createLogger } from "../../logger.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import { type CliIo, configOf } from "../io.js";
@@ -35,11 +36,18 @@ const CLOSE_TIMEOUT_MS = 10_000;
  * Serves the dashboard until stopped; prints `ops-core: dashboard on http://HOST:PORT/ …` once
  * ready.
  *
- * @throws CliError (exit 2) when binding beyond loopback without `OPSQ_DASHBOARD_TOKEN`, (exit 3)
- *   when the port is taken; ConfigError when `DATABASE_URL` is not set
+ * @throws CliError (exit 2) when binding beyond loopback without `OPSQ_DASHBOARD_TOKEN` (checked
+ *   before anything is opened), (exit 3) when the port is taken; ConfigError when `DATABASE_URL`
+ *   is not set
  */
 export async function dashboardCommand(flags: DashboardFlags, io: CliIo): Promise<void> {
   const env = io.env ?? process.env;
+  if (!env.OPSQ_DASHBOARD_TOKEN && !isLoopbackHost(flags.host)) {
+    throw new CliError(
+      `refusing to serve the dashboard on ${flags.host} without OPSQ_DASHBOARD_TOKEN: set a token, or listen on 127.0.0.1`,
+      ExitCode.USAGE,
+    );
+  }
   const config = configOf(io);
   const databaseUrl = requireDatabaseUrl(config, "`ops-core dashboard`");
   const logger = createLogger({ name: "ops-core-dashboard" });

@@ -71,7 +71,7 @@ describe("Agent tasks panel", () => {
     expect(page).toContain(`action="/panels/tasks/task/${id}/cancel"`);
     expect(page).toContain('name="_csrf"');
 
-    expect((await panel.act?.(request(`/task/${id}/cancel`)))?.flash).toBe("cancelled (cancelled)");
+    expect((await panel.act?.(request(`/task/${id}/cancel`)))?.flash).toBe(`cancelled ${id}`);
     expect(api.tasks[0]?.status).toBe("cancelled");
     const again = await panel.act?.(request(`/task/${id}/cancel`));
     expect(again?.flash).toMatch(/^refused: .*already cancelled/);
