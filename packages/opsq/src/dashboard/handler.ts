@@ -32,7 +32,12 @@ export interface DashboardHandler {
   (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
   /** Where the data comes from. */
   readonly source: DashboardSource;
-  /** Closes the broker connection and the panels. */
+  /**
+   * Ends the open Server-Sent Event streams of panels now (their browsers reconnect), so that a
+   * server can close without waiting for them. `close` does it too.
+   */
+  endStreams(): void;
+  /** Ends the event streams, then closes the broker connection and the panels. */
   close(): Promise<void>;
 }
 
@@ -55,7 +60,9 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
       throw new RangeError(`a panel id must match [a-z0-9-]+, got ${JSON.stringify(panel.id)}`);
     }
   }
+  const streams = new AbortController();
   const settings = {
+    streamsEnd: streams.signal,
     basePath: options.basePath ?? "",
     readOnly: options.readOnly === true,
     access,
@@ -78,7 +85,9 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
     });
   }) as DashboardHandler;
   Object.defineProperty(handler, "source", { value: source });
+  handler.endStreams = () => streams.abort();
   handler.close = async () => {
+    streams.abort();
     await Promise.all(panels.map((panel) => panel.close?.().catch(() => {})));
     await source.close();
   };
@@ -172,7 +181,10 @@ async function handle(
     const found = findPanel(settings, request.path);
     if (streamsEvents(found)) {
       // A stream is long by design: not bounded by the request timeout.
-      return streamPanelEvents(res, found, panelRequest(request, context, found), request.setCookies);
+      return streamPanelEvents(res, found, panelRequest(request, context, found), {
+        setCookies: request.setCookies,
+        end: settings.streamsEnd,
+      });
     }
   }
   // Bounded: during a broker outage the source waits for the reconnection; the page does not.

@@ -36,13 +36,17 @@ export function streamsEvents(found: PanelMatch | undefined): found is PanelMatc
   return found?.panel.events !== undefined;
 }
 
-/** Streams the panel's updates until they end, the client goes, or `MAX_STREAM_MS` passes. */
+/**
+ * Streams the panel's updates until they end, the client goes, `end` aborts (the dashboard
+ * closes), or `MAX_STREAM_MS` passes.
+ */
 export async function streamPanelEvents(
   res: ServerResponse,
   found: PanelMatch,
   request: PanelRequest,
-  setCookies: readonly string[],
+  options: { setCookies: readonly string[]; end: AbortSignal },
 ): Promise<void> {
+  const { setCookies } = options;
   const stop = new AbortController();
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
@@ -56,14 +60,21 @@ export async function streamPanelEvents(
   };
   const onClose = () => stop.abort();
   res.on("close", onClose);
+  options.end.addEventListener("abort", onClose);
+  if (options.end.aborted) stop.abort();
   const heartbeat = setInterval(() => write(": keep-alive\n\n"), HEARTBEAT_MS);
   const deadline = setTimeout(() => stop.abort(), MAX_STREAM_MS);
   const updates = found.panel.events?.(request, stop.signal);
   const iterator = updates?.[Symbol.asyncIterator]();
   try {
     write("retry: 3000\n\n");
+    // A panel that ignores the signal must not hold the stream open: the wait races the abort.
+    const aborted = new Promise<"aborted">((resolve) => {
+      stop.signal.addEventListener("abort", () => resolve("aborted"), { once: true });
+    });
     while (iterator !== undefined && !stop.signal.aborted) {
-      const next = await iterator.next();
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next === "aborted") break;
       if (next.done) {
         write("event: end\ndata: {}\n\n");
         break;
@@ -76,8 +87,10 @@ export async function streamPanelEvents(
     clearInterval(heartbeat);
     clearTimeout(deadline);
     res.off("close", onClose);
+    options.end.removeEventListener("abort", onClose);
     stop.abort();
-    await iterator?.return?.().catch(() => {});
+    // Not awaited: a generator still inside a step finishes it first.
+    iterator?.return?.().catch(() => {});
     if (!res.writableEnded) res.end();
   }
 }

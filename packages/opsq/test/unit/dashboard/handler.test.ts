@@ -264,6 +264,31 @@ describe("dashboard handler", () => {
     expect((await client.get("/panels/tasks/t1")).text).toContain("data-events");
   });
 
+  it("ends open event streams when the dashboard closes, even a panel's that never yields again", async () => {
+    const { client, handler } = await start({
+      panels: [
+        {
+          id: "tasks",
+          title: "Agent tasks",
+          render: async () => html`<p data-events id="status">pending</p>`,
+          async *events() {
+            yield { status: html`running` };
+            await new Promise(() => {}); // never settles, ignores its signal
+          },
+        },
+      ],
+    });
+    const stream = client.get("/panels/tasks/t1", { accept: "text/event-stream" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await handler.close();
+    const ended = await stream;
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(ended.text).toContain("event: update");
+    // Ended by the dashboard, not by the panel: no `end` event, so the browser reconnects.
+    expect(ended.text).not.toContain("event: end");
+  });
+
   it("shows the Cancel page and cancels only when a cancellation store is configured", async () => {
     const { source, client } = await start();
     expect((await client.get("/cancel")).status).toBe(404);
