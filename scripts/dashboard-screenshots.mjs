@@ -2,7 +2,8 @@
 // Screenshots of the dashboard's main pages into docs/ (docs/dashboard-*.png), from a small
 // scene on the live RabbitMQ: a worker (with its heartbeat) on two queues, a steady trickle of
 // messages, a few dead letters and delayed messages. Needs `npx tsc -b` and Debian's chromium.
-//   node scripts/dashboard-screenshots.mjs   (RABBITMQ_URL, CHROMIUM_PATH optional)
+//   node scripts/dashboard-screenshots.mjs   (RABBITMQ_URL, DATABASE_URL, CHROMIUM_PATH optional)
+// The Agent tasks panel's screenshots come from scripts/dashboard-task-screenshots.mjs, called at the end.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineActor, RabbitmqBroker, Worker, WorkerHeartbeat } from "opsq";
@@ -88,3 +89,7 @@ try {
   await model.close();
   await broker.close();
 }
+
+// ops-core's Agent tasks panel (needs PostgreSQL too).
+const { taskScreenshots } = await import("./dashboard-task-screenshots.mjs");
+await taskScreenshots();

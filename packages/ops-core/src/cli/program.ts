@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { AGENT_TASK_TYPE } from "../agent-task-input.js";
 import { TASK_STATUSES } from "../task.js";
 import { type CancelFlags, cancelCommand } from "./commands/cancel.js";
+import { type DashboardFlags, dashboardCommand } from "./commands/dashboard.js";
 import { demoCommand } from "./commands/demo.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { type ReapFlags, reapCommand } from "./commands/reap.js";
@@ -21,7 +22,7 @@ import { type CliIo, processIo } from "./io.js";
 const HELP_FOOTER = `
 Configuration (environment): DATABASE_URL (required except for demo), DATABASE_SCHEMA,
 RABBITMQ_URL, OPS_LLM_BASE_URL, OPS_LLM_API_KEY, OPS_LLM_MODEL, AGENT_EXECUTION_TIMEOUT,
-OPS_API_TOKEN (serve).
+OPS_API_TOKEN (serve), OPSQ_DASHBOARD_TOKEN (dashboard).
 
 Exit codes:
   0  done (submit --wait: the task completed)
@@ -37,6 +38,7 @@ Examples:
   $ ops-core cancel task_3f2a…
   $ ops-core reap
   $ OPS_API_TOKEN=… ops-core serve --port 8080
+  $ ops-core dashboard --port 9180
   $ ops-core demo`;
 
 /**
@@ -126,6 +128,17 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0: any free port)", wholeNumber(0, 65535), 8080)
     .action((flags: ServeFlags) => serveCommand({ ...flags, version: readVersion() }, io));
+
+  program
+    .command("dashboard")
+    .description(
+      "serve opsq's dashboard with the Agent tasks panel (list, task pages with the agent history, submit, cancel, resubmit) until SIGINT/SIGTERM; loopback only unless OPSQ_DASHBOARD_TOKEN is set",
+    )
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0: any free port)", wholeNumber(0, 65535), 9180)
+    .option("--read-only", "no action: the buttons are gone and the POSTs refused")
+    .option("--base-path <path>", "serve the dashboard under this path (/ops)")
+    .action((flags: DashboardFlags) => dashboardCommand(flags, io));
 
   program
     .command("demo")

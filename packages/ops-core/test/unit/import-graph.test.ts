@@ -39,6 +39,7 @@ const ENTRY_POINTS = [
   "db/open-task-store.ts",
   "db/client.ts",
   "db/migrate.ts",
+  "dashboard/index.ts",
 ];
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The dashboard's only assets, shipped in the package: a stylesheet and a little plain
  * JavaScript that refreshes a page's `<main>` in place (paused while the tab is hidden or a
- * form field has the focus). No framework, no CDN.
+ * form field has the focus), and applies a panel's Server-Sent Events. No framework, no CDN.
  *
  * @module
  */
@@ -66,5 +66,16 @@ export const SCRIPT = `"use strict";
   }
   document.addEventListener("visibilitychange", function () { if (!document.hidden) schedule(); });
   schedule();
+  // A panel's page with [data-events] is updated by Server-Sent Events on its own URL.
+  var live = document.querySelector("[data-events]");
+  if (live && window.EventSource) {
+    var events = new EventSource(location.href);
+    events.addEventListener("update", function (event) {
+      var parts = JSON.parse(event.data);
+      Object.keys(parts).forEach(function (id) { var node = document.getElementById(id); if (node) node.innerHTML = parts[id]; });
+      live.setAttribute("data-updated", String(Date.now()));
+    });
+    events.addEventListener("end", function () { events.close(); live.setAttribute("data-ended", "1"); });
+  }
 })();
 `;

@@ -19,10 +19,11 @@ import { layout, type PageContext } from "./layout.js";
 import { DASHBOARD_TOKEN_ENV, type DashboardOptions } from "./options.js";
 import { showPage } from "./page-routes.js";
 import { loginPage } from "./pages/login.js";
+import { streamPanelEvents, streamsEvents, wantsEvents } from "./panel-events.js";
 import { RabbitmqSource } from "./rabbitmq-source.js";
 import { type DashboardRequest, locate, parseCookies, readForm } from "./request.js";
 import { cookiePath, redirect, send, sendAsset, sendPage, takeFlash } from "./response.js";
-import type { Settings } from "./routing.js";
+import { findPanel, panelRequest, type Settings } from "./routing.js";
 import type { DashboardSource } from "./source.js";
 
 /** The dashboard's request handler, plus what releases its connections. */
@@ -31,7 +32,12 @@ export interface DashboardHandler {
   (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
   /** Where the data comes from. */
   readonly source: DashboardSource;
-  /** Closes the broker connection and the panels. */
+  /**
+   * Ends the open Server-Sent Event streams of panels now (their browsers reconnect), so that a
+   * server can close without waiting for them. `close` does it too.
+   */
+  endStreams(): void;
+  /** Ends the event streams, then closes the broker connection and the panels. */
   close(): Promise<void>;
 }
 
@@ -54,7 +60,9 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
       throw new RangeError(`a panel id must match [a-z0-9-]+, got ${JSON.stringify(panel.id)}`);
     }
   }
+  const streams = new AbortController();
   const settings = {
+    streamsEnd: streams.signal,
     basePath: options.basePath ?? "",
     readOnly: options.readOnly === true,
     access,
@@ -77,7 +85,9 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
     });
   }) as DashboardHandler;
   Object.defineProperty(handler, "source", { value: source });
+  handler.endStreams = () => streams.abort();
   handler.close = async () => {
+    streams.abort();
     await Promise.all(panels.map((panel) => panel.close?.().catch(() => {})));
     await source.close();
   };
@@ -166,6 +176,16 @@ async function handle(
   };
   if (method === "POST" && settings.readOnly) {
     return send(res, 403, "text/plain; charset=utf-8", "refused: the dashboard is read-only\n");
+  }
+  if (method === "GET" && wantsEvents(req)) {
+    const found = findPanel(settings, request.path);
+    if (streamsEvents(found)) {
+      // A stream is long by design: not bounded by the request timeout.
+      return streamPanelEvents(res, found, panelRequest(request, context, found), {
+        setCookies: request.setCookies,
+        end: settings.streamsEnd,
+      });
+    }
   }
   // Bounded: during a broker outage the source waits for the reconnection; the page does not.
   let timer: NodeJS.Timeout | undefined;

@@ -32,6 +32,12 @@ export interface PanelActionResult {
   flash?: string;
 }
 
+/**
+ * One live update of a panel's page: the ids of elements on the page, each with its new
+ * content (built with {@link html}, so escaped).
+ */
+export type PanelUpdate = Readonly<Record<string, SafeHtml>>;
+
 /** A page added to the dashboard. */
 export interface DashboardPanel {
   /** URL segment (`[a-z0-9-]+`): the panel lives at `<mount>/panels/<id>`. */
@@ -42,6 +48,14 @@ export interface DashboardPanel {
   live?: boolean;
   /** Renders the body of a page (a GET). */
   render(request: PanelRequest): Promise<SafeHtml>;
+  /**
+   * Live updates of a page, sent as Server-Sent Events. A page asks for them with an element
+   * carrying `data-events`: the dashboard's script then opens an `EventSource` on the page's
+   * own URL, and each update replaces the content of the elements it names. When the iterable
+   * ends, the browser stops listening; `signal` aborts when the client goes. Absent: no page
+   * of the panel updates live this way.
+   */
+  events?(request: PanelRequest, signal: AbortSignal): AsyncIterable<PanelUpdate>;
   /** Handles a POST; absent: the panel has no action. */
   act?(request: PanelRequest): Promise<PanelActionResult>;
   /** Releases what the panel holds, when the dashboard closes. */

@@ -25,6 +25,8 @@ export interface Settings {
   panels: readonly DashboardPanel[];
   /** Data and actions. */
   source: DashboardSource;
+  /** Aborted when the open event streams must end (the dashboard closes). */
+  streamsEnd: AbortSignal;
 }
 
 /** A panel addressed by `/panels/<id>/<rest>`. */

@@ -62,6 +62,9 @@ export async function startDashboard(options: DashboardServerOptions = {}): Prom
     url: `http://${shown}:${address.port}${(options.basePath ?? "").replace(/\/+$/, "")}/`,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Open event streams would hold the server for CLOSE_TIMEOUT_MS: they end now (their
+      // browsers reconnect), and their connections close as they go idle.
+      handler.endStreams();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), CLOSE_TIMEOUT_MS);
       await closed;

@@ -12,6 +12,7 @@ import { isLoopbackHost } from "../../http/bearer-auth.js";
 import { createLogger } from "../../logger.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import { type CliIo, configOf } from "../io.js";
+import { stopRequested, withTimeout } from "../stop-requested.js";
 
 /** Options of {@link serveCommand}. */
 export interface ServeFlags {
@@ -73,35 +74,4 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<void> 
     await withTimeout(app.close(), CLOSE_TIMEOUT_MS);
     await withTimeout(opened.close(), CLOSE_TIMEOUT_MS);
   }
-}
-
-/** Resolves on SIGINT, SIGTERM or `signal`; `dispose` removes the listeners. */
-function stopRequested(signal: AbortSignal | undefined): { promise: Promise<void>; dispose(): void } {
-  let stop = () => {};
-  const promise = new Promise<void>((resolve) => {
-    stop = () => resolve();
-  });
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  signal?.addEventListener("abort", stop, { once: true });
-  if (signal?.aborted) stop();
-  return {
-    promise,
-    dispose: () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      signal?.removeEventListener("abort", stop);
-    },
-  };
-}
-
-async function withTimeout(work: Promise<unknown>, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    work.catch(() => {}),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
 }

@@ -237,6 +237,58 @@ describe("dashboard handler", () => {
     expect(acted).toEqual(["/resubmit"]);
   });
 
+  it("streams a panel's updates as Server-Sent Events, escaped, ending with an end event", async () => {
+    const { client } = await start({
+      panels: [
+        {
+          id: "tasks",
+          title: "Agent tasks",
+          render: async () => html`<p data-events id="status">pending</p>`,
+          async *events(request) {
+            yield { status: html`${request.path} running ${HOSTILE}` };
+            yield { status: html`completed` };
+          },
+        },
+      ],
+    });
+    const stream = await client.get("/panels/tasks/t1", { accept: "text/event-stream" });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get("content-type")).toContain("text/event-stream");
+    const events = stream.text.split("\n\n").filter((block) => block.startsWith("event:"));
+    expect(events).toHaveLength(3);
+    expect(events[0]).toContain("event: update");
+    const first = JSON.parse(events[0]?.split("data: ")[1] ?? "") as { status: string };
+    expect(first.status).toContain("/t1 running &lt;script&gt;");
+    expect(events[2]).toBe("event: end\ndata: {}");
+    // The page itself is still a page.
+    expect((await client.get("/panels/tasks/t1")).text).toContain("data-events");
+  });
+
+  it("ends open event streams when the dashboard closes, even a panel's that never yields again", async () => {
+    const { client, handler } = await start({
+      panels: [
+        {
+          id: "tasks",
+          title: "Agent tasks",
+          render: async () => html`<p data-events id="status">pending</p>`,
+          async *events() {
+            yield { status: html`running` };
+            await new Promise(() => {}); // never settles, ignores its signal
+          },
+        },
+      ],
+    });
+    const stream = client.get("/panels/tasks/t1", { accept: "text/event-stream" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await handler.close();
+    const ended = await stream;
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(ended.text).toContain("event: update");
+    // Ended by the dashboard, not by the panel: no `end` event, so the browser reconnects.
+    expect(ended.text).not.toContain("event: end");
+  });
+
   it("shows the Cancel page and cancels only when a cancellation store is configured", async () => {
     const { source, client } = await start();
     expect((await client.get("/cancel")).status).toBe(404);

@@ -1,0 +1,7 @@
+/**
+ * `ops-core/dashboard`: the Agent tasks panel for opsq's dashboard (`opsq/dashboard`).
+ *
+ * @module
+ */
+export { type OpenTasksPanelOptions, openTasksPanel } from "./open-tasks-panel.js";
+export { createTasksPanel, TASKS_PANEL_ID, type TasksPanelOptions } from "./tasks-panel.js";
