@@ -76,7 +76,7 @@ export {
 // Composition
 export { type Pipeline, pipeline } from "./composition.js";
 // Context
-export { currentMessage, getContext } from "./context.js";
+export { currentContext, currentMessage, getContext } from "./context.js";
 // Crash limit
 export { CrashJournal, type CrashVictim } from "./crash-limit/journal.js";
 export { CrashLimit, type CrashLimitOptions } from "./crash-limit/middleware.js";
@@ -184,5 +184,13 @@ export {
   resultBackendOf,
 } from "./results/middleware.js";
 export { PostgresResultBackend, type PostgresResultBackendOptions } from "./results/postgres.js";
+// Tracing (OpenTelemetry)
+export { messageTraceContext, TRACER_NAME, Tracing, type TracingOptions } from "./tracing/middleware.js";
+export {
+  readSpanContext,
+  TRACE_CONTEXT_OPTION,
+  type TraceContextCarrier,
+  toCarrier,
+} from "./tracing/trace-context.js";
 // Workers
 export { Worker, type WorkerOptions, type WorkerStats } from "./worker.js";
