@@ -80,6 +80,11 @@ export { currentContext, currentMessage, getContext } from "./context.js";
 // Crash limit
 export { CrashJournal, type CrashVictim } from "./crash-limit/journal.js";
 export { CrashLimit, type CrashLimitOptions } from "./crash-limit/middleware.js";
+// Deduplication
+export type { DedupBackend, DedupHolder } from "./dedup/backend.js";
+export { MemoryDedupBackend, type MemoryDedupBackendOptions } from "./dedup/memory.js";
+export { Dedup, type DedupOptions } from "./dedup/middleware.js";
+export { PostgresDedupBackend, type PostgresDedupBackendOptions } from "./dedup/postgres.js";
 // Logging
 export {
   describeError,
