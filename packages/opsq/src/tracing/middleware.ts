@@ -29,7 +29,7 @@ export const TRACER_NAME = "opsq";
 
 /** Options of {@link Tracing}. */
 export interface TracingOptions {
-  /** The tracer to use. @default trace.getTracer("opsq"), from the globally registered provider */
+  /** The tracer to use. @default trace.getTracer("opsq"): the globally registered provider's */
   tracer?: Tracer;
 }
 
@@ -49,37 +49,43 @@ export interface TracingOptions {
  */
 export class Tracing implements Middleware {
   readonly name = "Tracing";
-  readonly #tracer: Tracer | undefined;
+  readonly #tracer: Tracer;
   readonly #sending = new WeakMap<Message, Span>();
   readonly #processing = new Map<ActorContext, Span>();
 
-  /** @param options the tracer (the global provider's by default, looked up on each use) */
+  /** @param options the tracer (by default the global provider's, registered before or after this middleware is built) */
   constructor(options: TracingOptions = {}) {
-    this.#tracer = options.tracer;
+    // The API's tracer is a proxy: it follows a provider registered later.
+    this.#tracer = options.tracer ?? trace.getTracer(TRACER_NAME);
   }
 
-  /** The tracer: the one given, else the global provider's (which may be registered after this middleware is built). */
+  /** The tracer spans are started with. */
   get tracer(): Tracer {
-    return this.#tracer ?? trace.getTracer(TRACER_NAME);
+    return this.#tracer;
   }
 
   beforeEnqueue(_broker: Broker, message: Message, delayMs: number): void {
     const carried = message.options[TRACE_CONTEXT_OPTION] !== undefined;
     const parent = carried ? extractContext(message.options) : parentOfSend();
-    const queue = qName(message.queueName);
-    const span = this.tracer.startSpan(
-      `${queue} send`,
-      { kind: SpanKind.PRODUCER, attributes: { ...attributesOf(message, "send"), "opsq.delay_ms": delayMs } },
+    const span = this.#tracer.startSpan(
+      `${qName(message.queueName)} send`,
+      { kind: SpanKind.PRODUCER },
       parent,
     );
     if (!carried) {
+      // Valid also for a span sampled out: the consumer then knows the trace was not sampled.
       const carrier = toCarrier(span.spanContext());
       if (carrier !== undefined) {
         // The broker encodes the message after this hook: the option travels with it.
         message.options[TRACE_CONTEXT_OPTION] = carrier;
       }
     }
-    this.#sending.set(message, span);
+    // Attributes only on a recording span: the no-op tracer's (no SDK) costs no allocation.
+    if (span.isRecording()) {
+      span.setAttributes(attributesOf(message, "send"));
+      span.setAttribute("opsq.delay_ms", delayMs);
+      this.#sending.set(message, span);
+    }
   }
 
   afterEnqueue(_broker: Broker, message: Message): void {
@@ -92,11 +98,15 @@ export class Tracing implements Middleware {
 
   beforeProcessMessage(_broker: Broker, proxy: MessageProxy): void {
     const message = proxy.message;
-    const span = this.tracer.startSpan(
+    const span = this.#tracer.startSpan(
       `${qName(message.queueName)} process`,
-      { kind: SpanKind.CONSUMER, attributes: attributesOf(message, "process") },
+      { kind: SpanKind.CONSUMER },
       extractContext(message.options),
     );
+    if (!span.isRecording()) {
+      return;
+    }
+    span.setAttributes(attributesOf(message, "process"));
     if (proxy.redelivered) {
       span.setAttribute("opsq.message.redelivered", true);
     }
