@@ -42,7 +42,7 @@ export class PostgresDedupBackend implements DedupBackend {
     this.#purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
   }
 
-  async claim(key: string, messageId: string, holdMs: number): Promise<DedupHolder> {
+  async claim(key: string, messageId: string, holdMs: number, attempt = 1): Promise<DedupHolder> {
     const sql = await this.#pg.connect();
     // Taken when free, expired, or already this message's (then its expiry only grows).
     const taken = await sql<Row[]>`
@@ -62,9 +62,15 @@ export class PostgresDedupBackend implements DedupBackend {
     if (taken.length > 0) {
       return { messageId: taken[0]!.message_id, done: taken[0]!.done };
     }
-    // Held by another message; it may have expired or been released since: claim again once.
+    // Held by another message; it may have been released since: claim again (a bounded number of times).
     const held = await this.holder(key);
-    return held ?? this.claim(key, messageId, holdMs);
+    if (held !== undefined) {
+      return held;
+    }
+    if (attempt >= 3) {
+      throw new Error(`dedupKey ${JSON.stringify(key)} changed hands ${attempt} times while being claimed`);
+    }
+    return this.claim(key, messageId, holdMs, attempt + 1);
   }
 
   async holder(key: string): Promise<DedupHolder | undefined> {
