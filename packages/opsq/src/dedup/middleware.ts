@@ -26,15 +26,21 @@ export interface DedupOptions {
    * @default 86400000 (1 day)
    */
   holdMs?: number;
+  /**
+   * How long the key is held between the claim at send and the broker's confirm: a send whose
+   * publish fails (RabbitMQ down, a message too large) frees its key after this. @default 60000
+   */
+  publishHoldMs?: number;
 }
 
 /**
  * Holds each `dedupKey` for its message, from `send()` until the message succeeds (then for
  * `dedupTtlMs` more) or is dead-lettered (then released at once).
  *
- * - **At send** (`beforeEnqueue`): the key is claimed for the message; held by another one, the
- *   send rejects with `DuplicateMessage(key, firstMessageId)`. A retry or a re-publish of the
- *   same message keeps its key.
+ * - **At send** (`beforeEnqueue`): the key is claimed for the message, for `publishHoldMs`, then
+ *   for `holdMs` once the broker confirmed (`afterEnqueue`); held by another one, the send
+ *   rejects with `DuplicateMessage(key, firstMessageId)`. A retry or a re-publish of the same
+ *   message keeps its key.
  * - **At the worker** (`beforeProcessMessage`): a message whose key is held by another message
  *   (sent where no Dedup middleware ran), or which already succeeded (redelivered after a worker
  *   died between its success and its ack), is acked without running.
@@ -47,15 +53,18 @@ export class Dedup implements Middleware {
   readonly backend: DedupBackend;
   readonly #ttlMs: number;
   readonly #holdMs: number;
+  readonly #publishHoldMs: number;
 
   /** @param options the backend and the defaults */
   constructor(options: DedupOptions) {
     this.backend = options.backend;
     this.#ttlMs = options.dedupTtlMs ?? 0;
     this.#holdMs = options.holdMs ?? 86_400_000;
+    this.#publishHoldMs = options.publishHoldMs ?? 60_000;
     for (const [name, value] of [
       ["dedupTtlMs", this.#ttlMs],
       ["holdMs", this.#holdMs],
+      ["publishHoldMs", this.#publishHoldMs],
     ] as const) {
       const problem = checkOptionValue(name, "dedup_ttl", value);
       if (problem !== undefined) {
@@ -71,7 +80,8 @@ export class Dedup implements Middleware {
     }
     let holder: { messageId: string };
     try {
-      holder = await this.backend.claim(key, message.messageId, delayMs + this.#holdMs);
+      // Held briefly until the broker confirms (afterEnqueue), so that a failed publish frees it soon.
+      holder = await this.backend.claim(key, message.messageId, delayMs + this.#publishHoldMs);
     } catch (error) {
       throw new MiddlewareError(
         `Dedup: could not claim dedupKey ${JSON.stringify(key)}: ${toError(error).message}`,
@@ -79,6 +89,14 @@ export class Dedup implements Middleware {
     }
     if (holder.messageId !== message.messageId) {
       throw new DuplicateMessage(key, holder.messageId);
+    }
+  }
+
+  async afterEnqueue(broker: Broker, message: Message, delayMs: number): Promise<void> {
+    const key = keyOf(broker, message);
+    if (key !== undefined) {
+      // Published: hold the key until the message finishes (claiming again only extends it).
+      await this.backend.claim(key, message.messageId, delayMs + this.#holdMs);
     }
   }
 

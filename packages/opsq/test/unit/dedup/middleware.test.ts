@@ -3,7 +3,7 @@ import { defineActor } from "../../../src/actor.js";
 import { StubBroker } from "../../../src/brokers/stub.js";
 import { MemoryDedupBackend } from "../../../src/dedup/memory.js";
 import { Dedup } from "../../../src/dedup/middleware.js";
-import { DuplicateMessage } from "../../../src/errors.js";
+import { DuplicateMessage, MessageTooLargeError } from "../../../src/errors.js";
 import { Message } from "../../../src/message.js";
 import { Retries } from "../../../src/middleware/retries.js";
 import { deferred, quietLogger, workerPool } from "../helpers.js";
@@ -108,6 +108,28 @@ describe("Dedup", () => {
     expect(await backend.holder("f")).toBeUndefined(); // succeeded, TTL 0: released
     expect(broker.deadLetters("default")).toEqual([]);
     expect(fresh.options.dedup_key).toBe("f");
+  });
+
+  it("frees the key of a send whose publish failed after publishHoldMs", async () => {
+    let clock = 1_000_000;
+    const backend = new MemoryDedupBackend({ now: () => clock });
+    const broker = new StubBroker({
+      middleware: [new Dedup({ backend, publishHoldMs: 1_000 })],
+      logger: quietLogger(),
+      maxMessageBytes: 300,
+    });
+    const actor = defineActor("job", (_text: string) => {}, { broker });
+    await expect(actor.sendWithOptions({ args: ["x".repeat(400)], dedupKey: "k" })).rejects.toBeInstanceOf(
+      MessageTooLargeError,
+    );
+    await expect(actor.sendWithOptions({ args: ["small"], dedupKey: "k" })).rejects.toBeInstanceOf(
+      DuplicateMessage,
+    );
+    clock += 1_000;
+    const sent = await actor.sendWithOptions({ args: ["small"], dedupKey: "k" });
+    // once confirmed, the key is held for holdMs (1 day), not publishHoldMs
+    clock += 60_000;
+    expect(await backend.holder("k")).toEqual({ messageId: sent.messageId, done: false });
   });
 
   it("refuses a bad dedupKey or dedupTtlMs at send", () => {
