@@ -39,6 +39,11 @@ export function currentMessage(): Message | undefined {
   return storage.getStore()?.message;
 }
 
+/** The context of the actor that is running, or `undefined` outside an actor. */
+export function currentContext(): ActorContext | undefined {
+  return storage.getStore();
+}
+
 /** Runs `fn` with `context` as the current actor context. Used by the worker. */
 export function runWithContext<T>(context: ActorContext, fn: () => T): T {
   return storage.run(context, fn);

@@ -18,7 +18,8 @@
  * ├── MessageTooLargeError  (send refused: the encoded body exceeds maxMessageBytes)
  * ├── ActorDefinitionError
  * ├── MiddlewareError
- * │   └── SkipMessage
+ * │   ├── SkipMessage
+ * │   └── DuplicateMessage  (send refused: a message with the same dedupKey is queued, running or within its TTL)
  * ├── Retry                 (control flow: retry with an optional delay)
  * ├── TimeLimitExceeded     (control flow: the attempt ran out of time)
  * ├── RateLimitExceeded     (control flow: a rate limiter's limit was reached; retried)
@@ -179,6 +180,27 @@ export class MiddlewareError extends OpsqError {
  */
 export class SkipMessage extends MiddlewareError {
   override name = "SkipMessage";
+}
+
+/**
+ * Thrown by `send()` (the `Dedup` middleware's `beforeEnqueue`) when a message with the same
+ * `dedupKey` is queued, delayed, running, or finished less than its `dedupTtlMs` ago: nothing was
+ * published. `firstMessageId` is the message that holds the key.
+ */
+export class DuplicateMessage extends MiddlewareError {
+  override name = "DuplicateMessage";
+  /**
+   * @param dedupKey the key
+   * @param firstMessageId the id of the message that holds it
+   */
+  constructor(
+    readonly dedupKey: string,
+    readonly firstMessageId: string,
+  ) {
+    super(
+      `a message with dedupKey ${JSON.stringify(dedupKey)} is already queued, running or recent: ${firstMessageId}`,
+    );
+  }
 }
 
 /** Thrown by an actor to ask for a retry, optionally after a given delay. */

@@ -76,10 +76,15 @@ export {
 // Composition
 export { type Pipeline, pipeline } from "./composition.js";
 // Context
-export { currentMessage, getContext } from "./context.js";
+export { currentContext, currentMessage, getContext } from "./context.js";
 // Crash limit
 export { CrashJournal, type CrashVictim } from "./crash-limit/journal.js";
 export { CrashLimit, type CrashLimitOptions } from "./crash-limit/middleware.js";
+// Deduplication
+export type { DedupBackend, DedupHolder } from "./dedup/backend.js";
+export { MemoryDedupBackend, type MemoryDedupBackendOptions } from "./dedup/memory.js";
+export { Dedup, type DedupOptions } from "./dedup/middleware.js";
+export { PostgresDedupBackend, type PostgresDedupBackendOptions } from "./dedup/postgres.js";
 // Logging
 export {
   describeError,
@@ -184,5 +189,13 @@ export {
   resultBackendOf,
 } from "./results/middleware.js";
 export { PostgresResultBackend, type PostgresResultBackendOptions } from "./results/postgres.js";
+// Tracing (OpenTelemetry)
+export { messageTraceContext, TRACER_NAME, Tracing, type TracingOptions } from "./tracing/middleware.js";
+export {
+  readSpanContext,
+  TRACE_CONTEXT_OPTION,
+  type TraceContextCarrier,
+  toCarrier,
+} from "./tracing/trace-context.js";
 // Workers
 export { Worker, type WorkerOptions, type WorkerStats } from "./worker.js";

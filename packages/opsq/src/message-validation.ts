@@ -56,6 +56,14 @@ export const OPTION_RULES: ReadonlyMap<string, OptionRule> = new Map<string, Opt
   ["requeue_timestamp", WHOLE_MS],
   ["delay", WHOLE_MS],
   ["result_ttl", POSITIVE_MS],
+  ["dedup_ttl", WHOLE_MS],
+  [
+    "dedup_key",
+    {
+      test: (v: unknown) => typeof v === "string" && v !== "" && v.length <= 255,
+      expected: "a non-empty string of at most 255 characters",
+    },
+  ],
   ["traceback", { test: isString, expected: "a string" }],
   ["notify_shutdown", BOOLEAN],
   ["store_results", BOOLEAN],

@@ -57,6 +57,10 @@ export interface MiddlewareOptions {
   storeResults?: boolean;
   /** Results: how long a stored result is kept. @default 600000 (10 min) */
   resultTtlMs?: number;
+  /** Dedup: a message with the same key is not run twice while one is queued, delayed, running or within `dedupTtlMs` of its success. */
+  dedupKey?: string;
+  /** Dedup: how long after a success the key still refuses a new message. @default 0 */
+  dedupTtlMs?: number;
   /** RabbitMQ: AMQP priority of the message (needs a broker declared with `maxPriority`). */
   brokerPriority?: number;
 }

@@ -21,11 +21,21 @@
  * @module
  */
 import { hostname } from "node:os";
-import { type Actor, type Broker, defineActor, getContext, MessageCancelled, UnrecoverableError } from "opsq";
+import { type Context, context as otelContext } from "@opentelemetry/api";
+import {
+  type Actor,
+  type Broker,
+  defineActor,
+  getContext,
+  MessageCancelled,
+  messageTraceContext,
+  UnrecoverableError,
+} from "opsq";
 import { abortable } from "../abortable.js";
 import type { LlmClient } from "../agent/llm-client.js";
 import type { AgentRunResult } from "../agent/run-agent.js";
 import type { SecurityManager } from "../agent/security.js";
+import { inSpan } from "../agent/spans.js";
 import type { Tool } from "../agent/tool.js";
 import type { ToolRegistry } from "../agent/tool-registry.js";
 import { EXECUTE_AGENT_TASK } from "../agent-task-message.js";
@@ -109,14 +119,29 @@ async function handle(taskId: unknown, options: ExecuteAgentTaskOptions): Promis
     });
   }
   try {
-    await executeAgentTask(taskId, {
-      ...runtime,
-      signal: context.signal,
-      logger: context.logger,
-      workerId: WORKER_ID,
-      // A fresh message (neither redelivered nor a retry) finding the task running is a duplicate.
-      takeOver: context.redelivered || context.retries > 0,
-    });
+    // A span for the task, a child of the message's process span (Tracing middleware).
+    await inSpan(
+      {
+        name: "invoke_agent ops-core",
+        attributes: {
+          "gen_ai.operation.name": "invoke_agent",
+          "gen_ai.agent.name": "ops-core",
+          "ops_core.task.id": taskId,
+          "ops_core.task.attempt": context.retries + 1,
+        },
+        parent: messageTraceContext() ?? otelContext.active(),
+      },
+      (_span, traceContext) =>
+        executeAgentTask(taskId, {
+          ...runtime,
+          signal: context.signal,
+          logger: context.logger,
+          workerId: WORKER_ID,
+          // A fresh message (neither redelivered nor a retry) finding the task running is a duplicate.
+          takeOver: context.redelivered || context.retries > 0,
+          traceContext,
+        }),
+    );
   } catch (error) {
     // opsq logs what is thrown with its stack and cause chain: no credentials may be in them.
     throw redactError(asPermanent(taskId, error, context.signal));
@@ -161,6 +186,8 @@ export interface ExecuteAgentTaskDeps {
   takeOver?: boolean;
   /** Fail the task when any tool call failed or was denied. @default true */
   failOnToolError?: boolean;
+  /** Parent of the LLM and tool call spans. @default the active context */
+  traceContext?: Context;
   /** Refresh the task's `heartbeat_at` this often while it runs. @default no heartbeats */
   heartbeatMs?: number;
   /**
@@ -222,6 +249,7 @@ export async function executeAgentTask(
         security: deps.security,
         signal,
         memory,
+        ...(deps.traceContext ? { traceContext: deps.traceContext } : {}),
         ...(input.model ? { model: input.model } : {}),
         ...(input.maxSteps ? { maxSteps: input.maxSteps } : {}),
       }),

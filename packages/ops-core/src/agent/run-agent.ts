@@ -14,10 +14,12 @@
  *
  * @module
  */
+import { type Context, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { JsonValue } from "../task.js";
 import type { ChatMessage, LlmClient, TokenUsage, ToolCall } from "./llm-client.js";
 import { AllowAllSecurityManager, type SecurityManager } from "./security.js";
 import { ShortTermMemory } from "./short-term-memory.js";
+import { inSpan } from "./spans.js";
 import type { Tool } from "./tool.js";
 import { ToolRegistry } from "./tool-registry.js";
 
@@ -48,6 +50,8 @@ export interface RunAgentOptions {
   systemPrompt?: string;
   /** Where the conversation is recorded; pass one to keep the history if the run is aborted. */
   memory?: ShortTermMemory;
+  /** Parent of the run's OpenTelemetry spans (one per LLM call and tool call). @default the active context */
+  traceContext?: Context;
 }
 
 /** One tool call the model made, and what came of it. */
@@ -110,11 +114,33 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
   memory.add({ role: "user", content: goal });
   for (let step = 1; step <= maxSteps; step++) {
     signal.throwIfAborted();
-    const reply = await llm.chat(memory.messages(), {
-      signal,
-      ...(definitions.length ? { tools: definitions } : {}),
-      ...(options.model ? { model: options.model } : {}),
-    });
+    const requestModel = options.model ?? llm.model;
+    const reply = await inSpan(
+      {
+        name: `chat ${requestModel}`,
+        kind: SpanKind.CLIENT,
+        attributes: { "gen_ai.operation.name": "chat", "gen_ai.request.model": requestModel },
+        parent: options.traceContext,
+      },
+      async (span) => {
+        const result = await llm.chat(memory.messages(), {
+          signal,
+          ...(definitions.length ? { tools: definitions } : {}),
+          ...(options.model ? { model: options.model } : {}),
+        });
+        span.setAttributes({
+          "gen_ai.response.model": result.model,
+          "gen_ai.response.finish_reasons": [result.finishReason],
+          ...(result.usage
+            ? {
+                "gen_ai.usage.input_tokens": result.usage.promptTokens,
+                "gen_ai.usage.output_tokens": result.usage.completionTokens,
+              }
+            : {}),
+        });
+        return result;
+      },
+    );
     model = reply.model;
     addUsage(usage, reply.usage);
     memory.add({
@@ -127,7 +153,25 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       return { ...result, messages: memory.messages(), toolCalls, usage, model };
     }
     for (const call of reply.toolCalls) {
-      const record = await runToolCall(call, step, { goal, registry, security, signal });
+      const record = await inSpan(
+        {
+          name: `execute_tool ${call.name}`,
+          attributes: {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": call.name,
+            "gen_ai.tool.call.id": call.id,
+          },
+          parent: options.traceContext,
+        },
+        async (span) => {
+          const done = await runToolCall(call, step, { goal, registry, security, signal });
+          if (!done.ok) {
+            // Fed back to the model, not thrown: the span still says the call failed.
+            span.setStatus({ code: SpanStatusCode.ERROR, message: done.error ?? "failed" });
+          }
+          return done;
+        },
+      );
       toolCalls.push(record);
       memory.add({
         role: "tool",

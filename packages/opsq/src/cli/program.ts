@@ -48,6 +48,7 @@ Environment:
   OPSQ_MAX_HOLD_MS    longest a delayed message is held unacked before it is re-parked in its
                       .DQ (default 900000, 15 min); keep it under RabbitMQ's consumer_timeout
   OPSQ_CANCEL_URL     cancellation store when --cancel-url is not given (worker and cancel)
+  OPSQ_DEDUP_URL      dedup store when --dedup-url is not given (worker)
   OPSQ_STATE_DIR      directory of the crash journal when --state-dir is not given
 
 Exit codes:
@@ -149,6 +150,13 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
       ).env("OPSQ_CANCEL_URL"),
     )
     .option("--cancel-table <name>", "table of cancels (default: opsq_cancellations)")
+    .addOption(
+      new Option(
+        "--dedup-url <url>",
+        "PostgreSQL URL of the dedup table: adds the Dedup middleware (messages sent with dedupKey)",
+      ).env("OPSQ_DEDUP_URL"),
+    )
+    .option("--dedup-table <name>", "table of dedup keys (default: opsq_dedup)")
     .option(
       "--max-crashes <n>",
       "dead-letter a message once its worker process died this many times while running it",
@@ -183,6 +191,8 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         metricsHost: flags.metricsHost as string | undefined,
         cancelUrl: flags.cancelUrl as string | undefined,
         cancelTable: flags.cancelTable as string | undefined,
+        dedupUrl: flags.dedupUrl as string | undefined,
+        dedupTable: flags.dedupTable as string | undefined,
         maxCrashes: flags.maxCrashes as number,
         stateDir: flags.stateDir as string | undefined,
         heartbeatIntervalMs: flags.heartbeatInterval as number,

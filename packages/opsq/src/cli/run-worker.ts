@@ -58,6 +58,10 @@ export interface WorkerCliOptions {
   cancelUrl?: string;
   /** Table of cancels. @default "opsq_cancellations" */
   cancelTable?: string;
+  /** PostgreSQL URL of the dedup table: adds the Dedup middleware. @default no deduplication at the worker */
+  dedupUrl?: string;
+  /** Table of dedup keys. @default "opsq_dedup" */
+  dedupTable?: string;
   /** Deaths of its worker process a message may cause before it is dead-lettered. @default 3 */
   maxCrashes?: number;
   /** Directory of the crash journal. @default `$OPSQ_STATE_DIR`, else `<tmpdir>/opsq` */
@@ -127,7 +131,12 @@ export async function runWorker(options: WorkerCliOptions, context: WorkerRunCon
   const metrics =
     options.metricsPort === undefined ? undefined : await enableMetrics(broker, options, context);
   let closeCancellation: (() => Promise<void>) | undefined;
+  let closeDedup: (() => Promise<void>) | undefined;
   try {
+    if (options.dedupUrl !== undefined) {
+      const { addDedup } = await import("./dedup-store.js");
+      closeDedup = await addDedup(broker, { url: options.dedupUrl, table: options.dedupTable }, getLogger());
+    }
     if (options.cancelUrl !== undefined) {
       const { addCancellation } = await import("./cancel-command.js");
       const store = { url: options.cancelUrl, table: options.cancelTable };
@@ -137,6 +146,7 @@ export async function runWorker(options: WorkerCliOptions, context: WorkerRunCon
   } finally {
     await metrics?.close();
     await closeCancellation?.();
+    await closeDedup?.();
   }
 }
 

@@ -3,6 +3,8 @@
  *
  * @module
  */
+
+import { Tracing } from "../tracing/middleware.js";
 import { AgeLimit } from "./age-limit.js";
 import { Callbacks } from "./callbacks.js";
 import type { Middleware } from "./middleware.js";
@@ -12,11 +14,13 @@ import { ShutdownNotifications } from "./shutdown-notifications.js";
 import { TimeLimit } from "./time-limit.js";
 
 /**
- * A fresh default stack, in Dramatiq's order: AgeLimit, TimeLimit,
- * ShutdownNotifications, Callbacks, Pipelines, Retries.
+ * A fresh default stack: Tracing first (its spans cover the other hooks; it records nothing
+ * unless the application installs an OpenTelemetry SDK), then Dramatiq's order: AgeLimit,
+ * TimeLimit, ShutdownNotifications, Callbacks, Pipelines, Retries.
  */
 export function defaultMiddleware(): Middleware[] {
   return [
+    new Tracing(),
     new AgeLimit(),
     new TimeLimit(),
     new ShutdownNotifications(),

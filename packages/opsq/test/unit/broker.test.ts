@@ -18,6 +18,7 @@ import { Pipelines } from "../../src/middleware/pipelines.js";
 import { Retries } from "../../src/middleware/retries.js";
 import { ShutdownNotifications } from "../../src/middleware/shutdown-notifications.js";
 import { TimeLimit } from "../../src/middleware/time-limit.js";
+import { Tracing } from "../../src/tracing/middleware.js";
 import { quietLogger, takeAll } from "./helpers.js";
 
 function stubBroker(middleware: Middleware[] = []): StubBroker {
@@ -25,12 +26,13 @@ function stubBroker(middleware: Middleware[] = []): StubBroker {
 }
 
 describe("Broker registry", () => {
-  it("uses Dramatiq's default middleware, in Dramatiq's order, when given none", () => {
+  it("uses Tracing, then Dramatiq's default middleware in Dramatiq's order, when given none", () => {
     // Given a broker made without a middleware option
     const broker = new StubBroker({ logger: quietLogger() });
 
-    // Then I expect AgeLimit, TimeLimit, ShutdownNotifications, Callbacks, Pipelines, Retries
+    // Then I expect Tracing, AgeLimit, TimeLimit, ShutdownNotifications, Callbacks, Pipelines, Retries
     expect(broker.middleware.map((m) => m.constructor)).toEqual([
+      Tracing,
       AgeLimit,
       TimeLimit,
       ShutdownNotifications,
