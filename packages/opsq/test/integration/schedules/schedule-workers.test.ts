@@ -1,0 +1,127 @@
+/**
+ * Schedules across worker processes, on the live RabbitMQ: two `opsq worker` processes run one
+ * schedule ticking every second; each tick is enqueued once, also when the leader is killed
+ * (SIGKILL) in the middle. The workers do not consume the schedule's queue, so the test counts
+ * every message that was enqueued.
+ */
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Message } from "../../../src/message.js";
+import { lastQueueName, leaderQueueName } from "../../../src/schedules/schedule-state.js";
+import { CliProcess, FIXTURES } from "../../fixtures/cli/cli-process.js";
+import { CliTestBed } from "../../helpers/cli-bed.js";
+import { RABBITMQ_URL, requireRabbitmq } from "../../helpers/rabbitmq.js";
+
+const available = await requireRabbitmq();
+const SCHEDULE_ACTORS = join(FIXTURES, "schedule-actors.js");
+
+/** One enqueued tick: its time, its message id and how late it was enqueued. */
+interface Tick {
+  tickMs: number;
+  messageId: string;
+  latenessMs: number;
+}
+
+describe.runIf(available)("opsq worker: a schedule run by two workers", () => {
+  const bed = CliTestBed.use({ beforeAll, beforeEach, afterEach, afterAll }, "sched");
+  let schedule: string;
+  beforeEach(() => {
+    schedule = `${bed.queue}-every-second`;
+    bed.admin.track(`${bed.queue}-idle`);
+  });
+  afterEach(async () => {
+    await bed.admin.withChannel(async (channel) => {
+      await channel.deleteQueue(leaderQueueName(schedule));
+      await channel.deleteQueue(lastQueueName(schedule));
+    });
+  });
+
+  function startWorker(): CliProcess {
+    return CliProcess.start(["worker", SCHEDULE_ACTORS, "--queues", `${bed.queue}-idle`], {
+      env: { RABBITMQ_URL, OPSQ_TEST_QUEUE: bed.queue, OPSQ_TEST_SCHEDULE: schedule },
+    });
+  }
+
+  async function enqueuedTicks(): Promise<Tick[]> {
+    const messages = await bed.admin.takeAll(bed.queue);
+    return messages
+      .map(({ content }) => Message.decode(content))
+      .map((message) => {
+        const tickMs = Date.parse(String(message.options.schedule_tick));
+        return { tickMs, messageId: message.messageId, latenessMs: message.messageTimestamp - tickMs };
+      })
+      .sort((a, b) => a.tickMs - b.tickMs);
+  }
+
+  function leaderOf(workers: CliProcess[]): CliProcess | undefined {
+    return workers.find((worker) => worker.lines.some((line) => line.msg === "schedule leader elected"));
+  }
+
+  // Every tick from the first to the last once, one second apart, and ids unique.
+  function expectOncePerTick(ticks: Tick[]): void {
+    expect(ticks.length).toBeGreaterThan(0);
+    const times = ticks.map(({ tickMs }) => tickMs);
+    expect(new Set(times).size).toBe(times.length);
+    expect(new Set(ticks.map(({ messageId }) => messageId)).size).toBe(ticks.length);
+    for (let i = 1; i < times.length; i++) {
+      expect(times[i]! - times[i - 1]!).toBe(1_000);
+    }
+  }
+
+  it("enqueues each tick once over 10 s", async () => {
+    // Given two workers running the same schedule
+    const workers = [startWorker(), startWorker()];
+    await Promise.all(workers.map((worker) => worker.waitReady()));
+
+    // When they run for 10 s
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    for (const worker of workers) {
+      worker.signal("SIGTERM");
+    }
+    await Promise.all(workers.map((worker) => worker.waitExit()));
+
+    // Then 10 ticks (± the edges) were enqueued, each once, by one leader
+    const ticks = await enqueuedTicks();
+    expectOncePerTick(ticks);
+    expect(ticks.length).toBeGreaterThanOrEqual(9);
+    expect(ticks.length).toBeLessThanOrEqual(11);
+    expect(
+      workers.filter((worker) => worker.lines.some((l) => l.msg === "schedule leader elected")),
+    ).toHaveLength(1);
+  });
+
+  it("keeps one message per tick when the leader is killed mid-way", async () => {
+    // Given two workers, one of them leading the schedule
+    const workers = [startWorker(), startWorker()];
+    await Promise.all(workers.map((worker) => worker.waitReady()));
+    await workers[0]!.waitFor(() => leaderOf(workers) !== undefined, "a leader", 5_000).catch(() => {});
+    const leader = leaderOf(workers);
+    expect(leader).toBeDefined();
+    const follower = workers.find((worker) => worker !== leader)!;
+
+    // When the leader is killed after 5 s, and the other runs 5 s more
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const killedAtMs = Date.now();
+    leader!.signal("SIGKILL");
+    await leader!.waitExit();
+    await follower.waitFor(
+      () => follower.lines.some((line) => line.msg === "schedule leader elected"),
+      "the follower's election",
+      5_000,
+    );
+    const electedAfterMs = Date.now() - killedAtMs;
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    follower.signal("SIGTERM");
+    await follower.waitExit();
+
+    // Then every tick from the first to the last was enqueued once
+    const ticks = await enqueuedTicks();
+    expectOncePerTick(ticks);
+    expect(ticks.length).toBeGreaterThanOrEqual(9);
+    expect(ticks.length).toBeLessThanOrEqual(11);
+    const worst = Math.max(...ticks.map(({ latenessMs }) => latenessMs));
+    console.info(
+      `schedule failover: follower elected ${electedAfterMs} ms after the SIGKILL; latest tick enqueued ${worst} ms after its time; ${ticks.length} ticks`,
+    );
+  });
+});
