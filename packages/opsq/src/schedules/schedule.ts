@@ -21,10 +21,10 @@ export interface ScheduleDefinition<A extends unknown[] = unknown[]> {
   timezone?: string;
   /** The actor each tick sends a message to. */
   actor: Actor<A>;
-  /** Positional arguments of every message. @default [] */
-  args?: A;
+  /** Positional arguments of every message (typed by the actor). @default [] */
+  args?: NoInfer<A>;
   /** Per-message options of every message (as `sendWithOptions`, without `args` and `delayMs`). */
-  options?: Omit<SendOptions<A>, "args" | "delayMs">;
+  options?: Omit<SendOptions<NoInfer<A>>, "args" | "delayMs">;
   /** What to do with ticks missed while no worker ran the schedule. @default "skip" */
   missed?: MissedPolicy;
 }

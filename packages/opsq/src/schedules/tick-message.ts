@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { SendOptions } from "../actor.js";
+import type { Actor, SendOptions } from "../actor.js";
 import type { Message } from "../message.js";
 import type { Schedule } from "./schedule.js";
 
@@ -25,9 +25,10 @@ export function tickMessageId(name: string, tick: Date): string {
 }
 
 /** Builds the message of `schedule`'s tick at `tick`. */
-export function tickMessage(schedule: Schedule, tick: Date): Message {
+export function tickMessage<A extends unknown[]>(schedule: Schedule<A>, tick: Date): Message {
   const options = (schedule.options ?? {}) as SendOptions<unknown[]>;
-  const message = schedule.actor.messageWithOptions({
+  const actor = schedule.actor as unknown as Actor<unknown[]>;
+  const message = actor.messageWithOptions({
     ...options,
     args: (schedule.args ?? []) as unknown[],
     wireOptions: {

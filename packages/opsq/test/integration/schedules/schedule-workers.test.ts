@@ -10,7 +10,7 @@ import { Message } from "../../../src/message.js";
 import { lastQueueName, leaderQueueName } from "../../../src/schedules/schedule-state.js";
 import { CliProcess, FIXTURES } from "../../fixtures/cli/cli-process.js";
 import { CliTestBed } from "../../helpers/cli-bed.js";
-import { RABBITMQ_URL, requireRabbitmq } from "../../helpers/rabbitmq.js";
+import { RABBITMQ_URL, requireRabbitmq, waitFor } from "../../helpers/rabbitmq.js";
 
 const available = await requireRabbitmq();
 const SCHEDULE_ACTORS = join(FIXTURES, "schedule-actors.js");
@@ -68,13 +68,24 @@ describe.runIf(available)("opsq worker: a schedule run by two workers", () => {
     }
   }
 
+  // The ticks span the run: from its start to its end, give or take a second at each edge.
+  function expectSpan(ticks: Tick[], startMs: number, stopMs: number): void {
+    expect(ticks[0]!.tickMs).toBeLessThanOrEqual(startMs + 2_000);
+    expect(ticks.at(-1)!.tickMs).toBeGreaterThanOrEqual(stopMs - 2_000);
+    const seconds = Math.round((stopMs - startMs) / 1_000);
+    expect(ticks.length).toBeGreaterThanOrEqual(seconds - 2);
+    expect(ticks.length).toBeLessThanOrEqual(seconds + 1);
+  }
+
   it("enqueues each tick once over 10 s", async () => {
     // Given two workers running the same schedule
     const workers = [startWorker(), startWorker()];
     await Promise.all(workers.map((worker) => worker.waitReady()));
 
     // When they run for 10 s
+    const startMs = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const stopMs = Date.now();
     for (const worker of workers) {
       worker.signal("SIGTERM");
     }
@@ -83,18 +94,35 @@ describe.runIf(available)("opsq worker: a schedule run by two workers", () => {
     // Then 10 ticks (± the edges) were enqueued, each once, by one leader
     const ticks = await enqueuedTicks();
     expectOncePerTick(ticks);
+    expectSpan(ticks, startMs, stopMs);
     expect(ticks.length).toBeGreaterThanOrEqual(9);
     expect(ticks.length).toBeLessThanOrEqual(11);
     expect(
       workers.filter((worker) => worker.lines.some((l) => l.msg === "schedule leader elected")),
     ).toHaveLength(1);
+
+    // And `opsq schedules` shows the last tick enqueued and the next 3 runs
+    const listed = await CliProcess.run(["schedules", SCHEDULE_ACTORS, "--json"], {
+      env: { RABBITMQ_URL, OPSQ_TEST_QUEUE: bed.queue, OPSQ_TEST_SCHEDULE: schedule },
+    });
+    expect(listed.code, listed.stderr).toBe(0);
+    const [listing] = JSON.parse(listed.stdout) as { name: string; lastTick: string; nextRuns: string[] }[];
+    expect(listing).toMatchObject({
+      name: schedule,
+      cron: "* * * * * *",
+      actor: "sched_tick",
+      missed: "catch up 5",
+    });
+    expect(Date.parse(listing!.lastTick)).toBe(ticks.at(-1)!.tickMs);
+    expect(listing!.nextRuns).toHaveLength(3);
   });
 
   it("keeps one message per tick when the leader is killed mid-way", async () => {
     // Given two workers, one of them leading the schedule
     const workers = [startWorker(), startWorker()];
     await Promise.all(workers.map((worker) => worker.waitReady()));
-    await workers[0]!.waitFor(() => leaderOf(workers) !== undefined, "a leader", 5_000).catch(() => {});
+    const startMs = Date.now();
+    await waitFor(() => leaderOf(workers) !== undefined, { timeoutMs: 5_000, message: "a leader" });
     const leader = leaderOf(workers);
     expect(leader).toBeDefined();
     const follower = workers.find((worker) => worker !== leader)!;
@@ -111,17 +139,17 @@ describe.runIf(available)("opsq worker: a schedule run by two workers", () => {
     );
     const electedAfterMs = Date.now() - killedAtMs;
     await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const stopMs = Date.now();
     follower.signal("SIGTERM");
     await follower.waitExit();
 
     // Then every tick from the first to the last was enqueued once
     const ticks = await enqueuedTicks();
     expectOncePerTick(ticks);
-    expect(ticks.length).toBeGreaterThanOrEqual(9);
-    expect(ticks.length).toBeLessThanOrEqual(11);
+    expectSpan(ticks, startMs, stopMs);
     const worst = Math.max(...ticks.map(({ latenessMs }) => latenessMs));
     console.info(
-      `schedule failover: follower elected ${electedAfterMs} ms after the SIGKILL; latest tick enqueued ${worst} ms after its time; ${ticks.length} ticks`,
+      `schedule failover: follower elected ${electedAfterMs} ms after the SIGKILL; latest tick enqueued ${worst} ms after its time; ${ticks.length} ticks over ${stopMs - startMs} ms (kill at +${killedAtMs - startMs} ms)`,
     );
   });
 });
