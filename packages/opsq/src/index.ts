@@ -193,6 +193,7 @@ export {
   type ScheduleDefinition,
   ScheduleDefinitionError,
 } from "./schedules/schedule.js";
+export { type ScheduledJob, ScheduleLeader, scheduleJob } from "./schedules/schedule-leader.js";
 export { lastQueueName, leaderQueueName, type ScheduleState } from "./schedules/schedule-state.js";
 export { Scheduler, type SchedulerOptions } from "./schedules/scheduler.js";
 export { SCHEDULE_NAME_OPTION, SCHEDULE_TICK_OPTION, tickMessageId } from "./schedules/tick-message.js";

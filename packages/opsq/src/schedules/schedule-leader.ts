@@ -13,8 +13,10 @@
  * @module
  */
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
+import type { Cron } from "croner";
 import type { RabbitmqConnection } from "../brokers/rabbitmq/connection.js";
 import type { Logger } from "../logger.js";
+import type { MissedPolicy } from "./missed-policy.js";
 import { ticksOwed } from "./missed-policy.js";
 import type { Schedule } from "./schedule.js";
 import {
@@ -52,12 +54,43 @@ interface RpcChannel {
   rpc(method: number, fields: object, expect: number): Promise<unknown>;
 }
 
+/**
+ * What a leader runs: a name, an expression, a policy, and the enqueue of one tick. Either
+ * `enqueue` publishes on `channel` (inside the leader's transaction: committed with the state,
+ * or not at all), or it does its own idempotent work keyed by the tick (e.g. a task id derived
+ * from it) before the state is committed, so a new leader that repeats it changes nothing.
+ */
+export interface ScheduledJob {
+  /** Unique per RabbitMQ virtual host; names the leader queue. */
+  readonly name: string;
+  /** The parsed expression. */
+  readonly pattern: Cron;
+  /** The policy for missed ticks. */
+  readonly missed: MissedPolicy;
+  /** Enqueues the tick at `tick`; @returns the id of what was enqueued */
+  enqueue(tick: Date, channel: Channel): string | Promise<string>;
+}
+
+/** The job of a {@link Schedule}: its actor's message, published in the leader's transaction. */
+export function scheduleJob(schedule: Schedule): ScheduledJob {
+  return {
+    name: schedule.name,
+    pattern: schedule.pattern,
+    missed: schedule.missed,
+    enqueue(tick, channel) {
+      const message = tickMessage(schedule, tick);
+      channel.sendToQueue(message.queueName, message.encode(), { persistent: true });
+      return message.messageId;
+    },
+  };
+}
+
 /** How late a timer may fire and its tick still count as on time (not missed). */
 const ON_TIME_GRACE_MS = 1_000;
 
 /** Runs one schedule: competes for its leadership and, while leading, enqueues its ticks. */
 export class ScheduleLeader {
-  readonly #schedule: Schedule;
+  readonly #schedule: ScheduledJob;
   readonly #connection: RabbitmqConnection;
   readonly #logger: Logger;
   #stopped = false;
@@ -70,7 +103,7 @@ export class ScheduleLeader {
   #leading = false;
 
   /** @param schedule what to run; @param connection the scheduler's own connection */
-  constructor(schedule: Schedule, connection: RabbitmqConnection, logger: Logger) {
+  constructor(schedule: ScheduledJob, connection: RabbitmqConnection, logger: Logger) {
     this.#schedule = schedule;
     this.#connection = connection;
     this.#logger = logger.child({ schedule: schedule.name });
@@ -204,9 +237,8 @@ export class ScheduleLeader {
       const name = this.#schedule.name;
       let next: ScheduleState = { ...state, lastTickMs };
       for (const tick of ticks) {
-        const message = tickMessage(this.#schedule, tick);
-        channel.sendToQueue(message.queueName, message.encode(), { persistent: true });
-        next = { v: 1, schedule: name, lastTickMs, enqueuedAtMs: nowMs, messageId: message.messageId };
+        const messageId = await this.#schedule.enqueue(tick, channel);
+        next = { v: 1, schedule: name, lastTickMs, enqueuedAtMs: nowMs, messageId };
       }
       const body = encodeState(next);
       channel.sendToQueue(leaderQueueName(name), body, { persistent: true });
