@@ -183,8 +183,13 @@ export class ScheduleLeader {
   }
 
   #onDelivery(channel: Channel, delivery: ConsumeMessage | null): void {
-    if (delivery === null || this.#stopped) {
-      return; // cancelled by the server, or stopping: the state stays unacked until the channel closes
+    if (this.#stopped) {
+      return; // stopping: the state stays unacked until the channel closes, then goes to the next leader
+    }
+    if (delivery === null) {
+      // Cancelled by the server (the queue was deleted): a new channel declares it again and rejoins.
+      void channel.close().catch(() => {});
+      return;
     }
     const state = decodeState(delivery.content);
     if (state === undefined) {
