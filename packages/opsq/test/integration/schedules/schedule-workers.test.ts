@@ -1,8 +1,8 @@
 /**
  * Schedules across worker processes, on the live RabbitMQ: two `opsq worker` processes run one
  * schedule ticking every second; each tick is enqueued once, also when the leader is killed
- * (SIGKILL) in the middle. The workers do not consume the schedule's queue, so the test counts
- * every message that was enqueued.
+ * (SIGKILL) in the middle; ticks missed while no worker ran are caught up once. The workers do
+ * not consume the schedule's queue, so the test counts every message that was enqueued.
  */
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -22,7 +22,7 @@ interface Tick {
   latenessMs: number;
 }
 
-describe.runIf(available)("opsq worker: a schedule run by two workers", () => {
+describe.runIf(available)("opsq worker: a schedule across worker processes", () => {
   const bed = CliTestBed.use({ beforeAll, beforeEach, afterEach, afterAll }, "sched");
   let schedule: string;
   beforeEach(() => {
@@ -151,5 +151,29 @@ describe.runIf(available)("opsq worker: a schedule run by two workers", () => {
     console.info(
       `schedule failover: follower elected ${electedAfterMs} ms after the SIGKILL; latest tick enqueued ${worst} ms after its time; ${ticks.length} ticks over ${stopMs - startMs} ms (kill at +${killedAtMs - startMs} ms)`,
     );
+  });
+
+  it("catches up the ticks missed while no worker ran, each once", async () => {
+    // Given a worker that ran the schedule for 2 s, then stopped
+    const first = startWorker();
+    await first.waitReady();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    first.signal("SIGTERM");
+    await first.waitExit();
+    const stoppedAtMs = Date.now();
+
+    // When no worker runs for 3 s, then one starts again
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const second = startWorker();
+    await second.waitReady();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    second.signal("SIGTERM");
+    await second.waitExit();
+
+    // Then the missed ticks were enqueued by the second (catchUp: 5 covers 3 s), and none twice
+    const ticks = await enqueuedTicks();
+    expectOncePerTick(ticks);
+    const missed = ticks.filter(({ tickMs, latenessMs }) => tickMs > stoppedAtMs && latenessMs > 1_000);
+    expect(missed.length).toBeGreaterThanOrEqual(2);
   });
 });
