@@ -198,4 +198,16 @@ export {
   toCarrier,
 } from "./tracing/trace-context.js";
 // Workers
+export { MAX_CATCH_UP, type MissedPolicy, ticksOwed } from "./schedules/missed-policy.js";
+export { schedulesOf } from "./schedules/registry.js";
+export {
+  defineSchedule,
+  type Schedule,
+  type ScheduleDefinition,
+  ScheduleDefinitionError,
+} from "./schedules/schedule.js";
+export { type ScheduledJob, ScheduleLeader, scheduleJob } from "./schedules/schedule-leader.js";
+export { lastQueueName, leaderQueueName, type ScheduleState } from "./schedules/schedule-state.js";
+export { Scheduler, type SchedulerOptions } from "./schedules/scheduler.js";
+export { SCHEDULE_NAME_OPTION, SCHEDULE_TICK_OPTION, tickMessageId } from "./schedules/tick-message.js";
 export { Worker, type WorkerOptions, type WorkerStats } from "./worker.js";

@@ -11,7 +11,7 @@
  * 3. registers the `execute_agent_task` actor and its middleware ({@link registerAgentTasks}:
  *    the task lifecycle, the stale-task reaper, the runtime's start-up check and clean-up), with
  *    the queue and retry policy of `OPS_CORE_*` and a time limit just above
- *    `AGENT_EXECUTION_TIMEOUT`.
+ *    `AGENT_EXECUTION_TIMEOUT`, and the runner of the schedules stored in `task_schedule`.
  *
  * An embedding process (the demo, tests) does not import it: it calls
  * {@link registerAgentTasks} on its own broker. Producers do not import it either: `submitTask`
@@ -46,6 +46,7 @@ const registered = registerAgentTasks({
   broker,
   config,
   cancellation: new Cancellation({ backend: openCancellationBackend(config, databaseUrl) }),
+  schedules: { rabbitmqUrl: config.rabbitmqUrl, databaseUrl, databaseSchema: config.databaseSchema },
 });
 
 /** The `execute_agent_task` actor (handler `(taskId: string)`); send to it with `submitTask`. */

@@ -12,7 +12,8 @@
  * 3. the stale-task reaper (`reaper-middleware.ts`), when `reapIntervalMs` > 0;
  * 4. the outbox relay (`services/outbox-relay.ts`), when `outboxIntervalMs` > 0: re-publishes
  *    the task messages a submitter could not send (RabbitMQ was unreachable);
- * 5. `cancellation`, when given — last, so its after hooks run first and it stops listening
+ * 5. the stored schedules' runner (`schedules/schedule-runner.ts`), when `schedules` is given;
+ * 6. `cancellation`, when given — last, so its after hooks run first and it stops listening
  *    before the pools close.
  *
  * Light: the database driver, drizzle, the openai SDK and zod load on the first task.
@@ -21,6 +22,7 @@
  */
 import type { Broker, Cancellation, Middleware } from "opsq";
 import { type ActorConfig, getConfig, type OpsConfig } from "../config.js";
+import { scheduleRunnerMiddleware } from "../schedules/schedule-runner.js";
 import { outboxRelayMiddleware } from "../services/outbox-relay.js";
 import { taskLifecycle } from "../task-lifecycle.js";
 import { defineExecuteAgentTask, type ExecuteAgentTaskActor } from "./execute-agent-task.js";
@@ -35,6 +37,23 @@ export interface RegisterAgentTasksOptions extends TaskRuntimeOptions {
   actor?: Partial<ActorConfig>;
   /** opsq's Cancellation middleware, so `ops-core cancel` stops running tasks. @default none */
   cancellation?: Cancellation | undefined;
+  /**
+   * Run the schedules stored in `task_schedule` (`ops-core schedule add`): the RabbitMQ URL their
+   * leaders use and the database holding them. @default none
+   */
+  schedules?: StoredSchedulesOptions | undefined;
+}
+
+/** Where the stored schedules are, and how often they are read again. */
+export interface StoredSchedulesOptions {
+  /** AMQP URL, with its password. */
+  rabbitmqUrl: string;
+  /** PostgreSQL URL of `task_schedule`. */
+  databaseUrl: string;
+  /** PostgreSQL schema. @default the server's search_path */
+  databaseSchema?: string | undefined;
+  /** Time between two reads of the table. @default 30000 */
+  reloadMs?: number;
 }
 
 /** What {@link registerAgentTasks} registered. */
@@ -87,6 +106,23 @@ export function registerAgentTasks(options: RegisterAgentTasksOptions): AgentTas
         intervalMs: settings.outboxIntervalMs,
         graceMs: settings.outboxGraceMs,
         logger: broker.logger.child({ component: "ops-core-outbox" }),
+      }),
+    );
+  }
+  if (options.schedules) {
+    const { databaseUrl, databaseSchema, rabbitmqUrl, reloadMs } = options.schedules;
+    broker.addMiddleware(
+      scheduleRunnerMiddleware({
+        rabbitmqUrl,
+        openDatabase: async () => {
+          const { openDatabase } = await import("../db/client.js");
+          return openDatabase(databaseUrl, { schema: databaseSchema, maxConnections: 1 });
+        },
+        store: async () => (await resolve()).store,
+        broker,
+        queue: settings.queue,
+        ...(reloadMs === undefined ? {} : { reloadMs }),
+        logger: broker.logger,
       }),
     );
   }

@@ -13,6 +13,13 @@ import { type DashboardFlags, dashboardCommand } from "./commands/dashboard.js";
 import { demoCommand } from "./commands/demo.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { type ReapFlags, reapCommand } from "./commands/reap.js";
+import {
+  type ScheduleAddFlags,
+  type ScheduleListFlags,
+  scheduleAddCommand,
+  scheduleListCommand,
+  scheduleRemoveCommand,
+} from "./commands/schedule.js";
 import { type ServeFlags, serveCommand } from "./commands/serve.js";
 import { type ListFlags, listCommand, statusCommand } from "./commands/status.js";
 import { type SubmitFlags, submitCommand } from "./commands/submit.js";
@@ -37,6 +44,7 @@ Examples:
   $ ops-core list --status failed --limit 20
   $ ops-core cancel task_3f2a…
   $ ops-core reap
+  $ ops-core schedule add "Summarise the last hour's failed tasks" --cron "0 * * * *"
   $ OPS_API_TOKEN=… ops-core serve --port 8080
   $ ops-core dashboard --port 9180
   $ ops-core demo`;
@@ -119,6 +127,31 @@ export async function runCli(args: readonly string[], io: CliIo = processIo): Pr
       wholeNumber(1, 86_400_000),
     )
     .action((flags: ReapFlags) => reapCommand(flags, io));
+
+  const schedule = program
+    .command("schedule")
+    .description("recurring agent tasks, stored in PostgreSQL and run by the ops-core workers");
+  schedule
+    .command("add")
+    .description("store a goal submitted as an agent task at each tick of a cron expression")
+    .argument("<goal>", "what the agent should achieve at each tick")
+    .requiredOption(
+      "--cron <expression>",
+      'cron expression, 5 fields or 6 with seconds first (e.g. "0 * * * *")',
+    )
+    .option("--timezone <zone>", "IANA time zone the expression is read in", "UTC")
+    .option("--name <name>", "a unique label (the tasks' name)")
+    .action((goal: string, flags: ScheduleAddFlags) => scheduleAddCommand(goal, flags, io));
+  schedule
+    .command("list")
+    .description("print the stored schedules and their next run")
+    .option("--json", "print JSON")
+    .action((flags: ScheduleListFlags) => scheduleListCommand(flags, io));
+  schedule
+    .command("remove")
+    .description("remove a schedule (the workers stop running it within 30 s)")
+    .argument("<id>", "the schedule's id or name")
+    .action((id: string) => scheduleRemoveCommand(id, io));
 
   program
     .command("serve")

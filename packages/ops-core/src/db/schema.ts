@@ -73,5 +73,21 @@ export const taskOutbox = pgTable(
 /** A row of the `task_outbox` table as drizzle returns it. */
 export type TaskOutboxRow = typeof taskOutbox.$inferSelect;
 
+/**
+ * The `task_schedule` table: recurring agent tasks (`ops-core schedule add`). Each worker runs
+ * every row's cron expression through opsq's schedule leaders; each tick submits one task.
+ */
+export const taskSchedule = pgTable("task_schedule", {
+  scheduleId: text("schedule_id").primaryKey(),
+  name: text("name").notNull().unique(),
+  goal: text("goal").notNull(),
+  cron: text("cron").notNull(),
+  timezone: text("timezone").notNull().default("UTC"),
+  createdAt: timestamptz("created_at").notNull().defaultNow(),
+});
+
+/** A row of the `task_schedule` table as drizzle returns it. */
+export type TaskScheduleRow = typeof taskSchedule.$inferSelect;
+
 /** Every table, for `drizzle(client, { schema })`. */
-export const schema = { task, taskOutbox };
+export const schema = { task, taskOutbox, taskSchedule };

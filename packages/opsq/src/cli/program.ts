@@ -63,7 +63,8 @@ Exit codes:
 Examples:
   $ opsq worker ops-core/actors
   $ opsq worker ./dist/actors.js --queues emails reports --concurrency 16
-  $ opsq worker ./src/actors.ts --processes 4 --broker-url amqp://user:pass@rabbit:5672/vhost`;
+  $ opsq worker ./src/actors.ts --processes 4 --broker-url amqp://user:pass@rabbit:5672/vhost
+  $ opsq schedules ./dist/actors.js`;
 
 /**
  * Parses `args` (without `node` and the script) and runs the command.
@@ -225,6 +226,26 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
           brokerUrl: flags.brokerUrl as string | undefined,
           json: flags.json === true,
         },
+        { cwd: context.cwd ?? process.cwd(), writeOut },
+      );
+    });
+
+  program
+    .command("schedules")
+    .description(
+      "List the schedules the modules define (defineSchedule): cron, time zone, actor, next 3 runs and the last tick enqueued.",
+    )
+    .argument("<modules...>", "modules defining schedules (as given to opsq worker)")
+    .option(
+      "--broker-url <url>",
+      `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
+      brokerUrlArgument,
+    )
+    .option("--json", "print JSON")
+    .action(async (modules: string[], flags: Record<string, unknown>) => {
+      const { runSchedules } = await import("./schedules-command.js");
+      code = await runSchedules(
+        { modules, brokerUrl: flags.brokerUrl as string | undefined, json: flags.json === true },
         { cwd: context.cwd ?? process.cwd(), writeOut },
       );
     });

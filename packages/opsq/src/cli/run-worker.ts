@@ -14,6 +14,7 @@ import { ConnectionError, InequivalentQueueError, MiddlewareError } from "../err
 import { WorkerHeartbeat } from "../heartbeat/middleware.js";
 import { LOG_FORMAT_ENV, type LogFormat } from "../log-format.js";
 import { createLogger, getLogger, redactUrl, setLogger } from "../logger.js";
+import { schedulesOf } from "../schedules/registry.js";
 import { Worker } from "../worker.js";
 import { applyBrokerUrls } from "./broker-url.js";
 import { CliError, ExitCode, MESSAGE_CRASH_EXIT_CODE } from "./exit-codes.js";
@@ -194,6 +195,14 @@ async function consume(
       ? connectError(broker, error)
       : error;
   }
+  let scheduler: Awaited<ReturnType<typeof startSchedules>>;
+  try {
+    scheduler = await startSchedules(broker);
+  } catch (error) {
+    await worker.stop({ timeoutMs: 0 }).catch(() => {});
+    await broker.close().catch(() => {});
+    throw error;
+  }
   const actors = [...broker.actors.values()].filter((actor) => queues.includes(actor.queueName));
   logger.info(
     {
@@ -201,6 +210,7 @@ async function consume(
       queues,
       concurrency: options.concurrency,
       broker: describeBroker(broker),
+      ...(scheduler === undefined ? {} : { schedules: schedulesOf(broker).map(({ name }) => name) }),
       ...(metricsUrl === undefined ? {} : { metrics: metricsUrl }),
     },
     "worker ready",
@@ -208,6 +218,8 @@ async function consume(
   context.onReady?.();
 
   await aborted(context.stop);
+  // First: the next leader takes each schedule over while this worker drains.
+  await scheduler?.stop();
   await worker.stop();
   try {
     await broker.close();
@@ -215,6 +227,35 @@ async function consume(
     logger.warn({ err: error }, "could not close the broker cleanly");
   }
   return ExitCode.OK;
+}
+
+// The schedules of the modules (`defineSchedule`), run on a RabbitMQ connection of their own.
+async function startSchedules(broker: Broker) {
+  const schedules = schedulesOf(broker);
+  if (schedules.length === 0) {
+    return undefined;
+  }
+  if (!(broker instanceof RabbitmqBroker)) {
+    getLogger().warn(
+      { schedules: schedules.map(({ name }) => name), broker: broker.constructor.name },
+      "schedules need the RabbitMQ broker; not running them",
+    );
+    return undefined;
+  }
+  const { Scheduler } = await import("../schedules/scheduler.js");
+  // The URL with its password: the broker only shows a redacted one.
+  const scheduler = new Scheduler(schedules, { url: process.env.RABBITMQ_URL ?? DEFAULT_BROKER_URL });
+  try {
+    await scheduler.start(broker);
+  } catch (error) {
+    await scheduler.stop(0).catch(() => {});
+    throw new CliError(
+      `cannot start the schedules: ${redactUrl(error instanceof Error ? error.message : String(error))}`,
+      ExitCode.CONNECT_ERROR,
+      { cause: error },
+    );
+  }
+  return scheduler;
 }
 
 // --metrics-port: the Prometheus middleware and its server, imported only then (prom-client is not loaded otherwise).

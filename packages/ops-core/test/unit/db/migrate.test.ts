@@ -18,12 +18,13 @@ describe("migrate on embedded PGlite with a schema", () => {
     const tables = await query<{ table_schema: string; table_name: string }>(
       handle,
       sql`select table_schema, table_name from information_schema.tables
-          where table_name in ('task', 'task_outbox', '__drizzle_migrations') order by table_name`,
+          where table_name in ('task', 'task_outbox', 'task_schedule', '__drizzle_migrations') order by table_name`,
     );
     expect(tables).toEqual([
       { table_schema: "ops_unit", table_name: "__drizzle_migrations" },
       { table_schema: "ops_unit", table_name: "task" },
       { table_schema: "ops_unit", table_name: "task_outbox" },
+      { table_schema: "ops_unit", table_name: "task_schedule" },
     ]);
   });
 
@@ -35,7 +36,7 @@ describe("migrate on embedded PGlite with a schema", () => {
       handle,
       sql`select count(*)::int as n from ops_unit.__drizzle_migrations`,
     );
-    expect(journal).toEqual([{ n: 2 }]); // one row per migration file, none added by the second run
+    expect(journal).toEqual([{ n: 3 }]); // one row per migration file, none added by the second run
     expect((await store.getTask(taskId)).status).toBe("pending");
   });
 
