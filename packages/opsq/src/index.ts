@@ -189,14 +189,6 @@ export {
   resultBackendOf,
 } from "./results/middleware.js";
 export { PostgresResultBackend, type PostgresResultBackendOptions } from "./results/postgres.js";
-// Tracing (OpenTelemetry)
-export { messageTraceContext, TRACER_NAME, Tracing, type TracingOptions } from "./tracing/middleware.js";
-export {
-  readSpanContext,
-  TRACE_CONTEXT_OPTION,
-  type TraceContextCarrier,
-  toCarrier,
-} from "./tracing/trace-context.js";
 // Workers
 export { MAX_CATCH_UP, type MissedPolicy, ticksOwed } from "./schedules/missed-policy.js";
 export { schedulesOf } from "./schedules/registry.js";
@@ -210,4 +202,12 @@ export { type ScheduledJob, ScheduleLeader, scheduleJob } from "./schedules/sche
 export { lastQueueName, leaderQueueName, type ScheduleState } from "./schedules/schedule-state.js";
 export { Scheduler, type SchedulerOptions } from "./schedules/scheduler.js";
 export { SCHEDULE_NAME_OPTION, SCHEDULE_TICK_OPTION, tickMessageId } from "./schedules/tick-message.js";
+// Tracing (OpenTelemetry)
+export { messageTraceContext, TRACER_NAME, Tracing, type TracingOptions } from "./tracing/middleware.js";
+export {
+  readSpanContext,
+  TRACE_CONTEXT_OPTION,
+  type TraceContextCarrier,
+  toCarrier,
+} from "./tracing/trace-context.js";
 export { Worker, type WorkerOptions, type WorkerStats } from "./worker.js";

@@ -239,7 +239,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     .option(
       "--broker-url <url>",
       `RabbitMQ URL (default: $RABBITMQ_URL, else ${DEFAULT_BROKER_URL})`,
-      brokerUrlArgument,
+      brokerUrlsArgument,
     )
     .option("--json", "print JSON")
     .action(async (modules: string[], flags: Record<string, unknown>) => {

@@ -6,7 +6,9 @@
  *
  * @module
  */
+
 import type { Broker } from "../broker.js";
+import { splitBrokerUrls } from "../brokers/rabbitmq/broker-urls.js";
 import { RabbitmqConnection } from "../brokers/rabbitmq/connection.js";
 import type { Logger } from "../logger.js";
 import type { Schedule } from "./schedule.js";
@@ -58,7 +60,7 @@ export class Scheduler {
       await declarer.declareQueueOnServer?.(queue);
     }
     this.#connection = new RabbitmqConnection({
-      url: this.#url,
+      urls: splitBrokerUrls(this.#url),
       heartbeatSeconds: 5,
       socketOptions: {},
       connectionName: "opsq-scheduler",
