@@ -18,6 +18,7 @@ import { describeError } from "../describe-error.js";
 import type { Logger } from "../logger.js";
 import { failTask } from "../task-lifecycle.js";
 import type { OutboxEntry, TaskStore } from "../task-store-interface.js";
+import { PeriodicPass } from "./periodic-pass.js";
 
 /** Options of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
@@ -56,38 +57,32 @@ export interface RelayResult {
 /** Relays outbox rows periodically (one pass at a time) between `start` and `stop`. */
 export class OutboxRelay {
   readonly #options: OutboxRelayOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> | undefined;
+  readonly #periodic: PeriodicPass;
   #unreachable = false;
 
   /** @param options the store, the broker, the period and the grace */
   constructor(options: OutboxRelayOptions) {
     this.#options = options;
-  }
-
-  /** Schedules a pass every `intervalMs` (the first one `intervalMs` from now). */
-  start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      this.#running ??= this.pass()
-        .catch((error: unknown) => {
+    this.#periodic = new PeriodicPass(
+      () =>
+        this.pass().catch((error: unknown) => {
           this.#options.logger.warn(
             { error: describeError(error) },
             "outbox relay pass failed; will try again",
           );
-        })
-        .finally(() => {
-          this.#running = undefined;
-        });
-    }, this.#options.intervalMs);
-    this.#timer.unref();
+        }),
+      options.intervalMs,
+    );
+  }
+
+  /** Schedules a pass every `intervalMs` (the first one `intervalMs` from now). */
+  start(): void {
+    this.#periodic.start();
   }
 
   /** Stops scheduling passes and waits for the one under way, if any. */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#periodic.stop();
   }
 
   /**

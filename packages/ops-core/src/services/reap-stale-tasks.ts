@@ -21,6 +21,7 @@ import { describeError } from "../describe-error.js";
 import type { Logger } from "../logger.js";
 import { failStaleTasks } from "../task-lifecycle.js";
 import type { StaleTaskOptions, TaskStore } from "../task-store-interface.js";
+import { PeriodicPass } from "./periodic-pass.js";
 
 /** Everything {@link reapStaleTasks} uses. */
 export interface ReapDeps extends StaleTaskOptions {
@@ -107,31 +108,23 @@ export interface StaleTaskReaperOptions {
 /** Runs reaper passes periodically (one at a time) until stopped. */
 export class StaleTaskReaper {
   readonly #options: StaleTaskReaperOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #periodic: PeriodicPass;
   #skipUntil = 0;
 
   /** @param options the pass, its period, and the grace after a failed pass */
   constructor(options: StaleTaskReaperOptions) {
     this.#options = options;
+    this.#periodic = new PeriodicPass(() => this.#tick(), options.intervalMs);
   }
 
   /** Schedules a pass every `intervalMs` (the first one `intervalMs` from now). */
   start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      this.#running ??= this.#tick().finally(() => {
-        this.#running = undefined;
-      });
-    }, this.#options.intervalMs);
-    this.#timer.unref();
+    this.#periodic.start();
   }
 
   /** Stops scheduling passes and waits for the one under way, if any. */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#periodic.stop();
   }
 
   async #tick(): Promise<void> {
