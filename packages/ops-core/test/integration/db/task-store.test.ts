@@ -46,6 +46,7 @@ describe.skipIf(!available)("TaskStore on PostgreSQL", () => {
       { table_schema: schema, table_name: "__drizzle_migrations" },
       { table_schema: schema, table_name: "task" },
       { table_schema: schema, table_name: "task_outbox" },
+      { table_schema: schema, table_name: "task_schedule" },
     ]);
   });
 
