@@ -63,7 +63,9 @@ export const THROUGHPUT_TARGET = 0.9;
 // The ratio of the medians with its target, and the spread of the rounds' ratios as text.
 function spreadRatioRow(name: string, opsq: readonly number[], raw: readonly number[]): Row {
   const row = ratioRow(name, median(opsq), median(raw), THROUGHPUT_TARGET);
-  return { ...row, text: `${format(row.value!)} [rounds ${spread(roundRatios(opsq, raw))}]` };
+  const ratios = roundRatios(opsq, raw);
+  const range = `${format(Math.min(...ratios))}–${format(Math.max(...ratios))}`;
+  return { ...row, text: `${format(row.value!)} (rounds ${range})` };
 }
 
 /** The three drain rates of a run, as "spawn→last / first→last / steady". */
@@ -87,7 +89,7 @@ export function summaryRows(results: Results): Row[] {
     });
     rows.push({ name: "enqueue: opsq `actor.send()` (each confirmed)", value: opsq, unit: "msg/s" });
     rows.push(
-      spreadRatioRow("enqueue ratio opsq / raw (median [per-round ratios])", enqueue.opsq, enqueue.raw),
+      spreadRatioRow("enqueue ratio opsq / raw (of medians; rounds min–max)", enqueue.opsq, enqueue.raw),
     );
     rows.push({
       name: "enqueue CPU per message, publishing process: raw / opsq",
@@ -128,7 +130,7 @@ export function summaryRows(results: Results): Row[] {
       ] as const) {
         rows.push(
           spreadRatioRow(
-            `drain ratio opsq / raw, ${p}, ${label} (median [per-round ratios])`,
+            `drain ratio opsq / raw, ${p}, ${label} (of medians; rounds min–max)`,
             figures[opsqKey] ?? [],
             figures[rawKey] ?? [],
           ),
