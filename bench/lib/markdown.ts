@@ -17,6 +17,37 @@ export function textTable(results: Results): string {
     .join("\n");
 }
 
+/** Every throughput round for the terminal: rates (msg/s), then CPU µs per message (process; machine). */
+export function roundsText(results: Results): string {
+  const { enqueue, drain } = results;
+  const lines: string[] = [];
+  const line = (name: string, rates: number[], cpu: number[], machineCpu: number[]) =>
+    lines.push(
+      `${name.padEnd(52)} ${list(rates).padEnd(28)} CPU µs ${list(cpu)}; machine ${list(machineCpu)}`,
+    );
+  if (enqueue) {
+    line("enqueue, raw amqplib", enqueue.raw, enqueue.rawCpuUs, enqueue.rawMachineCpuUs);
+    line("enqueue, opsq send()", enqueue.opsq, enqueue.opsqCpuUs, enqueue.opsqMachineCpuUs);
+  }
+  if (drain) {
+    for (const key of Object.keys(drain.rates)) {
+      for (const [what, figures] of [
+        ["spawn→last", drain.spawnRates],
+        ["first→last", drain.firstLastRates],
+        ["steady", drain.rates],
+      ] as const) {
+        line(
+          `drain ${key} ${what}`,
+          figures[key] ?? [],
+          drain.cpuUs[key] ?? [],
+          drain.machineCpuUs[key] ?? [],
+        );
+      }
+    }
+  }
+  return lines.length === 0 ? "" : `\nrounds (msg/s), in run order:\n${lines.join("\n")}`;
+}
+
 export function renderMarkdown(results: Results): string {
   const { machine, enqueue, drain, light, loaded, soak, startup, fixtureStartup, e2e } = results;
   const out: string[] = [];
