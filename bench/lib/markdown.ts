@@ -44,6 +44,12 @@ export function roundsText(results: Results): string {
         );
       }
     }
+    const short = drain.counts.filter((count) => count !== results.messages);
+    lines.push(
+      short.length === 0
+        ? `every drain run handled ${results.messages} messages`
+        : `DRAIN RUNS WITH ANOTHER COUNT THAN ${results.messages}: ${short.join(", ")}`,
+    );
   }
   return lines.length === 0 ? "" : `\nrounds (msg/s), in run order:\n${lines.join("\n")}`;
 }
