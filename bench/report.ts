@@ -17,7 +17,7 @@ import { measureDashboard } from "./lib/dashboard.js";
 import { measureOpsCoreE2e } from "./lib/e2e.js";
 import { measureLightLatency, measureLoadedLatency, measurePipelinePeak } from "./lib/latency.js";
 import { describeMachine, loadAverage } from "./lib/machine.js";
-import { renderMarkdown, textTable } from "./lib/markdown.js";
+import { renderMarkdown, roundsText, textTable } from "./lib/markdown.js";
 import { ROOT } from "./lib/processes.js";
 import type { Results } from "./lib/results.js";
 import { measureSoak } from "./lib/soak.js";
@@ -139,6 +139,7 @@ console.log(
   `\nopsq benchmark — ${results.machine.date}, nproc ${results.machine.nproc}, Node ${results.machine.node}, RabbitMQ ${results.machine.rabbitmq}, ${Math.round(results.durationSeconds)} s`,
 );
 console.log(textTable(results));
+console.log(roundsText(results));
 if (values.write) {
   const file = join(ROOT, values.write);
   writeFileSync(file, renderMarkdown(results));

@@ -49,3 +49,11 @@ export function describeMachine(serverVersion: string | undefined): Machine {
     loadStart: loadAverage(),
   };
 }
+
+/**
+ * Busy CPU time of the whole machine so far (user + nice + sys + irq over every core, from
+ * `os.cpus()`), in ms: RabbitMQ and anything else running is counted too.
+ */
+export function machineBusyMs(): number {
+  return cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
+}

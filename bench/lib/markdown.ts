@@ -1,6 +1,6 @@
 /** docs/PERFORMANCE.md from one run's results. */
 import { OPTIMISATIONS } from "./optimisations.js";
-import { type Results, type Row, summaryRows } from "./results.js";
+import { type Results, type Row, roundRatios, spread, summaryRows, THROUGHPUT_TARGET } from "./results.js";
 import { format, median } from "./stats.js";
 
 const verdict = (row: Row) => (row.met === undefined ? "" : row.met ? "met" : "**missed**");
@@ -15,6 +15,43 @@ export function textTable(results: Results): string {
       return `${row.name.replaceAll("`", "").padEnd(84)} ${value.padStart(12)} ${row.unit}${target}`;
     })
     .join("\n");
+}
+
+/** Every throughput round for the terminal: rates (msg/s), then CPU µs per message (process; machine). */
+export function roundsText(results: Results): string {
+  const { enqueue, drain } = results;
+  const lines: string[] = [];
+  const line = (name: string, rates: number[], cpu: number[], machineCpu: number[]) =>
+    lines.push(
+      `${name.padEnd(52)} ${list(rates).padEnd(28)} CPU µs ${list(cpu)}; machine ${list(machineCpu)}`,
+    );
+  if (enqueue) {
+    line("enqueue, raw amqplib", enqueue.raw, enqueue.rawCpuUs, enqueue.rawMachineCpuUs);
+    line("enqueue, opsq send()", enqueue.opsq, enqueue.opsqCpuUs, enqueue.opsqMachineCpuUs);
+  }
+  if (drain) {
+    for (const key of Object.keys(drain.rates)) {
+      for (const [what, figures] of [
+        ["spawn→last", drain.spawnRates],
+        ["first→last", drain.firstLastRates],
+        ["steady", drain.rates],
+      ] as const) {
+        line(
+          `drain ${key} ${what}`,
+          figures[key] ?? [],
+          drain.cpuUs[key] ?? [],
+          drain.machineCpuUs[key] ?? [],
+        );
+      }
+    }
+    const short = drain.counts.filter((count) => count !== results.messages);
+    lines.push(
+      short.length === 0
+        ? `every drain run handled ${results.messages} messages`
+        : `DRAIN RUNS WITH ANOTHER COUNT THAN ${results.messages}: ${short.join(", ")}`,
+    );
+  }
+  return lines.length === 0 ? "" : `\nrounds (msg/s), in run order:\n${lines.join("\n")}`;
 }
 
 export function renderMarkdown(results: Results): string {
@@ -61,22 +98,62 @@ export function renderMarkdown(results: Results): string {
       `${results.messages.toLocaleString("en")} no-op messages per round (Dramatiq's JSON body, persistent); ${results.enqueue?.raw.length ?? 0} enqueue rounds and ${results.rounds} drain rounds, medians in the summary.`,
       "",
     );
-    out.push("| | rounds (msg/s) | median | CPU µs / message (median) |", "|---|---|---:|---:|");
+    out.push(
+      "| | what the rate measures | rounds (msg/s) | median | CPU µs / message, process (rounds) | CPU µs / message, whole machine (rounds) |",
+      "|---|---|---|---:|---|---|",
+    );
     if (enqueue) {
       out.push(
-        `| enqueue, raw amqplib | ${list(enqueue.raw)} | ${format(median(enqueue.raw))} | ${format(median(enqueue.rawCpuUs))} |`,
+        `| enqueue, raw amqplib | publish all, then wait for the confirms | ${list(enqueue.raw)} | ${format(median(enqueue.raw))} | ${list(enqueue.rawCpuUs)} | ${list(enqueue.rawMachineCpuUs ?? [])} |`,
       );
       out.push(
-        `| enqueue, opsq \`send()\` | ${list(enqueue.opsq)} | ${format(median(enqueue.opsq))} | ${format(median(enqueue.opsqCpuUs))} |`,
+        `| enqueue, opsq \`send()\` | every \`send()\` resolved on its confirm | ${list(enqueue.opsq)} | ${format(median(enqueue.opsq))} | ${list(enqueue.opsqCpuUs)} | ${list(enqueue.opsqMachineCpuUs ?? [])} |`,
       );
     }
     if (drain) {
-      for (const [key, values] of Object.entries(drain.rates)) {
+      for (const key of Object.keys(drain.rates)) {
         const [kind, processes] = key.split("-");
-        out.push(
-          `| drain, ${kind === "raw" ? "raw amqplib" : "`opsq worker`"}, ${processes} process${processes === "1" ? "" : "es"} | ${list(values)} | ${format(median(values))} | ${format(median(drain.cpuUs[key] ?? []))} |`,
-        );
+        const who = `drain, ${kind === "raw" ? "raw amqplib" : "`opsq worker`"}, ${processes} process${processes === "1" ? "" : "es"}`;
+        const cpu = `${list(drain.cpuUs[key] ?? [])} | ${list(drain.machineCpuUs?.[key] ?? [])}`;
+        for (const [what, figures] of [
+          ["spawn → last handler start", drain.spawnRates],
+          ["first → last handler start", drain.firstLastRates],
+          ["steady: every 500th start, first 10 % dropped", drain.rates],
+        ] as const) {
+          const values = figures?.[key] ?? [];
+          out.push(`| ${who} | ${what} | ${list(values)} | ${format(median(values))} | ${cpu} |`);
+        }
       }
+    }
+    const ratios: string[] = [];
+    if (enqueue)
+      ratios.push(
+        `| enqueue | ${list(roundRatios(enqueue.opsq, enqueue.raw))} | ${spread(roundRatios(enqueue.opsq, enqueue.raw))} |`,
+      );
+    if (drain) {
+      for (const key of Object.keys(drain.rates).filter((k) => k.startsWith("opsq-"))) {
+        const rawKey = key.replace("opsq-", "raw-");
+        for (const [what, figures] of [
+          ["spawn → last", drain.spawnRates],
+          ["first → last", drain.firstLastRates],
+          ["steady", drain.rates],
+        ] as const) {
+          const ratios_ = roundRatios(figures[key] ?? [], figures[rawKey] ?? []);
+          ratios.push(
+            `| drain, ${key.slice(5)} process(es), ${what} | ${list(ratios_)} | ${spread(ratios_)} |`,
+          );
+        }
+      }
+    }
+    out.push(
+      "",
+      `opsq / raw amqplib, round by round (each round runs both side by side, order alternating); target ≥ ${THROUGHPUT_TARGET}:`,
+      "",
+      "| | per-round ratios | median (min–max) |",
+      "|---|---|---|",
+      ...ratios,
+    );
+    if (drain) {
       const short = drain.counts.filter((count) => count !== results.messages);
       out.push(
         "",
@@ -188,8 +265,8 @@ export function renderMarkdown(results: Results): string {
 
   out.push("## How each figure is measured", "");
   out.push(
-    "- **Enqueue** (in the benchmark process): raw amqplib publishes every message on a confirm channel and waits for the confirms once at the end; opsq calls `actor.send()` for every message (build the message, encode it, publish with `mandatory` on its confirm channel, resolve each promise on its confirm) and awaits them all. One warm-up round of 2,000 is not counted; the order alternates between rounds.",
-    "- **Drain** (in subprocesses): a queue is pre-filled with the messages, then drained by raw amqplib consumers (one connection and channel per process, prefetch 100, `JSON.parse` + ack) or by `opsq worker bench/fixtures/stats-actors.mjs --concurrency 50 --processes N` (prefetch 2 × concurrency = 100 per process; decode, middleware, actor, ack). Each process records when its handler first and last ran on a clock shared by the machine's processes; the rate is messages / (last − first), so start-up is not counted.",
+    "- **Enqueue** (in the benchmark process): raw amqplib publishes every message on a confirm channel and waits for the confirms once at the end; opsq calls `actor.send()` for every message (build the message, encode it, publish with `mandatory` on its confirm channel, resolve each promise on its confirm) and awaits them all. One warm-up round of 2,000 is not counted; the order alternates between rounds. CPU per message: the benchmark process's own CPU, and the whole machine's busy CPU (RabbitMQ included) over the same span.",
+    "- **Drain** (in subprocesses): a queue is pre-filled with the messages, then drained by raw amqplib consumers (`bench/fixtures/raw-consumer.mjs`: one connection and channel per process, prefetch 100 like opsq, `JSON.parse`, acks batched — the last delivery tag acked with `multiple` every 50 messages or 5 ms after the first unacked one) or by `opsq worker bench/fixtures/stats-actors.mjs --concurrency 50 --processes N` (prefetch 2 × concurrency = 100 per process; decode, middleware, actor, ack). Each process records every handler start on a clock shared by the machine's processes (the handler is a no-op, so a start is ≈ its end). Three rates per run, all messages handled divided by a span: **spawn → last** from the spawn of the consumer processes to the last handler start (start-up, connection and JIT warm-up included); **first → last** from the first to the last handler start of any process; **steady** from every process's every 500th handler start, merged and sorted, the first 10 % of them dropped: (slices counted × 500) / (last slice − slice at 10 %). CPU per message: the consumer processes' own CPU from their first message to their exit, and the whole machine's busy CPU (every core, RabbitMQ and anything else running included) from the spawn until the queue is empty.",
     "- **Latency**: the time of `send()` travels as the message's argument to an `opsq worker` process (concurrency 50), whose handler subtracts it from its own start time (`performance.timeOrigin + performance.now()` in both processes). Light load: one message at a time, each confirmed before the next is sent, one every 10 ms, after 200 warm-up messages. The end-to-end peak: 20,000 `send()` at once while one worker consumes, messages / (last − first handler start), median of 3; then `send()` paced every 5 ms at half that rate for 4 s.",
     "- **Soak**: see above; the 10 % slices are timed by the handler (every 20,000th message), the RSS by the benchmark. Growth compares the mean RSS of the first and last quarters of the drain after its first 10 %; the slope is RSS regressed on messages handled over the same span. The worker runs with `--expose-gc` so that the fixture can read the live heap after a full GC at each slice boundary.",
     "- **Start-up**: spawn of `node packages/opsq/dist/cli/main.js worker <module>` until its `worker ready` log line (module import, RabbitMQ connection, queue declarations, consumers); **shutdown**: SIGTERM to that idle worker until the process exits.",
