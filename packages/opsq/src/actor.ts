@@ -6,6 +6,7 @@
  * @module
  */
 import { type Broker, getBroker } from "./broker.js";
+import type { EnqueueManyOptions, EnqueueResult } from "./enqueue-result.js";
 import { ActorDefinitionError } from "./errors.js";
 import { isolate } from "./isolation/isolate.js";
 import { attachIsolationLifecycle } from "./isolation/lifecycle.js";
@@ -192,6 +193,27 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
   /** Sends a message; resolves once the broker accepted it. */
   send(...args: A): Promise<Message<A, R>> {
     return this.broker.enqueue(this.message(...args));
+  }
+
+  /**
+   * Sends one message per argument list in one burst, waiting once for all the confirms
+   * (see {@link Broker.enqueueMany}). Never rejects for a message: the results, in input
+   * order, tell which were published and which failed, with the error `send()` would give.
+   *
+   * @example
+   * ```ts
+   * const results = await add.sendMany([[1, 2], [3, 4]]);
+   * for (const r of results) if (!r.ok) console.error(r.message.messageId, r.error.message);
+   * ```
+   */
+  sendMany(
+    argsList: readonly A[],
+    options: EnqueueManyOptions = {},
+  ): Promise<EnqueueResult<Message<A, R>>[]> {
+    return this.broker.enqueueMany(
+      argsList.map((args) => this.message(...args)),
+      options,
+    );
   }
 
   /** Sends a message with a delay or per-message options. */

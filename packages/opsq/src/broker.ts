@@ -5,12 +5,14 @@
  * @module
  */
 import type { Actor } from "./actor.js";
+import type { EnqueueManyOptions, EnqueueResult } from "./enqueue-result.js";
 import {
   ActorDefinitionError,
   ActorNotFoundError,
   MessageTooLargeError,
   MiddlewareError,
   OpsqError,
+  toError,
 } from "./errors.js";
 import { getLogger, type Logger } from "./logger.js";
 import type { Message } from "./message.js";
@@ -203,32 +205,139 @@ export abstract class Broker {
    */
   async enqueue<M extends Message>(message: M, options: EnqueueOptions = {}): Promise<M> {
     const delayMs = options.delayMs ?? 0;
-    const queueName = qName(message.queueName);
-    this.declareQueue(queueName);
-    let published = message;
-    if (delayMs > 0) {
-      published = message.copy({
-        queueName: dqName(queueName),
-        options: { ...message.options, eta: Date.now() + Math.ceil(delayMs) },
-      }) as M;
-    } else if (queueName !== message.queueName || message.options.eta !== undefined) {
-      published = message.withOptions({ eta: undefined }).copy({ queueName }) as M;
-    }
+    const published = this.#toPublished(message, delayMs);
     // Hot path: hooks that all ran synchronously return undefined, and nothing is awaited.
     const before = this.emitBefore("beforeEnqueue", this, published, delayMs);
     if (before !== undefined) {
       await before;
     }
-    const body = published.encode();
-    if (body.length > this.maxMessageBytes && options.republish !== true) {
-      throw new MessageTooLargeError(published.actorName, body.length, this.maxMessageBytes);
-    }
-    await this.publish(published, body);
+    await this.publish(published, this.#encode(published, options.republish === true));
     const after = this.emitAfter("afterEnqueue", this, published, delayMs);
     if (after !== undefined) {
       await after;
     }
     return published;
+  }
+
+  /**
+   * Publishes many messages in one burst and waits once for all their confirms: each message
+   * goes through exactly what {@link Broker.enqueue} does (its queue declared, the
+   * `beforeEnqueue` and `afterEnqueue` hooks, the size check, a durable confirmed publish), but
+   * the publishes are pipelined instead of one confirm round trip each. Never rejects for a
+   * message: the results, one per input message in input order, tell which were published
+   * (`ok: true`, with the message as published) and which were not (`ok: false`, with the
+   * error `enqueue` would have rejected with). On RabbitMQ every message settles within the
+   * broker's `confirmTimeoutMs`.
+   *
+   * @example
+   * ```ts
+   * const results = await broker.enqueueMany([add.message(1, 2), add.message(3, 4)]);
+   * const failed = results.filter((r) => !r.ok);
+   * ```
+   */
+  async enqueueMany<M extends Message>(
+    messages: readonly M[],
+    options: EnqueueManyOptions = {},
+  ): Promise<EnqueueResult<M>[]> {
+    const delayMs = options.delayMs ?? 0;
+    const results: EnqueueResult<M>[] = new Array(messages.length);
+    const published: M[] = new Array(messages.length);
+    // 1. Prepare every message and run its before hooks; async hooks run side by side.
+    const pendingBefore: Promise<void>[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i]!;
+      try {
+        published[i] = this.#toPublished(message, delayMs);
+        const before = this.emitBefore("beforeEnqueue", this, published[i]!, delayMs);
+        if (before !== undefined) {
+          pendingBefore.push(
+            before.catch((error: unknown) => {
+              results[i] = { message: published[i]!, ok: false, error: toError(error) };
+            }),
+          );
+        }
+      } catch (error) {
+        results[i] = { message: published[i] ?? message, ok: false, error: toError(error) };
+      }
+    }
+    if (pendingBefore.length > 0) {
+      await Promise.all(pendingBefore);
+    }
+    // 2. One burst: every publish is handed to the transport before any confirm is awaited.
+    const confirms: Promise<void>[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      if (results[i] !== undefined) {
+        continue;
+      }
+      const message = published[i]!;
+      let confirmed: Promise<void>;
+      try {
+        confirmed = this.publish(message, this.#encode(message, false));
+      } catch (error) {
+        confirmed = Promise.reject(error);
+      }
+      confirms.push(
+        confirmed.then(
+          () => {
+            results[i] = { message, ok: true };
+          },
+          (error: unknown) => {
+            results[i] = { message, ok: false, error: toError(error) };
+          },
+        ),
+      );
+    }
+    // 3. One wait for every confirm (each bounded by the transport's own timeout).
+    await Promise.all(confirms);
+    // 4. The after hooks of those published, side by side when async.
+    const pendingAfter: Promise<void>[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const result = results[i]!;
+      if (!result.ok) {
+        continue;
+      }
+      try {
+        const after = this.emitAfter("afterEnqueue", this, result.message, delayMs);
+        if (after !== undefined) {
+          pendingAfter.push(
+            after.catch((error: unknown) => {
+              results[i] = { message: result.message, ok: false, error: toError(error) };
+            }),
+          );
+        }
+      } catch (error) {
+        results[i] = { message: result.message, ok: false, error: toError(error) };
+      }
+    }
+    if (pendingAfter.length > 0) {
+      await Promise.all(pendingAfter);
+    }
+    return results;
+  }
+
+  // The message as published: to `q.DQ` with an `eta` when delayed, else to `q` without one.
+  #toPublished<M extends Message>(message: M, delayMs: number): M {
+    const queueName = qName(message.queueName);
+    this.declareQueue(queueName);
+    if (delayMs > 0) {
+      return message.copy({
+        queueName: dqName(queueName),
+        options: { ...message.options, eta: Date.now() + Math.ceil(delayMs) },
+      }) as M;
+    }
+    if (queueName !== message.queueName || message.options.eta !== undefined) {
+      return message.withOptions({ eta: undefined }).copy({ queueName }) as M;
+    }
+    return message;
+  }
+
+  // The encoded body; @throws MessageTooLargeError past maxMessageBytes unless republished.
+  #encode(message: Message, republish: boolean): Buffer {
+    const body = message.encode();
+    if (body.length > this.maxMessageBytes && !republish) {
+      throw new MessageTooLargeError(message.actorName, body.length, this.maxMessageBytes);
+    }
+    return body;
   }
 
   /** Runs a `before*` hook on every middleware, in registration order. */

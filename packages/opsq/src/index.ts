@@ -85,6 +85,7 @@ export type { DedupBackend, DedupHolder } from "./dedup/backend.js";
 export { MemoryDedupBackend, type MemoryDedupBackendOptions } from "./dedup/memory.js";
 export { Dedup, type DedupOptions } from "./dedup/middleware.js";
 export { PostgresDedupBackend, type PostgresDedupBackendOptions } from "./dedup/postgres.js";
+export type { EnqueueManyOptions, EnqueueResult } from "./enqueue-result.js";
 // Logging
 export {
   describeError,
