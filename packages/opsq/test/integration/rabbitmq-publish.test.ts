@@ -132,7 +132,7 @@ describe.runIf(available)("RabbitmqBroker: publishing", () => {
     const queue = rabbit.admin.queue();
     const probe = defineActor("wire_probe", (_n: number) => {}, { queue, broker });
     await broker.declareQueueOnServer(queue);
-    const sends = Array.from({ length: 5_000 }, (_, i) => probe.send(i));
+    const sends = Array.from({ length: 20_000 }, (_, i) => probe.send(i));
     const settled = Promise.allSettled(sends);
 
     // When the broker closes as soon as the first is confirmed
@@ -143,7 +143,8 @@ describe.runIf(available)("RabbitmqBroker: publishing", () => {
     // Then nothing was reported sent that is not in the queue, and failures are publish/connection errors
     const confirmed = results.filter((result) => result.status === "fulfilled").length;
     expect(confirmed).toBeGreaterThan(0);
-    expect(confirmed, "some sends were still unconfirmed at close").toBeLessThan(5_000);
+    // (Usually some are still unconfirmed at close; a fast RabbitMQ may confirm them all first, which
+    // is no fault, so that is not asserted.)
     for (const result of results) {
       if (result.status === "rejected") {
         expect(
