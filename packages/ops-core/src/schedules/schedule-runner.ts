@@ -91,12 +91,21 @@ export function scheduleRunnerMiddleware(options: ScheduleRunnerOptions): Middle
 
   return {
     name: "OpsCoreScheduleRunner",
-    afterWorkerBoot: async () => {
-      await scheduler.start(options.broker);
-      reloading = reload();
-      await reloading;
+    // Not awaited: the worker is ready (and consumes) without waiting for the schedules' own
+    // connection and the first read of task_schedule; shutdown waits for both.
+    afterWorkerBoot: () => {
+      let started = false;
+      reloading = scheduler.start(options.broker).then(
+        () => {
+          started = true;
+          return reload();
+        },
+        (error: unknown) => {
+          logger.error({ reason: describeError(error) }, "the stored schedules are not running");
+        },
+      );
       timer = setInterval(() => {
-        reloading = reloading.then(reload);
+        reloading = reloading.then(() => (started ? reload() : undefined));
       }, options.reloadMs ?? 30_000);
       timer.unref();
     },
