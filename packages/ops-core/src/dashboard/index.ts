@@ -3,5 +3,6 @@
  *
  * @module
  */
+export { openDashboardPanel } from "./open-dashboard-panel.js";
 export { type OpenTasksPanelOptions, openTasksPanel } from "./open-tasks-panel.js";
 export { createTasksPanel, TASKS_PANEL_ID, type TasksPanelOptions } from "./tasks-panel.js";

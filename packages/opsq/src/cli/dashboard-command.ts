@@ -3,8 +3,10 @@
  *
  * @module
  */
+
+import type { DashboardPanel } from "../dashboard/panel.js";
 import { startDashboard } from "../dashboard/server.js";
-import { redactUrl } from "../logger.js";
+import { getLogger, redactUrl } from "../logger.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { loadModules } from "./load-modules.js";
 import { DEFAULT_BROKER_URL } from "./run-worker.js";
@@ -24,6 +26,8 @@ export interface DashboardCliOptions {
   modules: string[];
   managementUrl?: string | false;
   basePath?: string;
+  /** Panel modules (`--panel`): each exports `openDashboardPanel` (see `dashboard/panel-factory.ts`). */
+  panels?: string[];
 }
 
 /**
@@ -51,6 +55,15 @@ export async function runDashboard(
       ExitCode.IMPORT_ERROR,
     );
   }
+  let panels: DashboardPanel[] = [];
+  if (options.panels !== undefined && options.panels.length > 0) {
+    const { loadPanels } = await import("./load-panels.js");
+    panels = await loadPanels(options.panels, io.cwd, {
+      brokerUrl: brokerUrl.split(",")[0]!,
+      databaseUrl: options.databaseUrl,
+      logger: getLogger(),
+    });
+  }
   let server: Awaited<ReturnType<typeof startDashboard>>;
   try {
     server = await startDashboard({
@@ -61,9 +74,11 @@ export async function runDashboard(
       queues,
       managementUrl: options.managementUrl,
       basePath: options.basePath,
+      panels,
       ...(cancelUrl === undefined ? {} : { cancel: { url: cancelUrl, table: options.cancelTable } }),
     });
   } catch (error) {
+    await Promise.allSettled(panels.map((panel) => panel.close?.()));
     const message = redactUrl(error instanceof Error ? error.message : String(error));
     throw new CliError(
       message,

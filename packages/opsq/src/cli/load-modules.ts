@@ -124,8 +124,19 @@ function isDirectory(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
-// tsx from the project being run, else the one next to opsq.
-async function registerTypeScript(cwd: string, specifier: string): Promise<void> {
+/** True for a TypeScript file, which is imported through tsx. */
+export function isTypeScriptFile(file: string): boolean {
+  return TYPESCRIPT.test(file);
+}
+
+/**
+ * Registers tsx so that TypeScript modules import: the project's own (from `cwd`), else the one
+ * next to opsq.
+ *
+ * @param specifier the module that needs it, named in the error
+ * @throws CliError (exit code 2) when no tsx can be found
+ */
+export async function registerTypeScript(cwd: string, specifier: string): Promise<void> {
   let url: string;
   try {
     url = pathToFileURL(resolvePackage("tsx/esm/api", cwd)).href;

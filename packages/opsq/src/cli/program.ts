@@ -320,6 +320,10 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     )
     .option("--no-management", "never use the management API: counts through AMQP, rates estimated")
     .option("--base-path <path>", "serve under this path (/ops)")
+    .option(
+      "--panel <modules...>",
+      "add the pages of these modules, each exporting openDashboardPanel() (ops-core/dashboard: agent tasks)",
+    )
     .action(async (flags: Record<string, unknown>) => {
       const { runDashboard } = await import("./dashboard-command.js");
       code = await runDashboard(
@@ -335,6 +339,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
           modules: (flags.module as string[] | undefined) ?? [],
           managementUrl: flags.management === false ? false : (flags.managementUrl as string | undefined),
           basePath: flags.basePath as string | undefined,
+          panels: (flags.panel as string[] | undefined) ?? [],
         },
         { cwd: context.cwd ?? process.cwd(), stop: context.stop, writeOut },
       );

@@ -9,6 +9,11 @@ export { createDashboardHandler, type DashboardHandler } from "./handler.js";
 export { escapeHtml, type HtmlValue, html, raw, SafeHtml } from "./html.js";
 export { DASHBOARD_TOKEN_ENV, type DashboardOptions } from "./options.js";
 export type { DashboardPanel, PanelActionResult, PanelRequest, PanelUpdate } from "./panel.js";
+export {
+  type DashboardPanelContext,
+  type DashboardPanelFactory,
+  PANEL_FACTORY_EXPORT,
+} from "./panel-factory.js";
 export { RabbitmqSource, type RabbitmqSourceOptions } from "./rabbitmq-source.js";
 export { type DashboardServer, type DashboardServerOptions, startDashboard } from "./server.js";
 export type { DashboardSource, DelayedRow, QueueRow, StatsOrigin } from "./source.js";
