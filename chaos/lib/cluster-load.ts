@@ -17,7 +17,7 @@ import { doneIds, readRecords } from "./records.js";
 import { resumeTimes } from "./resume.js";
 import { type ScenarioOptions, type ScenarioResult, Tally, until } from "./scenario.js";
 import { FIXTURE_ACTORS, WorkerProcess } from "./worker.js";
-import { cleanUp, stopWorker, tallyProduced } from "./wrap-up.js";
+import { cleanUp, settleAndDrain, stopWorker, tallyProduced } from "./wrap-up.js";
 
 /** The delivery limit of the scenarios' quorum queues (producer and workers must agree). */
 export const DELIVERY_LIMIT = 20;
@@ -170,19 +170,7 @@ export async function runClusterLoad(
     );
     producer.stop();
     await production;
-    tally.check(
-      producer.pending === 0,
-      `${producer.pending} send() call(s) neither confirmed nor failed 30 s after the last send`,
-    );
-    const confirmedIds = [...producer.confirmed.keys()];
-    const drained = await until(
-      () => {
-        const done = doneIds(record);
-        return confirmedIds.every((id) => done.has(id));
-      },
-      load.drainTimeoutMs,
-      200,
-    );
+    const drained = await settleAndDrain(tally, producer, record, load.drainTimeoutMs);
     tally.check(drained, `not every confirmed message was processed within ${load.drainTimeoutMs} ms`);
     for (const [index, worker] of workers.entries()) {
       tally.check(worker.running, `worker ${index + 1} exited during the faults`);

@@ -13,7 +13,7 @@ import { Admin, uniqueConnectionName, uniqueQueue } from "./rabbit.js";
 import { doneIds, readRecords } from "./records.js";
 import { type ScenarioOptions, type ScenarioResult, Tally, until } from "./scenario.js";
 import { FIXTURE_ACTORS, WorkerProcess } from "./worker.js";
-import { checkSurvived, cleanUp, stopWorker, tallyProduced } from "./wrap-up.js";
+import { checkSurvived, cleanUp, settleAndDrain, stopWorker, tallyProduced } from "./wrap-up.js";
 
 /** What a fault gets to work with. */
 export interface FaultContext {
@@ -142,19 +142,7 @@ export async function runLoadWithFaults(
       tally.check(resumed, `nothing processed within 30 s after fault ${round}`);
     }
     await production;
-    tally.check(
-      producer.pending === 0,
-      `${producer.pending} send() call(s) neither confirmed nor failed 30 s after the last send`,
-    );
-    const confirmedIds = [...producer.confirmed.keys()];
-    const drained = await until(
-      () => {
-        const done = doneIds(record);
-        return confirmedIds.every((id) => done.has(id));
-      },
-      load.drainTimeoutMs,
-      200,
-    );
+    const drained = await settleAndDrain(tally, producer, record, load.drainTimeoutMs);
     const worker = context.worker;
     if (load.workerMustSurvive) {
       checkSurvived(tally, first, worker);

@@ -8,9 +8,36 @@
  */
 import type { Producer } from "./producer.js";
 import type { Admin } from "./rabbit.js";
-import { readRecords, type Summary, summarize } from "./records.js";
-import type { Tally } from "./scenario.js";
+import { doneIds, readRecords, type Summary, summarize } from "./records.js";
+import { type Tally, until } from "./scenario.js";
 import { describeExit, type Exit, killLeftovers, type WorkerProcess } from "./worker.js";
+
+/**
+ * After the last send: checks that every `send()` settled (confirmed or failed), then waits up
+ * to `drainTimeoutMs` until every confirmed message is in the record file as done.
+ *
+ * @returns whether every confirmed message was processed in time
+ */
+export async function settleAndDrain(
+  tally: Tally,
+  producer: Producer,
+  record: string,
+  drainTimeoutMs: number,
+): Promise<boolean> {
+  tally.check(
+    producer.pending === 0,
+    `${producer.pending} send() call(s) neither confirmed nor failed 30 s after the last send`,
+  );
+  const confirmedIds = [...producer.confirmed.keys()];
+  return until(
+    () => {
+      const done = doneIds(record);
+      return confirmedIds.every((id) => done.has(id));
+    },
+    drainTimeoutMs,
+    200,
+  );
+}
 
 /** Options of {@link stopWorker}. */
 export interface StopOptions {
