@@ -1,6 +1,11 @@
 /**
  * TimeLimit: aborts an attempt that runs longer than `timeLimitMs`.
  *
+ * Attempts with the same limit end in the order they started, so each distinct
+ * limit keeps its running attempts in one insertion-ordered map (earliest deadline
+ * first) watched by one timer for the earliest: starting and finishing an attempt
+ * cost a map insert and delete, never a timer of its own.
+ *
  * @module
  */
 import type { Broker } from "../broker.js";
@@ -13,11 +18,11 @@ import type { Middleware } from "./middleware.js";
 /** The longest delay a Node timer holds; a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** The timer of an attempt, with its limit and when it ends. */
-interface Armed {
-  timer: NodeJS.Timeout;
-  limit: number;
-  deadline: number;
+/** The running attempts that share one limit, by deadline (monotonic ms), and the timer of the earliest. */
+interface LimitGroup {
+  readonly limitMs: number;
+  readonly deadlines: Map<MessageProxy, number>;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /** Options of {@link TimeLimit}. */
@@ -39,7 +44,9 @@ export class TimeLimit implements Middleware {
   readonly name = "TimeLimit";
   readonly actorOptions = ["timeLimitMs"] as const;
   readonly #timeLimitMs: number;
-  readonly #timers = new Map<MessageProxy, Armed>();
+  /** The group of each running attempt. */
+  readonly #running = new Map<MessageProxy, LimitGroup>();
+  readonly #groups = new Map<number, LimitGroup>();
 
   /** @param options the default limit */
   constructor(options: TimeLimitOptions = {}) {
@@ -52,53 +59,72 @@ export class TimeLimit implements Middleware {
 
   beforeProcessMessage(broker: Broker, proxy: MessageProxy): void {
     const actor = broker.actors.get(proxy.message.actorName);
-    const limit = getOption(proxy.message, actor?.options, "timeLimitMs", this.#timeLimitMs) as number;
-    this.#arm(proxy, limit, Date.now() + limit);
-  }
-
-  // A limit longer than a Node timer holds (2^31 - 1 ms) is waited for in steps.
-  #arm(proxy: MessageProxy, limit: number, deadline: number): void {
-    const timer = setTimeout(
-      () => {
-        if (deadline - Date.now() > 0) {
-          this.#arm(proxy, limit, deadline);
-          return;
-        }
-        this.#timers.delete(proxy);
-        proxy.logger.warn({ timeLimitMs: limit }, "time limit exceeded; aborting the attempt");
-        proxy.abort(new TimeLimitExceeded(limit));
-      },
-      Math.min(Math.max(deadline - Date.now(), 1), MAX_TIMER_MS),
-    );
-    timer.unref();
-    this.#timers.set(proxy, { timer, limit, deadline });
+    const limitMs = getOption(proxy.message, actor?.options, "timeLimitMs", this.#timeLimitMs) as number;
+    let group = this.#groups.get(limitMs);
+    if (group === undefined) {
+      group = { limitMs, deadlines: new Map(), timer: undefined };
+      this.#groups.set(limitMs, group);
+    }
+    group.deadlines.set(proxy, performance.now() + limitMs);
+    this.#running.set(proxy, group);
+    if (group.timer === undefined) {
+      this.#watch(group);
+    }
   }
 
   afterProcessMessage(_broker: Broker, proxy: MessageProxy): void {
-    const armed = this.#timers.get(proxy);
-    if (armed === undefined) {
+    const group = this.#running.get(proxy);
+    if (group === undefined) {
       return;
     }
-    this.#clear(proxy);
-    // Still armed past the deadline: the handler held the event loop, so the timer could not fire.
-    const now = Date.now();
-    if (now > armed.deadline && proxy.abortReason === undefined) {
+    const deadline = group.deadlines.get(proxy) ?? Number.POSITIVE_INFINITY;
+    this.#clear(proxy, group);
+    // Still running past the deadline: the handler held the event loop, so the timer could not fire.
+    const overrunMs = Math.round(performance.now() - deadline);
+    if (overrunMs > 0 && proxy.abortReason === undefined) {
       proxy.logger.warn(
-        { timeLimitMs: armed.limit, overrunMs: now - armed.deadline },
-        `attempt overran its time limit of ${armed.limit} ms by ${now - armed.deadline} ms without being aborted: a synchronous handler blocks the event loop, so the limit cannot stop it; give the actor the \`isolation\` option to enforce it`,
+        { timeLimitMs: group.limitMs, overrunMs },
+        `attempt overran its time limit of ${group.limitMs} ms by ${overrunMs} ms without being aborted: a synchronous handler blocks the event loop, so the limit cannot stop it; give the actor the \`isolation\` option to enforce it`,
       );
     }
   }
 
   afterSkipMessage(_broker: Broker, proxy: MessageProxy): void {
-    this.#clear(proxy);
+    const group = this.#running.get(proxy);
+    if (group !== undefined) {
+      this.#clear(proxy, group);
+    }
   }
 
-  #clear(proxy: MessageProxy): void {
-    const armed = this.#timers.get(proxy);
-    if (armed !== undefined) {
-      clearTimeout(armed.timer);
-      this.#timers.delete(proxy);
+  #clear(proxy: MessageProxy, group: LimitGroup): void {
+    this.#running.delete(proxy);
+    // The group's timer stays armed (unref'd): when it fires early it re-arms for the new earliest.
+    group.deadlines.delete(proxy);
+  }
+
+  // Arms the group's timer for its earliest deadline (in steps past what a Node timer holds).
+  #watch(group: LimitGroup): void {
+    for (const deadline of group.deadlines.values()) {
+      const delayMs = Math.min(Math.max(Math.ceil(deadline - performance.now()), 1), MAX_TIMER_MS);
+      group.timer = setTimeout(() => this.#expire(group), delayMs);
+      group.timer.unref();
+      return;
     }
+  }
+
+  // Aborts every attempt of the group whose deadline has passed, then watches the next one.
+  #expire(group: LimitGroup): void {
+    group.timer = undefined;
+    const now = performance.now();
+    for (const [proxy, deadline] of group.deadlines) {
+      if (deadline > now) {
+        break;
+      }
+      this.#running.delete(proxy);
+      group.deadlines.delete(proxy);
+      proxy.logger.warn({ timeLimitMs: group.limitMs }, "time limit exceeded; aborting the attempt");
+      proxy.abort(new TimeLimitExceeded(group.limitMs));
+    }
+    this.#watch(group);
   }
 }

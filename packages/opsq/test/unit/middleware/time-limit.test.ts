@@ -217,4 +217,41 @@ describe("TimeLimit", () => {
     expect(reasons[1]).toBeInstanceOf(TimeLimitExceeded);
     expect(reasons[2]).toBe("released");
   });
+
+  it("aborts each attempt sharing a limit at its own deadline, and one finished early never", async () => {
+    // Given a 60 ms limit and three attempts started 30 ms apart, the middle one finishing at once
+    const broker = stubBroker([new TimeLimit({ timeLimitMs: 60 })]);
+    const started: Record<number, number> = {};
+    const abortedAfter: Record<number, number> = {};
+    const job = defineActor(
+      "job",
+      async (n: number) => {
+        started[n] = performance.now();
+        if (n === 2) {
+          return;
+        }
+        await aborted(getContext().signal);
+        abortedAfter[n] = performance.now() - started[n]!;
+      },
+      { broker },
+    );
+    const worker = await pool.start(broker, { concurrency: 3 });
+
+    // When they are sent one after another
+    await job.send(1);
+    await sleep(30);
+    await job.send(2);
+    await sleep(30);
+    await job.send(3);
+    await broker.join("default");
+    await worker.join();
+
+    // Then I expect the first and the third aborted about 60 ms after their own start, the second acked
+    expect(Object.keys(abortedAfter).sort()).toEqual(["1", "3"]);
+    for (const n of [1, 3]) {
+      expect(abortedAfter[n]).toBeGreaterThanOrEqual(55);
+      expect(abortedAfter[n]).toBeLessThan(500);
+    }
+    expect(worker.stats).toMatchObject({ acked: 1, nacked: 2 });
+  });
 });
