@@ -5,7 +5,7 @@
  * Usage:
  *   npm run bench                 # prints the figures
  *   npm run bench:report          # and writes docs/PERFORMANCE.md
- *   tsx bench/report.ts [--messages 20000] [--rounds 3] [--enqueue-rounds 5] [--soak 200000]
+ *   tsx bench/report.ts [--messages 20000] [--drain-messages 100000] [--rounds 3] [--enqueue-rounds 5] [--soak 200000]
  *                       [--only enqueue,drain,latency,soak,startup,e2e] [--write <file>]
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -30,6 +30,7 @@ const SECTIONS = ["startup", "enqueue", "drain", "dashboard", "latency", "soak",
 const { values } = parseArgs({
   options: {
     messages: { type: "string", default: "20000" },
+    "drain-messages": { type: "string", default: "100000" },
     rounds: { type: "string", default: "3" },
     "enqueue-rounds": { type: "string", default: "5" },
     soak: { type: "string", default: "200000" },
@@ -37,6 +38,13 @@ const { values } = parseArgs({
     write: { type: "string" },
   },
 });
+for (const name of ["messages", "drain-messages", "rounds", "enqueue-rounds", "soak"] as const) {
+  const value = Number(values[name]);
+  if (!Number.isSafeInteger(value) || value < (name === "soak" ? 0 : 1)) {
+    console.error(`--${name} must be a whole number ≥ ${name === "soak" ? 0 : 1}, got ${values[name]}`);
+    process.exit(2);
+  }
+}
 const only = new Set(values.only?.split(",") ?? SECTIONS);
 const log = (text: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 
@@ -54,6 +62,7 @@ const results: Results = {
     ? `npm run bench:report   # tsc -b && OPSQ_LOG_LEVEL=warn tsx bench/report.ts ${argv}`
     : `tsx bench/report.ts ${argv}`,
   messages: context.messages,
+  drainMessages: Number(values["drain-messages"]),
   rounds: context.rounds,
   machine: describeMachine(serverVersion),
 };
@@ -94,8 +103,8 @@ try {
     results.enqueue = await section("enqueue", () => measureEnqueue(context, rounds));
   }
   if (only.has("drain")) {
-    log(`drain: ${context.rounds} rounds × raw/opsq × 1/2 processes of ${context.messages} messages`);
-    results.drain = await section("drain", () => measureDrain(context));
+    log(`drain: ${context.rounds} rounds × raw/opsq × 1/2 processes of ${results.drainMessages} messages`);
+    results.drain = await section("drain", () => measureDrain(context, results.drainMessages));
   }
   if (only.has("dashboard")) {
     log(`dashboard: ${context.rounds} rounds × drain without / with the dashboard refreshing every second`);

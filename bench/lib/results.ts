@@ -11,6 +11,8 @@ import type { DrainFigures, EnqueueFigures } from "./throughput.js";
 export interface Results {
   command: string;
   messages: number;
+  /** Messages per drain run (the drain section's own count). */
+  drainMessages: number;
   rounds: number;
   machine: Machine;
   durationSeconds?: number;

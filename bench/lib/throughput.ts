@@ -208,8 +208,12 @@ export interface DrainFigures {
   counts: number[];
 }
 
-/** Drain rounds for raw and opsq with 1 and 2 processes, interleaved round by round. */
-export async function measureDrain(context: BenchContext, processCounts = [1, 2]): Promise<DrainFigures> {
+/** Drain rounds of `count` messages for raw and opsq with 1 and 2 processes, interleaved round by round. */
+export async function measureDrain(
+  context: BenchContext,
+  count: number,
+  processCounts = [1, 2],
+): Promise<DrainFigures> {
   const figures: DrainFigures = {
     rates: {},
     spawnRates: {},
@@ -225,7 +229,7 @@ export async function measureDrain(context: BenchContext, processCounts = [1, 2]
     for (const processes of processCounts) {
       const kinds: DrainKind[] = round % 2 === 0 ? ["raw", "opsq"] : ["opsq", "raw"];
       for (const kind of kinds) {
-        const run = await drainOnce(context, kind, processes, context.messages);
+        const run = await drainOnce(context, kind, processes, count);
         const key = `${kind}-${processes}`;
         add(figures.rates, key, run.rate);
         add(figures.spawnRates, key, run.spawnRate);
