@@ -21,6 +21,7 @@ import {
   SkipMessage,
   toError,
 } from "./errors.js";
+import { LinkedList } from "./linked-list.js";
 import type { Logger } from "./logger.js";
 import { Message } from "./message.js";
 import { MessageProxy } from "./message-proxy.js";
@@ -101,7 +102,7 @@ export class Worker {
   #heldBytes = 0;
   #delayPaused = false;
   readonly #buffer = new DeliveryBuffer<{ delivery: Delivery; message: Message }>();
-  readonly #inFlight = new Set<Task>();
+  readonly #inFlight = new LinkedList<Task>();
   readonly #delayed = new Map<Delivery, NodeJS.Timeout>();
   readonly #idleWaiters: (() => void)[] = [];
   #acked = 0;
@@ -301,7 +302,7 @@ export class Worker {
   async #process(delivery: Delivery, message: Message): Promise<void> {
     const proxy = new MessageProxy(message, delivery.redelivered, this.#logger, this.id);
     const task: Task = { delivery, proxy, abandoned: false };
-    this.#inFlight.add(task);
+    const node = this.#inFlight.push(task);
     try {
       const actor = this.broker.actors.get(message.actorName);
       if (actor === undefined) {
@@ -351,7 +352,7 @@ export class Worker {
       proxy.logger.error({ err: error }, "middleware failed while processing the message");
       proxy.fail(toError(error));
     } finally {
-      this.#inFlight.delete(task);
+      this.#inFlight.remove(node);
       if (!task.abandoned) {
         const settling = this.#settle(delivery, proxy);
         if (settling !== undefined) {

@@ -14,10 +14,12 @@
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { AttemptSlot } from "../attempt-slot.js";
 import type { Broker } from "../broker.js";
 import { currentMessage } from "../context.js";
 import { describeError } from "../error-text.js";
 import { CrashLimitExceeded, SkipMessage } from "../errors.js";
+import { LinkedList, type ListNode } from "../linked-list.js";
 import type { MessageProxy } from "../message-proxy.js";
 import type { Middleware } from "../middleware/middleware.js";
 import { qName } from "../queue-names.js";
@@ -40,7 +42,8 @@ export class CrashLimit implements Middleware {
   readonly journal: CrashJournal;
   readonly #maxCrashes: number;
   readonly #exitCode: number;
-  readonly #inFlight = new Map<string, { proxy: MessageProxy; queue: string }>();
+  readonly #inFlight = new LinkedList<{ proxy: MessageProxy; queue: string }>();
+  readonly #node = new AttemptSlot<ListNode<{ proxy: MessageProxy; queue: string }>>("CrashLimit");
   #broker: Broker | undefined;
   #stopping = false;
   readonly #onExit = (code: number) => this.#exiting(code);
@@ -57,7 +60,7 @@ export class CrashLimit implements Middleware {
 
   /** Messages running now, as the supervisor and the exit hook see them. */
   get inFlight(): CrashVictim[] {
-    return [...this.#inFlight.values()].map(({ proxy, queue }) => ({
+    return [...this.#inFlight].map(({ proxy, queue }) => ({
       queue,
       messageId: proxy.messageId,
       actor: proxy.message.actorName,
@@ -94,15 +97,22 @@ export class CrashLimit implements Middleware {
         throw new SkipMessage(reason.message);
       }
     }
-    this.#inFlight.set(proxy.messageId, { proxy, queue });
+    this.#node.set(proxy, this.#inFlight.push({ proxy, queue }));
   }
 
   afterProcessMessage(_broker: Broker, proxy: MessageProxy): void {
-    this.#inFlight.delete(proxy.messageId);
+    this.#forget(proxy);
   }
 
   afterSkipMessage(_broker: Broker, proxy: MessageProxy): void {
-    this.#inFlight.delete(proxy.messageId);
+    this.#forget(proxy);
+  }
+
+  #forget(proxy: MessageProxy): void {
+    const node = this.#node.take(proxy);
+    if (node !== undefined) {
+      this.#inFlight.remove(node);
+    }
   }
 
   // The process is exiting while handlers run: blame the message whose handler called
@@ -113,7 +123,7 @@ export class CrashLimit implements Middleware {
     }
     const current = currentMessage();
     const all = this.inFlight;
-    const fromHandler = current !== undefined && this.#inFlight.has(current.messageId);
+    const fromHandler = current !== undefined && all.some((victim) => victim.messageId === current.messageId);
     const victims = fromHandler ? all.filter((victim) => victim.messageId === current.messageId) : all;
     const logger = this.#broker?.logger;
     try {

@@ -8,8 +8,10 @@
  *
  * @module
  */
+import { AttemptSlot } from "../attempt-slot.js";
 import type { Broker } from "../broker.js";
 import { TimeLimitExceeded } from "../errors.js";
+import { LinkedList, type ListNode } from "../linked-list.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { checkOptionValue } from "../message-validation.js";
 import { getOption } from "../options.js";
@@ -19,9 +21,17 @@ import type { Middleware } from "./middleware.js";
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The running attempts that share one limit, by deadline (monotonic ms), and the timer of the earliest. */
+interface Attempt {
+  readonly proxy: MessageProxy;
+  /** performance.now() past which it is aborted. */
+  readonly deadline: number;
+  readonly group: LimitGroup;
+}
+
 interface LimitGroup {
   readonly limitMs: number;
-  readonly deadlines: Map<MessageProxy, number>;
+  /** Running attempts in start order, which is deadline order within one limit. */
+  readonly attempts: LinkedList<Attempt>;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -45,7 +55,7 @@ export class TimeLimit implements Middleware {
   readonly actorOptions = ["timeLimitMs"] as const;
   readonly #timeLimitMs: number;
   /** The group of each running attempt. */
-  readonly #running = new Map<MessageProxy, LimitGroup>();
+  readonly #running = new AttemptSlot<ListNode<Attempt>>("TimeLimit");
   readonly #groups = new Map<number, LimitGroup>();
 
   /** @param options the default limit */
@@ -62,23 +72,22 @@ export class TimeLimit implements Middleware {
     const limitMs = getOption(proxy.message, actor?.options, "timeLimitMs", this.#timeLimitMs) as number;
     let group = this.#groups.get(limitMs);
     if (group === undefined) {
-      group = { limitMs, deadlines: new Map(), timer: undefined };
+      group = { limitMs, attempts: new LinkedList(), timer: undefined };
       this.#groups.set(limitMs, group);
     }
-    group.deadlines.set(proxy, performance.now() + limitMs);
-    this.#running.set(proxy, group);
+    this.#running.set(proxy, group.attempts.push({ proxy, deadline: performance.now() + limitMs, group }));
     if (group.timer === undefined) {
       this.#watch(group);
     }
   }
 
   afterProcessMessage(_broker: Broker, proxy: MessageProxy): void {
-    const group = this.#running.get(proxy);
-    if (group === undefined) {
+    const node = this.#running.take(proxy);
+    if (node === undefined) {
       return;
     }
-    const deadline = group.deadlines.get(proxy) ?? Number.POSITIVE_INFINITY;
-    this.#clear(proxy, group);
+    const { deadline, group } = node.value;
+    group.attempts.remove(node);
     // Still running past the deadline: the handler held the event loop, so the timer could not fire.
     const overrunMs = Math.round(performance.now() - deadline);
     if (overrunMs > 0 && proxy.abortReason === undefined) {
@@ -90,38 +99,31 @@ export class TimeLimit implements Middleware {
   }
 
   afterSkipMessage(_broker: Broker, proxy: MessageProxy): void {
-    const group = this.#running.get(proxy);
-    if (group !== undefined) {
-      this.#clear(proxy, group);
-    }
-  }
-
-  #clear(proxy: MessageProxy, group: LimitGroup): void {
-    this.#running.delete(proxy);
     // The group's timer stays armed (unref'd): when it fires early it re-arms for the new earliest.
-    group.deadlines.delete(proxy);
+    const node = this.#running.take(proxy);
+    node?.value.group.attempts.remove(node);
   }
 
   // Arms the group's timer for its earliest deadline (in steps past what a Node timer holds).
   #watch(group: LimitGroup): void {
-    for (const deadline of group.deadlines.values()) {
-      const delayMs = Math.min(Math.max(Math.ceil(deadline - performance.now()), 1), MAX_TIMER_MS);
-      group.timer = setTimeout(() => this.#expire(group), delayMs);
-      group.timer.unref();
+    const first = group.attempts.first;
+    if (first === undefined) {
       return;
     }
+    const delayMs = Math.min(Math.max(Math.ceil(first.deadline - performance.now()), 1), MAX_TIMER_MS);
+    group.timer = setTimeout(() => this.#expire(group), delayMs);
+    group.timer.unref();
   }
 
   // Aborts every attempt of the group whose deadline has passed, then watches the next one.
   #expire(group: LimitGroup): void {
     group.timer = undefined;
     const now = performance.now();
-    for (const [proxy, deadline] of group.deadlines) {
-      if (deadline > now) {
-        break;
-      }
-      this.#running.delete(proxy);
-      group.deadlines.delete(proxy);
+    for (let first = group.attempts.first; first !== undefined && first.deadline <= now; ) {
+      const { proxy } = first;
+      group.attempts.shift();
+      this.#running.take(proxy);
+      first = group.attempts.first;
       proxy.logger.warn({ timeLimitMs: group.limitMs }, "time limit exceeded; aborting the attempt");
       proxy.abort(new TimeLimitExceeded(group.limitMs));
     }

@@ -17,6 +17,7 @@
 import type { Channel, ConsumeMessage } from "amqplib";
 import type { Consumer, Delivery } from "../../broker.js";
 import type { Logger } from "../../logger.js";
+import { AckWindow } from "./ack-window.js";
 import {
   errorText,
   type RabbitmqConnection,
@@ -24,6 +25,7 @@ import {
   reconnectDelay,
   sleep,
 } from "./connection.js";
+import { RabbitmqDelivery, type Settler } from "./delivery.js";
 import type { Topology } from "./topology.js";
 
 /** The longest an ack waits for others to go out with it. */
@@ -52,12 +54,14 @@ interface Subscription {
   open: boolean;
   consumerTag: string | undefined;
   unsettled: number;
-  /** Delivery tags not yet settled on the wire, in delivery order; true once acked (not yet sent). */
-  readonly outstanding: Map<number, boolean>;
-  /** Tags acked since the last flush. */
-  acked: number[];
-  /** The pending flush of {@link Subscription.acked}, if one is scheduled. */
+  /** Deliveries not yet settled on the wire, and the acks waiting to go out. */
+  readonly acks: AckWindow;
+  /** The pending flush of {@link Subscription.acks}, if one is scheduled. */
   flushTimer: NodeJS.Timeout | undefined;
+  /** Flushes this subscription's acks (one function per channel, not one per batch). */
+  readonly flushLater: () => void;
+  /** Sends one ack frame on this channel. */
+  readonly sendAck: (tag: number, multiple: boolean) => void;
 }
 
 // What amqplib's ack() reads of a message.
@@ -72,6 +76,9 @@ export class RabbitmqConsumer implements Consumer {
   readonly #ackBatch: number;
   readonly #onDelivery: (delivery: Delivery) => void;
   readonly #context: ConsumerContext;
+  readonly #settler: Settler<Subscription> = {
+    settle: (delivery, requeue) => this.#settle(delivery, requeue),
+  };
   #current: Subscription | undefined;
   #cancelled = false;
   #closing: Promise<void> | undefined;
@@ -154,9 +161,10 @@ export class RabbitmqConsumer implements Consumer {
       open: true,
       consumerTag: undefined,
       unsettled: 0,
-      outstanding: new Map(),
-      acked: [],
+      acks: new AckWindow(),
       flushTimer: undefined,
+      flushLater: () => this.#flushAcks(subscription),
+      sendAck: (tag, multiple) => channel.ack(tagOnly(tag), multiple),
     };
     channel.on("error", (error: Error) => {
       this.#context.logger.warn(
@@ -202,50 +210,12 @@ export class RabbitmqConsumer implements Consumer {
     }
     subscription.unsettled++;
     const tag: number = message.fields.deliveryTag;
-    subscription.outstanding.set(tag, false);
-    let settled = false;
-    // Acks wait for the flush; a nack or requeue goes out at once (and leaves the run of acks).
-    const settle = (requeue: boolean | undefined) => {
-      if (settled) {
-        throw new Error("delivery already settled");
-      }
-      settled = true;
-      if (!subscription.open) {
-        return; // its channel is gone: RabbitMQ has put it back in the queue
-      }
-      subscription.unsettled--;
-      if (requeue === undefined) {
-        subscription.outstanding.set(tag, true);
-        const pending = subscription.acked.push(tag);
-        if (pending >= this.#ackBatch) {
-          this.#flushAcks(subscription);
-        } else if (pending === 1) {
-          subscription.flushTimer = setTimeout(() => this.#flushAcks(subscription), ACK_DELAY_MS);
-        }
-      } else {
-        subscription.outstanding.delete(tag);
-        try {
-          subscription.channel.nack(message, false, requeue);
-        } catch (error) {
-          this.#context.logger.debug(
-            { reason: errorText(error) },
-            "could not settle a delivery; it will be redelivered",
-          );
-        }
-      }
-      this.#closeIfDone(subscription);
-    };
-    const delivery: Delivery = {
-      queueName: this.queueName,
+    subscription.acks.delivered(tag);
+    const delivery = new RabbitmqDelivery(this.#settler, subscription, this.queueName, {
       body: message.content,
+      tag,
       redelivered: message.fields.redelivered,
-      get stale() {
-        return !subscription.open;
-      },
-      ack: () => settle(undefined),
-      nack: () => settle(false),
-      requeue: () => settle(true),
-    };
+    });
     try {
       this.#onDelivery(delivery);
     } catch (error) {
@@ -253,43 +223,52 @@ export class RabbitmqConsumer implements Consumer {
         { err: error, queue: this.queueName },
         "delivery handler failed; requeueing",
       );
-      if (!settled) {
+      if (!delivery.settled) {
         delivery.requeue();
       }
     }
   }
 
-  // Sends the acks made since the last flush: one `multiple` ack for the oldest outstanding run, one each for the rest.
+  // Acks wait for the flush; a nack or requeue goes out at once (and leaves the run of acks).
+  #settle(delivery: RabbitmqDelivery<Subscription>, requeue: boolean | undefined): void {
+    const { subscription, tag } = delivery;
+    if (!subscription.open) {
+      return; // its channel is gone: RabbitMQ has put it back in the queue
+    }
+    subscription.unsettled--;
+    if (requeue === undefined) {
+      const pending = subscription.acks.acked(tag);
+      if (pending >= this.#ackBatch) {
+        this.#flushAcks(subscription);
+      } else if (pending === 1) {
+        subscription.flushTimer = setTimeout(subscription.flushLater, ACK_DELAY_MS);
+      }
+    } else {
+      subscription.acks.settledElsewhere(tag);
+      try {
+        subscription.channel.nack(tagOnly(tag), false, requeue);
+      } catch (error) {
+        this.#context.logger.debug(
+          { reason: errorText(error) },
+          "could not settle a delivery; it will be redelivered",
+        );
+      }
+    }
+    this.#closeIfDone(subscription);
+  }
+
+  // Sends the acks made since the last flush (see AckWindow); dropped when the channel is gone.
   #flushAcks(subscription: Subscription): void {
-    const { acked, outstanding, channel } = subscription;
     if (subscription.flushTimer !== undefined) {
       clearTimeout(subscription.flushTimer);
       subscription.flushTimer = undefined;
     }
-    if (acked.length === 0) {
-      return;
-    }
-    subscription.acked = [];
     if (!subscription.open) {
+      subscription.acks.clear();
       return;
     }
     try {
-      let upTo = -1;
-      for (const [tag, isAcked] of outstanding) {
-        if (!isAcked) {
-          break;
-        }
-        upTo = tag;
-        outstanding.delete(tag);
-      }
-      if (upTo >= 0) {
-        channel.ack(tagOnly(upTo), true);
-      }
-      for (const tag of acked) {
-        if (outstanding.delete(tag)) {
-          channel.ack(tagOnly(tag), false);
-        }
-      }
+      subscription.acks.flush(subscription.sendAck);
     } catch (error) {
       this.#context.logger.debug(
         { reason: errorText(error) },
