@@ -103,6 +103,12 @@ export interface BrokerOptions {
   maxMessageBytes?: number;
 }
 
+/** The middleware that have one hook, in call order, with that hook's functions. */
+interface HookList {
+  readonly middleware: readonly Middleware[];
+  readonly fns: readonly ((...args: unknown[]) => unknown)[];
+}
+
 /** Default {@link BrokerOptions.maxMessageBytes}: 16 MiB, RabbitMQ 4's default `max_message_size`. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
@@ -119,7 +125,7 @@ export abstract class Broker {
   readonly maxMessageBytes: number;
   readonly #actors = new Map<string, Actor>();
   readonly #queues = new Set<string>();
-  #hookCache = new Map<string, Middleware[]>();
+  #hookCache = new Map<string, HookList>();
 
   /** @param options middleware and logger */
   constructor(options: BrokerOptions = {}) {
@@ -385,37 +391,40 @@ export abstract class Broker {
   /** Closes connections; pending publishes fail. */
   abstract close(): Promise<void>;
 
-  #hooked(hook: string, reverse = false): Middleware[] {
+  // The middleware with `hook`, and their hook functions looked up once: a lookup by the hook's
+  // name on each call would see a different class at every step (a megamorphic load).
+  #hooked(hook: string, reverse = false): HookList {
     let list = this.#hookCache.get(hook);
     if (list === undefined) {
-      list = this.middleware.filter((m) => typeof m[hook as keyof Middleware] === "function");
+      const middleware = this.middleware.filter((m) => typeof m[hook as keyof Middleware] === "function");
       if (reverse) {
-        list.reverse();
+        middleware.reverse();
       }
+      list = {
+        middleware,
+        fns: middleware.map((m) => m[hook as keyof Middleware] as (...args: unknown[]) => unknown),
+      };
       this.#hookCache.set(hook, list);
     }
     return list;
   }
 
   // Returns undefined when every hook ran synchronously, so the hot path awaits nothing.
-  #emit(hook: string, list: Middleware[], args: unknown[], from = 0): Promise<void> | undefined {
-    for (let i = from; i < list.length; i++) {
-      const middleware = list[i]!;
+  #emit(hook: string, list: HookList, args: unknown[], from = 0): Promise<void> | undefined {
+    const { middleware, fns } = list;
+    for (let i = from; i < fns.length; i++) {
       let pending: unknown;
       try {
-        pending = (middleware[hook as keyof Middleware] as (...a: unknown[]) => unknown).apply(
-          middleware,
-          args,
-        );
+        pending = fns[i]!.apply(middleware[i], args);
       } catch (error) {
-        this.#hookFailed(hook, middleware, error);
+        this.#hookFailed(hook, middleware[i]!, error);
         continue;
       }
       if (pending instanceof Promise) {
         return pending.then(
           () => this.#emit(hook, list, args, i + 1),
           (error: unknown) => {
-            this.#hookFailed(hook, middleware, error);
+            this.#hookFailed(hook, middleware[i]!, error);
             return this.#emit(hook, list, args, i + 1);
           },
         );
