@@ -101,7 +101,8 @@ export async function readRedisPersistence(url: string, started: boolean): Promi
 
 /** The persistence settings as one line, e.g. `save "", appendonly no, appendfsync everysec`. */
 export function persistenceText(p: RedisPersistence): string {
-  return `save "${p.save}", appendonly ${p.appendonly}, appendfsync ${p.appendfsync}`;
+  const unused = p.appendonly === "no" ? " (unused: no append-only file)" : "";
+  return `save "${p.save}", appendonly ${p.appendonly}, appendfsync ${p.appendfsync}${unused}`;
 }
 
 /** What a resolved `queue.add()` survives under these settings. */
