@@ -14,10 +14,12 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { deleteFamilies, openContext, reconnect } from "./lib/amqp.js";
 import { measureDashboard } from "./lib/dashboard.js";
+import { keepSection } from "./lib/doc-section.js";
 import { measureOpsCoreE2e } from "./lib/e2e.js";
 import { measureLightLatency, measureLoadedLatency, measurePipelinePeak } from "./lib/latency.js";
 import { describeMachine, loadAverage } from "./lib/machine.js";
 import { renderMarkdown, roundsText, textTable } from "./lib/markdown.js";
+import { PEERS_SECTION, PEERS_SECTION_BEFORE } from "./lib/peers-section.js";
 import { ROOT } from "./lib/processes.js";
 import type { Results } from "./lib/results.js";
 import { measureSoak } from "./lib/soak.js";
@@ -151,6 +153,7 @@ console.log(textTable(results));
 console.log(roundsText(results));
 if (values.write) {
   const file = join(ROOT, values.write);
-  writeFileSync(file, renderMarkdown(results));
+  // The peers' section (`npm run bench:peers -- --write`) is another run's: carried over as it is.
+  writeFileSync(file, keepSection(renderMarkdown(results), file, PEERS_SECTION, PEERS_SECTION_BEFORE));
   console.log(`\nwrote ${file}`);
 }
