@@ -88,7 +88,13 @@ for (let round = 0; round < options.rounds; round++) {
         for (const w of WORKERS) {
           await cell("drain", target, String(w), async () => {
             const run = await drainCell(context, target, w, options.messages);
-            return { spawn: run.spawnRate, firstLast: run.firstLastRate, count: run.count, ...cpu(run.cpu) };
+            return {
+              spawn: run.spawnRate,
+              firstLast: run.firstLastRate,
+              workerUs: run.workerCpuUs,
+              count: run.count,
+              ...cpu(run.cpu),
+            };
           });
         }
       }

@@ -13,6 +13,8 @@ export interface DrainRun {
   spawnRate: number;
   /** Messages / (last − first handler start), msg/s. */
   firstLastRate: number;
+  /** CPU of the worker processes per message (each from its first message to its exit), µs. */
+  workerCpuUs: number;
   /** Messages the workers handled (should be the prefill). */
   count: number;
   /** From the first poll (every 25 ms) that saw the queue shrink to the one that saw it empty. */
@@ -47,6 +49,7 @@ export async function drainCell(
   return {
     spawnRate: (record.count * 1000) / (record.last - spawned),
     firstLastRate: (record.count * 1000) / (record.last - record.first),
+    workerCpuUs: (record.cpuMs * 1000) / record.count,
     count: record.count,
     cpu: used,
   };

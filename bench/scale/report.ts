@@ -63,8 +63,8 @@ export function report({ figures, targets, options, machine, sections }: ReportI
     out.push(
       "### Drain, msg/s (worker processes, concurrency 50, pre-filled queue)\n\n" +
         table(
-          ["target", "workers", "spawn → last", "first → last", ...CPU_HEADERS],
-          rows("drain", ["spawn", "firstLast"]),
+          ["target", "workers", "spawn → last", "first → last", "worker CPU µs/msg", ...CPU_HEADERS],
+          rows("drain", ["spawn", "firstLast", "workerUs"]),
         ),
     );
   }
