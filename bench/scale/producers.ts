@@ -42,7 +42,7 @@ function startOne(target: Target, index: number, queue: string, work: ProducerWo
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       output += chunk;
-      if (output.startsWith("ready\n")) resolve();
+      if (/^ready$/m.test(output)) resolve();
     });
     child.once("exit", (code) => reject(new Error(`producer exited with ${code} before ready`)));
   });
