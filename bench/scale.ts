@@ -1,148 +1,120 @@
 /**
- * Scale-out figures, in one run: enqueue throughput with 1, 2 and 4 producer processes
- * (`send()`, each confirmed) and drain throughput with `opsq worker --processes` 1, 2 and 4, on
- * one queue, against the single node on 5672 (classic and quorum queues) and against the local
- * three-node cluster (quorum queues; `RABBITMQ_URLS`, as `scripts/rabbitmq-cluster.sh run` sets).
- * One round each: a rough table, not a benchmark report (see bench/report.ts for that).
+ * Scale-out figures in one run, against the single node on 5672 (classic and quorum queues) and,
+ * when `RABBITMQ_URLS` names ≥ 2 nodes (as `scripts/rabbitmq-cluster.sh run` sets), the cluster
+ * (quorum); every cell on a fresh queue (declared from node 1, so in the cluster node 1 leads it,
+ * deleted after), `--rounds` rounds, each over every target:
+ * - enqueue: P = 1–4 producer processes (fixtures/producer.mjs, all `send()` in flight, each its
+ *   own connection, producer i on node i mod 3) released together: confirmed / (last confirm −
+ *   release); and `sendMany` for P = 1;
+ * - drain: W = 1, 2, 4 `opsq worker` processes (concurrency 50; worker i on node i mod 3) on a queue
+ *   pre-filled with `--messages`: spawn → last handler start, and first → last;
+ * - combined: P producers (at most 500 sends in flight each) and W workers at once for
+ *   `--combined-seconds`: handler starts and confirms per second after the first second, and the
+ *   backlog left;
+ * with the cores the whole machine and RabbitMQ (every beam.smp) were busy during each cell.
  *
- * Usage: npm run bench:scale [-- --messages 20000 --only single|cluster]
+ * Usage: npm run bench:scale [-- --rounds 2 --messages 20000 --combined-seconds 6 --quick
+ *   --only single|cluster|enqueue|drain|combined]
  *
  * @module
  */
-import { spawn } from "node:child_process";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
-import amqp from "amqplib";
-import { OPSQ_CLI, ROOT, STATS_ACTORS, spawnReady } from "./lib/processes.js";
+import { describeMachine } from "./lib/machine.js";
+import { combinedCell } from "./scale/combined.js";
+import { drainCell } from "./scale/drain.js";
+import { enqueueCell } from "./scale/enqueue.js";
+import { parseScaleOptions } from "./scale/options.js";
+import { CELLS, MATRIX, PRODUCERS, report, WORKERS } from "./scale/report.js";
+import { Figures } from "./scale/table.js";
+import { closeTarget, openTarget, type Target, targets } from "./scale/target.js";
 
-const { values } = parseArgs({
-  options: { messages: { type: "string", default: "20000" }, only: { type: "string" } },
+const options = parseScaleOptions(process.argv.slice(2));
+const cluster = (process.env.RABBITMQ_URLS ?? "").split(",").filter(Boolean);
+const all = targets(process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672", cluster).filter((t) =>
+  options.only === "single" ? t.urls.length === 1 : options.only === "cluster" ? t.urls.length > 1 : true,
+);
+if (options.only === "cluster" && all.length === 0) {
+  process.stderr.write("bench/scale: --only cluster needs RABBITMQ_URLS with at least two nodes\n");
+  process.exit(2);
+}
+const sections = (Object.keys(CELLS) as (keyof typeof CELLS)[]).filter(
+  (s) => !(Object.keys(CELLS) as string[]).includes(options.only ?? "") || options.only === s,
+);
+const figures = new Figures();
+const machine = describeMachine(undefined);
+let failures = 0;
+
+/** Runs one cell, records its figures, logs a line; a failed cell is logged, counted and skipped. */
+async function cell(
+  section: string,
+  target: Target,
+  name: string,
+  measure: () => Promise<Record<string, number>>,
+) {
+  try {
+    const values = await measure();
+    for (const [metric, value] of Object.entries(values))
+      figures.add(section, target.name, name, metric, value);
+    const shown = Object.entries(values).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`);
+    process.stderr.write(`${section} | ${target.name} | ${name}: ${shown.join(", ")}\n`);
+  } catch (error) {
+    failures++;
+    process.stderr.write(
+      `${section} | ${target.name} | ${name} FAILED: ${(error as Error).message.slice(0, 500)}\n`,
+    );
+  }
+}
+
+const cpu = (used: { machineCores: number; rabbitCores: number }) => ({
+  machine: used.machineCores,
+  rabbit: used.rabbitCores,
 });
-const MESSAGES = Number(values.messages);
-const SINGLE = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
-const CLUSTER = (process.env.RABBITMQ_URLS ?? "").split(",").filter(Boolean);
 
-interface Target {
-  name: string;
-  urls: string[];
-  queueType: "classic" | "quorum";
-}
-
-const targets: Target[] = [
-  { name: "single node, classic", urls: [SINGLE], queueType: "classic" as const },
-  { name: "single node, quorum", urls: [SINGLE], queueType: "quorum" as const },
-  ...(CLUSTER.length > 1
-    ? [{ name: "3-node cluster, quorum", urls: CLUSTER, queueType: "quorum" as const }]
-    : []),
-].filter(
-  (target) =>
-    values.only === undefined || target.name.startsWith(values.only === "single" ? "single" : "3-node"),
-);
-
-function env(target: Target, queue: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    RABBITMQ_URLS: target.urls.join(","),
-    RABBITMQ_URL: target.urls[0]!,
-    OPSQ_QUEUE_TYPE: target.queueType,
-    OPSQ_LOG_LEVEL: "warn",
-    BENCH_QUEUE: queue,
-    ...extra,
-  };
-}
-
-/** `count` sends from one enqueue fixture process; its msg/s. */
-function enqueueProcess(target: Target, queue: string, count: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "bench/fixtures/enqueue.mjs")], {
-      env: env(target, queue, { BENCH_MESSAGES: String(count) }),
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      if (code !== 0) {
-        reject(new Error(`enqueue exited with ${code}`));
-      } else {
-        resolve((JSON.parse(output.trim().split("\n").at(-1)!) as { rate: number }).rate);
-      }
-    });
-  });
-}
-
-/** Total msg/s of `producers` processes sending `MESSAGES` between them, from the first start to the last end. */
-async function enqueue(target: Target, queue: string, producers: number): Promise<number> {
-  const each = Math.ceil(MESSAGES / producers);
-  const started = performance.now();
-  await Promise.all(Array.from({ length: producers }, () => enqueueProcess(target, queue, each)));
-  // Each process also sends a 2,000-message warm-up, counted here.
-  return ((each + 2_000) * producers) / ((performance.now() - started) / 1000);
-}
-
-async function ready(url: string, queue: string): Promise<number> {
-  const model = await amqp.connect(url);
-  try {
-    const channel = await model.createChannel();
-    return (await channel.checkQueue(queue)).messageCount;
-  } finally {
-    await model.close();
-  }
-}
-
-/** msg/s of `opsq worker --processes n` draining what the queue holds, from ready to empty. */
-async function drain(target: Target, queue: string, processes: number): Promise<number> {
-  const before = await ready(target.urls[0]!, queue);
-  const worker = await spawnReady(
-    [OPSQ_CLI, "worker", STATS_ACTORS, "--processes", String(processes)],
-    env(target, queue, { OPSQ_LOG_LEVEL: "info" }),
-    { readyLines: processes, timeoutMs: 60_000 },
-  );
-  const started = performance.now();
-  try {
-    const deadline = Date.now() + 300_000;
-    while ((await ready(target.urls[0]!, queue)) > 0) {
-      if (Date.now() > deadline) {
-        throw new Error("the queue did not drain within 300 s");
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return before / ((performance.now() - started) / 1000);
-  } finally {
-    await worker.stop();
-  }
-}
-
-async function deleteFamily(url: string, queue: string): Promise<void> {
-  const model = await amqp.connect(url);
-  try {
-    const channel = await model.createChannel();
-    for (const name of [queue, `${queue}.DQ`, `${queue}.XQ`]) {
-      await channel.deleteQueue(name);
-    }
-  } finally {
-    await model.close();
-  }
-}
-
-const rows: string[] = [];
-for (const target of targets) {
-  for (const processes of [1, 2, 4]) {
-    const queue = `bench-scale-${process.pid}-${processes}-${target.queueType}-${target.urls.length}`;
+for (let round = 0; round < options.rounds; round++) {
+  for (const target of all) {
+    const context = await openTarget(target, options.messages);
     try {
-      // Enqueue with `processes` producers fills the queue the workers then drain.
-      const enqueueRate = await enqueue(target, queue, processes);
-      const drainRate = await drain(target, queue, processes);
-      rows.push(`| ${target.name} | ${processes} | ${Math.round(enqueueRate)} | ${Math.round(drainRate)} |`);
-      process.stderr.write(`${rows.at(-1)}\n`);
+      if (sections.includes("enqueue")) {
+        for (const [name, p, mode] of [
+          ...PRODUCERS.map((p) => [String(p), p, "send"] as const),
+          ["1 sendMany", 1, "sendMany"] as const,
+        ]) {
+          await cell("enqueue", target, name, async () => {
+            const run = await enqueueCell(context, target, p, options.messages, mode);
+            return { rate: run.rate, failed: run.failed, ...cpu(run.cpu) };
+          });
+        }
+      }
+      if (sections.includes("drain")) {
+        for (const w of WORKERS) {
+          await cell("drain", target, String(w), async () => {
+            const run = await drainCell(context, target, w, options.messages);
+            return {
+              spawn: run.spawnRate,
+              firstLast: run.firstLastRate,
+              workerUs: run.workerCpuUs,
+              count: run.count,
+              ...cpu(run.cpu),
+            };
+          });
+        }
+      }
+      if (sections.includes("combined")) {
+        for (const [p, w] of MATRIX) {
+          await cell("combined", target, `${p}×${w}`, async () => {
+            const run = await combinedCell(context, target, p, w, options.combinedSeconds);
+            const { processed, enqueued, backlog, failed } = run;
+            return { processed, enqueued, backlog, failed, ...cpu(run.cpu) };
+          });
+        }
+      }
     } finally {
-      await deleteFamily(target.urls[0]!, queue);
+      await closeTarget(context);
     }
   }
 }
-process.stdout.write(
-  `\n${MESSAGES} messages (+2,000 warm-up per producer), one queue, one round each\n\n| target | producers = worker processes | enqueue msg/s | drain msg/s |\n| --- | ---: | ---: | ---: |\n${rows.join("\n")}\n`,
-);
+
+process.stdout.write(report({ figures, targets: all, options, machine, sections }));
+if (failures > 0) {
+  process.stderr.write(`${failures} cell(s) failed\n`);
+  process.exitCode = 1;
+}
