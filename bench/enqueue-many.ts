@@ -13,6 +13,7 @@
  * time, and the whole machine's busy time (every core, RabbitMQ included), over the timed span.
  *
  * Usage: npm run build && npx tsx bench/enqueue-many.ts [--messages 20000] [--rounds 3] [--batch 5000]
+ *                                                      [--queue-type classic|quorum]
  */
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     messages: { type: "string", default: "20000" },
     rounds: { type: "string", default: "3" },
     batch: { type: "string", default: "5000" },
+    "queue-type": { type: "string", default: "classic" },
   },
 });
 const messages = Number(values.messages);
@@ -34,6 +36,11 @@ for (const [name, value] of Object.entries({ messages, rounds, batch })) {
     console.error(`--${name} must be a whole number ≥ 1, got ${String(values[name as keyof typeof values])}`);
     process.exit(2);
   }
+}
+const queueType = values["queue-type"];
+if (queueType !== "classic" && queueType !== "quorum") {
+  console.error(`--queue-type must be classic or quorum, got ${queueType}`);
+  process.exit(2);
 }
 const url = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 
@@ -54,7 +61,7 @@ function machineBusyMs(): number {
   return busy;
 }
 
-const broker = new RabbitmqBroker({ url, connectionName: "opsq-bench-enqueue-many" });
+const broker = new RabbitmqBroker({ url, connectionName: "opsq-bench-enqueue-many", queueType });
 const admin = await connect(url);
 const adminChannel = await admin.createChannel();
 const rawChannel = await admin.createConfirmChannel();
