@@ -110,7 +110,7 @@ try {
   }
   if (only.has("dashboard")) {
     log(`dashboard: ${context.rounds} rounds × drain without / with the dashboard refreshing every second`);
-    results.dashboard = await section("dashboard", () => measureDashboard(context));
+    results.dashboard = await section("dashboard", () => measureDashboard(context, results.drainMessages));
     const { without, with: withIt, cpuMsPerSecond, pageLoads, failedLoads } = results.dashboard;
     const list = (values: number[]) => values.map(Math.round).join(", ");
     log(

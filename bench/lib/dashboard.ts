@@ -1,5 +1,5 @@
 /**
- * Is the dashboard cheap? A queue pre-filled with N messages is drained by `opsq worker` (one
+ * Is the dashboard cheap? A queue pre-filled with N messages (the drain section's count) is drained by `opsq worker` (one
  * process, concurrency 50; its heartbeat on, as always) with no dashboard, and with
  * `startDashboard` open on it and three pages (Queues, Workers, Delayed) each refreshed every
  * second, as three browser tabs would. Rounds alternate which goes first; the rate is taken
@@ -31,9 +31,13 @@ const SLICE = 500;
 /** The pages a user keeps open. */
 const PAGES = ["queues", "workers", "delayed"];
 
-/** `rounds` rounds of a drain without and with the dashboard open, alternating which goes first. */
+/**
+ * `rounds` rounds of a drain of `count` messages without and with the dashboard open,
+ * alternating which goes first.
+ */
 export async function measureDashboard(
   context: BenchContext,
+  count: number,
   rounds = context.rounds,
 ): Promise<DashboardFigures> {
   const figures: DashboardFigures = {
@@ -45,7 +49,7 @@ export async function measureDashboard(
   };
   for (let round = 0; round < rounds; round++) {
     for (const open of round % 2 === 0 ? [false, true] : [true, false]) {
-      const { rate, cpuMsPerSecond } = await drain(context, open, figures);
+      const { rate, cpuMsPerSecond } = await drain(context, count, open, figures);
       (open ? figures.with : figures.without).push(rate);
       figures.cpuMsPerSecond[open ? "with" : "without"].push(cpuMsPerSecond);
     }
@@ -61,13 +65,14 @@ export function pairedRatio(figures: DashboardFigures): number {
 
 async function drain(
   context: BenchContext,
+  count: number,
   open: boolean,
   figures: DashboardFigures,
 ): Promise<{ rate: number; cpuMsPerSecond: number }> {
   const { queue, stats } = await prefilledStatsQueue(
     context,
     `dash-${open ? "on" : "off"}`,
-    context.messages,
+    count,
   );
   const dashboard = open
     ? await startDashboard({ port: 0, brokerUrl: context.url, queues: [queue] })

@@ -151,6 +151,10 @@ export function peersMarkdown(run: PeersRun): string {
     "- **Drain**: the queue is pre-filled (batched), then one worker process is spawned and timed from its spawn to the start of its last job's no-op handler (start-up included); each worker keeps the record of `bench/fixtures/record.mjs`. CPU per job: the whole machine's busy time from the spawn until the library reports nothing left.",
   );
   for (const peer of run.peers) out.push(`- **${LABELS[peer.name]} worker**: ${peer.tuning}.`);
+  out.push(
+    "",
+    "Reading it: the three enqueue columns do not buy the same thing. opsq's figure is for a persistent message on a classic durable queue, confirmed after RabbitMQ wrote it to disk; on a quorum queue the same `sendMany` does about 2.3× as much (docs/BATCH-ENQUEUE.md: 46,800/s on this machine). BullMQ's is for Redis memory (here nothing reaches disk). pg-boss's batched `insert()` is one multi-row statement and one commit per batch, which is why it leads that column and why its one-at-a-time `send()` (a transaction each) trails. The drain column includes each worker's start-up; the first → last table leaves it out.",
+  );
   const errors = run.peers.flatMap((peer) => peer.errors.map((error) => `${LABELS[peer.name]}: ${error}`));
   if (errors.length > 0) out.push("", "**Failed runs:**", "", ...errors.map((error) => `- ${error}`));
   return out.join("\n");
