@@ -367,7 +367,7 @@ export class Worker {
   // A handler that returns no thenable gives its outcome synchronously.
   #invoke(actor: Actor, proxy: MessageProxy): Outcome | Promise<Outcome> {
     const { message } = proxy;
-    const args = Object.keys(message.kwargs).length > 0 ? [...message.args, message.kwargs] : message.args;
+    const args = hasOwnKeys(message.kwargs) ? [...message.args, message.kwargs] : message.args;
     let pending: unknown;
     try {
       pending = runWithContext(proxy, () => actor.fn(...args));
@@ -577,6 +577,16 @@ function readableReason(reason: Error): Error {
     // a getter threw
   }
   return new OpsqError(describeError(reason));
+}
+
+// Object.keys(value).length > 0 without building the array, on the hot path.
+function hasOwnKeys(value: object): boolean {
+  for (const key in value) {
+    if (Object.hasOwn(value, key)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
