@@ -12,15 +12,21 @@ const available = await requireRabbitmq();
 describe.runIf(available)("RabbitMQ consumer acks", () => {
   const rabbit = RabbitTestBed.use({ beforeAll, afterEach, afterAll });
 
-  it("sends a few acks without waiting for half the prefetch: none is redelivered after the connection breaks", async () => {
-    // Given a consumer (prefetch 100) through a proxy, acking 3 deliveries at once
+  // A consumer (prefetch 100) of a fresh queue through a proxy that can break the connection.
+  async function consumeThroughProxy(onDelivery: (delivery: Delivery) => void) {
     const proxy = await startFlakyProxy();
     rabbit.defer(() => proxy.close());
     const queue = rabbit.admin.queue();
     const broker = rabbit.broker({ url: proxy.url });
     broker.declareQueue(queue);
+    await broker.consume(queue, { prefetch: 100 }, onDelivery);
+    return { proxy, queue };
+  }
+
+  it("sends a few acks without waiting for half the prefetch: none is redelivered after the connection breaks", async () => {
+    // Given a consumer (prefetch 100) through a proxy, acking 3 deliveries at once
     const received: Delivery[] = [];
-    await broker.consume(queue, { prefetch: 100 }, (delivery) => {
+    const { proxy, queue } = await consumeThroughProxy((delivery) => {
       received.push(delivery);
       delivery.ack();
     });
@@ -40,13 +46,8 @@ describe.runIf(available)("RabbitMQ consumer acks", () => {
 
   it("redelivers a delivery whose ack had not been sent when the connection broke", async () => {
     // Given a consumer through a proxy that has received one delivery and not acked it yet
-    const proxy = await startFlakyProxy();
-    rabbit.defer(() => proxy.close());
-    const queue = rabbit.admin.queue();
-    const broker = rabbit.broker({ url: proxy.url });
-    broker.declareQueue(queue);
     const received: Delivery[] = [];
-    await broker.consume(queue, { prefetch: 100 }, (delivery) => void received.push(delivery));
+    const { proxy, queue } = await consumeThroughProxy((delivery) => void received.push(delivery));
     await rabbit.admin.publishRaw(queue, "held");
     await waitFor(() => received.length === 1, { message: "1 delivery" });
 
