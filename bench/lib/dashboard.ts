@@ -69,11 +69,7 @@ async function drain(
   open: boolean,
   figures: DashboardFigures,
 ): Promise<{ rate: number; cpuMsPerSecond: number }> {
-  const { queue, stats } = await prefilledStatsQueue(
-    context,
-    `dash-${open ? "on" : "off"}`,
-    count,
-  );
+  const { queue, stats } = await prefilledStatsQueue(context, `dash-${open ? "on" : "off"}`, count);
   const dashboard = open
     ? await startDashboard({ port: 0, brokerUrl: context.url, queues: [queue] })
     : undefined;
