@@ -74,10 +74,10 @@ export type MessageOptions = Omit<MiddlewareOptions, "retryWhen" | "throws">;
  * (`minBackoffMs` → `min_backoff`, `onRetryExhausted` → `on_retry_exhausted`).
  */
 export function toWireKey(name: string): string {
-  let key = wireKeys.get(name);
+  let key = wireKeys[name];
   if (key === undefined) {
     key = name.replace(/Ms$/, "").replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
-    wireKeys.set(name, key);
+    wireKeys[name] = key;
   }
   return key;
 }
@@ -85,8 +85,9 @@ export function toWireKey(name: string): string {
 // The options typed `string | ActorRef`: any `{ name }` is sent as the name.
 const ACTOR_OPTIONS = new Set(["onSuccess", "onFailure", "onRetryExhausted"]);
 
-// Option names are few and looked up for every message: convert each once.
-const wireKeys = new Map<string, string>();
+// Option names are few and looked up for every message: convert each once (a plain object: a
+// property load by a name the caller passes as a literal is cheaper than a Map lookup).
+const wireKeys: Record<string, string | undefined> = Object.create(null);
 
 /** Converts message options to wire options: wire keys, actor references as names. */
 export function toWireOptions(options: Record<string, unknown>): WireOptions {

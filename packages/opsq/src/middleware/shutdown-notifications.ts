@@ -37,11 +37,15 @@ export class ShutdownNotifications implements Middleware {
   }
 
   afterProcessMessage(_broker: Broker, proxy: MessageProxy): void {
-    this.#running.delete(proxy);
+    if (this.#running.size > 0) {
+      this.#running.delete(proxy);
+    }
   }
 
   afterSkipMessage(_broker: Broker, proxy: MessageProxy): void {
-    this.#running.delete(proxy);
+    if (this.#running.size > 0) {
+      this.#running.delete(proxy);
+    }
   }
 
   /** Notifies the attempts of the worker that is stopping (several workers may share a broker). */
