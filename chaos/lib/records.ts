@@ -25,13 +25,19 @@ export interface RecordLine {
   redelivered: boolean;
 }
 
-/** Every line of a record file (none when it does not exist yet). */
+/**
+ * Every complete line of a record file (none when it does not exist yet). A last line without its
+ * newline is left out: a worker is appending it while the file is read mid-run (a read may see part
+ * of a write), or a worker was SIGKILLed while writing it.
+ */
 export function readRecords(file: string): RecordLine[] {
   if (!existsSync(file)) {
     return [];
   }
   const lines: RecordLine[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
+  const text = readFileSync(file, "utf8");
+  const complete = text.slice(0, text.lastIndexOf("\n") + 1);
+  for (const line of complete.split("\n")) {
     if (line.trim() !== "") {
       lines.push(JSON.parse(line) as RecordLine);
     }
