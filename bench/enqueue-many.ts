@@ -15,10 +15,11 @@
  * Usage: npm run build && npx tsx bench/enqueue-many.ts [--messages 20000] [--rounds 3] [--batch 5000]
  *                                                      [--queue-type classic|quorum]
  */
-import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { connect } from "amqplib";
 import { defineActor, RabbitmqBroker } from "opsq";
+import { machineBusyMs } from "./lib/machine.js";
+import { median } from "./lib/stats.js";
 
 const { values } = parseArgs({
   options: {
@@ -51,14 +52,6 @@ interface Figure {
   rate: number;
   processCpuUs: number;
   machineCpuUs: number;
-}
-
-function machineBusyMs(): number {
-  let busy = 0;
-  for (const cpu of cpus()) {
-    busy += cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq;
-  }
-  return busy;
 }
 
 const broker = new RabbitmqBroker({ url, connectionName: "opsq-bench-enqueue-many", queueType });
@@ -114,11 +107,6 @@ async function runOnce(way: Way): Promise<Figure> {
   };
 }
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const figures = new Map<Way, Figure[]>(WAYS.map((way) => [way, []]));
 try {
   await broker.connect();
