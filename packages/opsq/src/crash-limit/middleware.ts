@@ -123,8 +123,10 @@ export class CrashLimit implements Middleware {
     }
     const current = currentMessage();
     const all = this.inFlight;
-    const fromHandler = current !== undefined && all.some((victim) => victim.messageId === current.messageId);
-    const victims = fromHandler ? all.filter((victim) => victim.messageId === current.messageId) : all;
+    const fromCurrent =
+      current === undefined ? [] : all.filter((victim) => victim.messageId === current.messageId);
+    const fromHandler = fromCurrent.length > 0;
+    const victims = fromHandler ? fromCurrent : all;
     const logger = this.#broker?.logger;
     try {
       this.journal.recordDeaths(victims);
