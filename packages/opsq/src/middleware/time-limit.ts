@@ -20,7 +20,7 @@ import type { Middleware } from "./middleware.js";
 /** The longest delay a Node timer holds; a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** The running attempts that share one limit, by deadline (monotonic ms), and the timer of the earliest. */
+/** A running attempt, in its group's list. */
 interface Attempt {
   readonly proxy: MessageProxy;
   /** performance.now() past which it is aborted. */
@@ -28,6 +28,7 @@ interface Attempt {
   readonly group: LimitGroup;
 }
 
+/** The running attempts that share one limit, by deadline (monotonic ms), and the timer of the earliest. */
 interface LimitGroup {
   readonly limitMs: number;
   /** Running attempts in start order, which is deadline order within one limit. */
@@ -54,7 +55,7 @@ export class TimeLimit implements Middleware {
   readonly name = "TimeLimit";
   readonly actorOptions = ["timeLimitMs"] as const;
   readonly #timeLimitMs: number;
-  /** The group of each running attempt. */
+  /** Each running attempt's node in its group's list. */
   readonly #running = new AttemptSlot<ListNode<Attempt>>("TimeLimit");
   readonly #groups = new Map<number, LimitGroup>();
 
