@@ -91,9 +91,11 @@ describe.runIf(available).each(["thread", "process"] as const)(
       });
       const [dead] = await bed.admin.takeAll(xqName(bed.queue));
       expect(JSON.parse(dead!.content.toString()).message_id).toBe(stuckId);
-      const failed = cli.lines.find(
-        (line) => line.msg === "message failed; dead-lettered" && line.message_id === stuckId,
-      );
+      // (the worker nacks before it logs, and its stdout may reach this process after the count)
+      const isDeadLetterLine = (line: (typeof cli.lines)[number]) =>
+        line.msg === "message failed; dead-lettered" && line.message_id === stuckId;
+      await waitFor(() => cli.lines.some(isDeadLetterLine), { message: "the dead-letter log line" });
+      const failed = cli.lines.find(isDeadLetterLine);
       expect(failed?.err).toMatchObject({
         type: "TimeLimitExceeded",
         message: "time limit of 2000 ms exceeded",
